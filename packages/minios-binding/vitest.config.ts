@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'minios-binding',
+    include: ['test/**/*.test.ts'],
+    passWithNoTests: true,
+  },
+});
