@@ -1,2 +1,223 @@
 #!/usr/bin/env node
-export {};
+/**
+ * image-linker CLI: build, inspect, config, run. Exit codes: 0 ok (run: the image's verdict
+ * code), 2 bad input (one paragraph on stderr naming the input and the fix), 1 other failure.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { build } from './build.js';
+import { parseEnv, renderConfig } from './config.js';
+import { ImageLinkerError } from './errors.js';
+import { formatReport, inspect, reportToJson } from './inspect.js';
+import { isManifestPath, loadManifest } from './manifest.js';
+import { buildProject } from './project.js';
+import { run, type RunPlace } from './run.js';
+
+const USAGE = `usage: image-linker <command> [options]
+
+commands:
+  build INPUT... --target xen-pv|xen-pvh|posix [--component NAME|ARCHIVE]... [--sysroot DIR]
+        [-o OUT] [--map FILE] [--gc-sections]
+      Link objects (.o) and archives (.a) into an image for the target and validate it.
+      Components (rump kernel archives) are linked whole. INPUT may instead be a rumpxen.json
+      manifest (its C sources are compiled first; flags override its target and output).
+  build MANIFEST.json [--target T] [-o OUT] [--map FILE]
+  inspect IMG [--json]
+      Target (from the Xen notes), entry, notes, segments, size by input, hypercalls present
+      and mandatory ones missing.
+  config IMG [--memory MB] [--vcpus N] [--disk FILE[,vdev][,ro]]... [--net BRIDGE|MAC]...
+        [--pci BDF]... [--env K=V]... [--name NAME] [--format xl|libxl|libvirt|json] [-- ARGS]
+      The guest's JSON config and the domain config (xl.cfg, libxl JSON, libvirt XML).
+      Without --format, writes IMG.guest.json, IMG.xl.cfg, IMG.libxl.json, IMG.libvirt.xml.
+  run IMG|MANIFEST.json [--on auto|xen|testbed] [device flags as for config] [--timeout S]
+        [-- ARGS]
+      Start the image (posix: as a host process; Xen: on this Xen host when
+      /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
+      Exit code: the run's verdict (0 success, 3 skip, 4 error, 5 failure, 6 crash,
+      N from "rumpxen: exit N", 124 timeout).
+
+options:
+  -h, --help     this text
+  -q, --quiet    no progress on stderr (progress shows by default when stderr is a terminal)
+  -v, --verbose  progress on stderr even when it is not a terminal
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  target: { type: 'string' },
+  component: { type: 'string', multiple: true },
+  sysroot: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  map: { type: 'string' },
+  'gc-sections': { type: 'boolean' },
+  json: { type: 'boolean' },
+  memory: { type: 'string' },
+  vcpus: { type: 'string' },
+  disk: { type: 'string', multiple: true },
+  net: { type: 'string', multiple: true },
+  pci: { type: 'string', multiple: true },
+  env: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  format: { type: 'string' },
+  on: { type: 'string' },
+  timeout: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+const ALLOWED: Record<string, string[]> = {
+  build: ['target', 'component', 'sysroot', 'output', 'map', 'gc-sections'],
+  inspect: ['json'],
+  config: ['memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'name', 'format'],
+  run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'timeout'],
+};
+
+function usageError(problem: string): never {
+  throw new ImageLinkerError('image-linker', problem, 'See image-linker --help.');
+}
+
+function intFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new ImageLinkerError(`${flag} ${v}`, 'is not a positive whole number.', `Write e.g. ${flag} ${flag === '--memory' ? 64 : flag === '--timeout' ? 60 : 1}.`);
+  return Number(v);
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const dashdash = argv.indexOf('--');
+  const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
+  const guestArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    usageError(`${(e as Error).message}.`);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!command) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (!(command in ALLOWED)) usageError(`has no command "${command}"; the commands are build, inspect, config and run.`);
+  for (const key of Object.keys(values)) {
+    if (['help', 'quiet', 'verbose'].includes(key)) continue;
+    if (!ALLOWED[command]!.includes(key)) usageError(`${command} does not take --${key}.`);
+  }
+  const showProgress = !values.quiet && (values.verbose || process.stderr.isTTY);
+  const progress = showProgress ? (l: string) => process.stderr.write(`image-linker: ${l}\n`) : undefined;
+
+  if (command === 'build') {
+    if (rest.length === 1 && isManifestPath(rest[0]!)) {
+      const m = loadManifest(rest[0]!);
+      const r = await buildProject(m, { target: values.target, output: values.output, map: values.map, onProgress: progress });
+      process.stdout.write(`${r.output}\n`);
+      return 0;
+    }
+    if (rest.length === 0) usageError('build needs at least one input (objects, archives or a rumpxen.json).');
+    if (!values.target) usageError('build needs --target xen-pv, xen-pvh or posix (or a rumpxen.json manifest that names it).');
+    const r = await build({
+      inputs: rest,
+      target: values.target,
+      components: values.component,
+      sysroot: values.sysroot,
+      output: values.output,
+      map: values.map,
+      gcSections: values['gc-sections'],
+      onProgress: progress,
+    });
+    process.stdout.write(`${r.output}\n`);
+    return 0;
+  }
+
+  if (command === 'inspect') {
+    if (rest.length !== 1) usageError('inspect takes exactly one image.');
+    const r = await inspect(rest[0]!);
+    process.stdout.write(`${values.json ? reportToJson(r) : formatReport(r)}\n`);
+    return 0;
+  }
+
+  const deviceOpts = {
+    memoryMb: intFlag(values.memory, '--memory'),
+    vcpus: intFlag(values.vcpus, '--vcpus'),
+    disks: values.disk,
+    nets: values.net,
+    pci: values.pci,
+    env: values.env,
+  };
+
+  if (command === 'config') {
+    if (rest.length !== 1) usageError('config takes exactly one image.');
+    const image = rest[0]!;
+    const report = await inspect(image);
+    const cfg = renderConfig({ image, name: values.name, type: report.target === 'xen-pvh' ? 'xen-pvh' : 'xen-pv', ...deviceOpts, args: guestArgs });
+    const forms: Record<string, [string, string]> = {
+      json: ['guest.json', `${JSON.stringify(cfg.guest, null, 2)}\n`],
+      xl: ['xl.cfg', cfg.xl],
+      libxl: ['libxl.json', cfg.libxl],
+      libvirt: ['libvirt.xml', cfg.libvirt],
+    };
+    if (values.format) {
+      const f = forms[values.format];
+      if (!f) throw new ImageLinkerError(`--format ${values.format}`, 'is not a config format.', 'Use xl, libxl, libvirt or json.');
+      process.stdout.write(f[1]);
+      return 0;
+    }
+    for (const [suffix, text] of Object.values(forms)) {
+      const path = `${image}.${suffix}`;
+      writeAtomic(path, text);
+      process.stdout.write(`${path}\n`);
+    }
+    return 0;
+  }
+
+  // run
+  if (rest.length !== 1) usageError('run takes exactly one image or rumpxen.json.');
+  let image = rest[0]!;
+  let fromManifest: ReturnType<typeof loadManifest> | undefined;
+  if (isManifestPath(image)) {
+    fromManifest = loadManifest(image);
+    const built = await buildProject(fromManifest, { onProgress: progress });
+    image = built.output;
+  }
+  const r = await run({
+    image,
+    on: (values.on ?? 'auto') as RunPlace,
+    memoryMb: deviceOpts.memoryMb ?? fromManifest?.memory,
+    vcpus: deviceOpts.vcpus ?? fromManifest?.vcpus,
+    disks: [...(fromManifest?.devices.disks ?? []), ...(deviceOpts.disks ?? [])],
+    nets: [...(fromManifest?.devices.nets ?? []), ...(deviceOpts.nets ?? [])],
+    pci: [...(fromManifest?.devices.pci ?? []), ...(deviceOpts.pci ?? [])],
+    env: { ...(fromManifest?.env ?? {}), ...parseEnv(deviceOpts.env) },
+    args: guestArgs.length ? guestArgs : fromManifest?.args,
+    timeoutS: intFlag(values.timeout, '--timeout') ?? fromManifest?.timeout,
+    onConsoleLine: (l) => process.stdout.write(`${l}\n`),
+    onProgress: progress,
+  });
+  progress?.(`${r.ranOn}: ${r.reason} (exit ${r.exitCode}, ${r.durationMs} ms)`);
+  return r.exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof ImageLinkerError) {
+      process.stderr.write(`image-linker: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`image-linker: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,1 +1,7 @@
-export {};
+export * from './errors.js';
+export * from './assets.js';
+export * from './qemu.js';
+export * from './verdict.js';
+export * from './elf.js';
+export * from './boot.js';
+export type { CliCommand } from './cli/command.js';

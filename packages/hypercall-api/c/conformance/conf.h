@@ -1,0 +1,124 @@
+/*
+ * The rumpuser conformance suite: test clients that play the part of a rump kernel.
+ *
+ * Freestanding: only <stddef.h>/<stdint.h> from the compiler and the generated rumpuser.h;
+ * no libc. Every line goes out through rumpuser_dprintf("%s", ...) (or rumpuser_putchar in
+ * the console case), so the same objects run on every target. Protocol: one
+ * `case NAME: PASS|FAIL reason|SKIP reason` line per case, then XTF's
+ * `Test result: SUCCESS|SKIP|FAILURE`.
+ */
+#ifndef RUMPXEN_CONFORMANCE_H
+#define RUMPXEN_CONFORMANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rumpuser.h"
+#include "rumpxen/netbsd_errno.h"
+
+/* ---- reporting ------------------------------------------------------------------------ */
+
+enum conf_outcome { CONF_PASS, CONF_FAIL, CONF_SKIP };
+
+struct conf_case {
+	const char *name;
+	void (*run)(void);
+};
+
+/* Mark the running case failed/skipped with a printf-style reason (first call wins). */
+void conf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void conf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The running case has already failed or skipped: stop doing work. */
+int conf_stopped(void);
+
+/* Fail and leave the case function when cond is false. */
+#define CHECK(cond, ...) do { if (!(cond)) { conf_fail(__VA_ARGS__); return; } } while (0)
+/* Check a result against an expected NetBSD errno, naming the call. */
+#define CHECK_RV(call, rv, want) \
+	CHECK((rv) == (want), "%s returned %d, expected %d", call, (int)(rv), (int)(want))
+
+/* Print one line (a NUL-terminated string without the newline) through rumpuser_dprintf. */
+void conf_line(const char *text);
+/* snprintf subset: %s %c %d %u %x %p %%, with l/ll/z length modifiers. */
+int conf_format(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
+int conf_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+size_t conf_strlen(const char *s);
+int conf_strcmp(const char *a, const char *b);
+void conf_memset(void *p, int c, size_t n);
+int conf_memcmp(const void *a, const void *b, size_t n);
+
+/* ---- the fake rump kernel ------------------------------------------------------------- */
+
+#define FK_LWP_MAGIC 0x6c777021u
+
+/* What the suite's kernel knows about a thread context; opaque to the hypercall layer. */
+struct lwp {
+	uint32_t magic;
+	int id;
+	volatile int on_cpu;        /* holds one of the fake kernel's CPUs */
+	volatile int unschedules;   /* hyp_backend_unschedule calls made for this lwp */
+	int implicit;               /* made by hyp_schedule for a thread without an lwp */
+};
+
+/* Number of virtual CPUs the fake kernel schedules threads on. */
+#define FK_NCPU 2
+
+extern const struct rumpuser_hyperup fk_hyperup;
+
+/* Start the fake kernel: the calling thread becomes lwp 1 and takes a CPU. */
+void fk_boot(void);
+struct lwp *fk_lwp_create(void);
+void fk_lwp_destroy(struct lwp *l);
+/* Take/give a CPU for the current lwp, exactly as the kernel's scheduler would. */
+void fk_cpu_take(void);
+void fk_cpu_give(void);
+/* Times a hypercall broke the protocol (called backend_unschedule without a CPU, ...). */
+int fk_violations(void);
+/* Which upcall went wrong last, for the failure reason. */
+const char *fk_last_violation(void);
+/* Number of hyp_lwproc_newlwp upcalls so far (a hypercall gave a host thread an lwp). */
+int fk_newlwp_calls(void);
+
+/* A kernel thread of the suite: an lwp on a host thread from rumpuser_thread_create. */
+struct conf_thread {
+	void (*fn)(void *);
+	void *arg;
+	struct lwp *lwp;
+	void *cookie;
+	int use_thread_exit; /* leave through rumpuser_thread_exit() instead of returning */
+};
+
+/* Start fn(arg) on a new joinable thread with its own lwp; returns the create result. */
+int conf_thread_start(struct conf_thread *t, const char *name, void (*fn)(void *), void *arg);
+/* Join it (the caller holds a CPU; the join releases it while waiting). */
+int conf_thread_join(struct conf_thread *t);
+
+/* ---- time ------------------------------------------------------------------------------ */
+
+int64_t conf_now_ns(void);
+/* Spin (holding the CPU) for ns nanoseconds: makes another thread's contention certain. */
+void conf_spin_ns(int64_t ns);
+void conf_sleep_ms(int64_t ms);
+
+#define MS 1000000LL
+/* Upper bound for "should be quick" waits: generous, CI hosts and QEMU TCG are slow. */
+#define CONF_SLACK_NS (5000LL * MS)
+
+/* ---- cases, one list per file --------------------------------------------------------- */
+
+extern const struct conf_case conf_cases_init_memory[];
+extern const struct conf_case conf_cases_params_clock[];
+extern const struct conf_case conf_cases_console_random[];
+extern const struct conf_case conf_cases_threads[];
+extern const struct conf_case conf_cases_mutex[];
+extern const struct conf_case conf_cases_rw[];
+extern const struct conf_case conf_cases_cv[];
+extern const struct conf_case conf_cases_files[];
+extern const struct conf_case conf_cases_dl[];
+
+/* Result of the version-mismatch rumpuser_init call main() makes before the real one. */
+extern int conf_init_mismatch_rv;
+
+#endif

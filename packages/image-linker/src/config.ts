@@ -1,0 +1,270 @@
+/**
+ * `config`: the guest's own configuration (argv, env, devices — read by the guest from
+ * xenstore `/local/domain/<id>/rumpxen/cfg`, and from the kernel command line when it is
+ * started without xenstore) and the domain configuration as xl.cfg, libxl JSON and libvirt
+ * domain XML.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { ImageLinkerError } from './errors.js';
+
+/** xenstore path (relative to the domain's home) the guest reads its configuration from. */
+export const GUEST_CONFIG_XENSTORE_KEY = 'rumpxen/cfg';
+/** Xen's start_info command line holds at most 1024 bytes including the NUL. */
+export const MAX_CMDLINE = 1023;
+
+export interface DiskSpec {
+  /** Host file backing the disk. */
+  file: string;
+  /** Guest device name, `xvda`, `xvdb`, ... (default: next free). */
+  vdev: string;
+  readonly: boolean;
+}
+
+export interface NetSpec {
+  bridge: string | null;
+  mac: string | null;
+}
+
+export interface ConfigOptions {
+  /** Path of the image (kernel). */
+  image: string;
+  /** Domain name; default: the image file name. */
+  name?: string;
+  /** Boot protocol; default xen-pv. */
+  type?: 'xen-pv' | 'xen-pvh';
+  memoryMb?: number;
+  vcpus?: number;
+  /** `FILE[,vdev][,ro]` strings or parsed specs. */
+  disks?: (string | DiskSpec)[];
+  /** `BRIDGE` or `MAC` strings or parsed specs. */
+  nets?: (string | NetSpec)[];
+  /** PCI devices to pass through, as `[DDDD:]BB:DD.F`. */
+  pci?: string[];
+  /** `K=V` strings or a map. */
+  env?: string[] | Record<string, string>;
+  /** Arguments after argv[0]. */
+  args?: string[];
+}
+
+export interface GuestConfig {
+  /** Format version of this object. */
+  rumpxen: 1;
+  argv: string[];
+  env: Record<string, string>;
+  memoryMb: number;
+  vcpus: number;
+  blk: { vdev: string; readonly: boolean }[];
+  net: { mac: string | null; bridge: string | null }[];
+  pci: string[];
+}
+
+export interface RenderedConfig {
+  name: string;
+  kernel: string;
+  type: 'xen-pv' | 'xen-pvh';
+  memoryMb: number;
+  vcpus: number;
+  disks: DiskSpec[];
+  nets: NetSpec[];
+  pci: string[];
+  guest: GuestConfig;
+  /** The guest config as compact JSON (what goes into xenstore and the command line). */
+  guestJson: string;
+  /** Kernel command line: the guest JSON when it fits Xen's limit, else empty. */
+  cmdline: string;
+  xl: string;
+  libxl: string;
+  libvirt: string;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])$/i;
+const VDEV = /^xvd[a-z]{1,2}$/;
+
+export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
+  let d: DiskSpec;
+  if (typeof spec === 'string') {
+    const parts = spec.split(',');
+    const file = parts[0] ?? '';
+    let vdev = '';
+    let ro = false;
+    for (const p of parts.slice(1)) {
+      if (p === 'ro') ro = true;
+      else if (p === 'rw') ro = false;
+      else if (vdev === '') vdev = p;
+      else throw new ImageLinkerError(`--disk ${spec}`, `has an unknown part "${p}".`, 'Write FILE[,vdev][,ro], e.g. --disk data.img,xvdb,ro.');
+    }
+    d = { file, vdev: vdev || `xvd${String.fromCharCode(97 + index)}`, readonly: ro };
+  } else {
+    d = { ...spec, vdev: spec.vdev || `xvd${String.fromCharCode(97 + index)}` };
+  }
+  const shown = typeof spec === 'string' ? `--disk ${spec}` : `disk ${d.file}`;
+  if (!d.file) throw new ImageLinkerError(shown, 'names no file.', 'Write FILE[,vdev][,ro], e.g. --disk data.img,xvdb,ro.');
+  if (!existsSync(d.file)) {
+    throw new ImageLinkerError(shown, `refers to ${d.file}, which does not exist.`, `Create the disk image first (e.g. truncate -s 64M ${d.file}) or fix the path.`);
+  }
+  if (!statSync(d.file).isFile() && !statSync(d.file).isBlockDevice()) {
+    throw new ImageLinkerError(shown, `refers to ${d.file}, which is neither a file nor a block device.`, 'Point --disk at a disk image file or a block device.');
+  }
+  if (!VDEV.test(d.vdev)) {
+    throw new ImageLinkerError(shown, `has guest device name "${d.vdev}", which is not a Xen virtual disk name.`, 'Use xvda, xvdb, ... (or leave it out to number them in order).');
+  }
+  return { ...d, file: resolve(d.file) };
+}
+
+export function parseNet(spec: string | NetSpec): NetSpec {
+  if (typeof spec !== 'string') return spec;
+  if (MAC.test(spec)) return { bridge: null, mac: spec.toLowerCase() };
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(spec)) {
+    throw new ImageLinkerError(`--net ${spec}`, 'is neither a bridge name nor a MAC address.', 'Pass a host bridge (e.g. xenbr0) or a MAC (e.g. 00:16:3e:12:34:56).');
+  }
+  return { bridge: spec, mac: null };
+}
+
+export function parseBdf(spec: string): { domain: number; bus: number; dev: number; func: number; text: string } {
+  const m = BDF.exec(spec);
+  if (!m) {
+    throw new ImageLinkerError(`--pci ${spec}`, 'is not a PCI address.', 'Write [DDDD:]BB:DD.F as lspci -D prints it, e.g. 0000:00:04.0.');
+  }
+  const domain = Number.parseInt(m[1] ?? '0000', 16);
+  const bus = Number.parseInt(m[2]!, 16);
+  const dev = Number.parseInt(m[3]!, 16);
+  const func = Number.parseInt(m[4]!, 16);
+  if (dev > 0x1f) throw new ImageLinkerError(`--pci ${spec}`, `has device number ${dev}, above 31.`, 'Check the address with lspci -D.');
+  const h = (n: number, w: number) => n.toString(16).padStart(w, '0');
+  return { domain, bus, dev, func, text: `${h(domain, 4)}:${h(bus, 2)}:${h(dev, 2)}.${func}` };
+}
+
+export function parseEnv(env: string[] | Record<string, string> | undefined): Record<string, string> {
+  if (!env) return {};
+  if (!Array.isArray(env)) return { ...env };
+  const out: Record<string, string> = {};
+  for (const kv of env) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ImageLinkerError(`--env ${kv}`, 'is not of the form K=V.', 'Write --env NAME=value (the name must not be empty).');
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+function positiveInt(value: number, flag: string, fix: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new ImageLinkerError(`${flag} ${value}`, 'is not a positive whole number.', fix);
+  return value;
+}
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const xlString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** Builds every form of the configuration for one image. Throws ImageLinkerError on bad input. */
+export function renderConfig(opts: ConfigOptions): RenderedConfig {
+  const kernel = resolve(opts.image);
+  const name = (opts.name ?? basename(kernel)).replace(/[^A-Za-z0-9_.-]/g, '_');
+  const type = opts.type ?? 'xen-pv';
+  const memoryMb = positiveInt(opts.memoryMb ?? 64, '--memory', 'Give the memory in MiB, e.g. --memory 64.');
+  const vcpus = positiveInt(opts.vcpus ?? 1, '--vcpus', 'Give the number of virtual CPUs, e.g. --vcpus 1.');
+  const disks = (opts.disks ?? []).map((d, i) => parseDisk(d, i));
+  const vdevs = new Set<string>();
+  for (const d of disks) {
+    if (vdevs.has(d.vdev)) throw new ImageLinkerError(`--disk ${d.file}`, `uses guest device ${d.vdev} a second time.`, 'Give each disk its own vdev (xvda, xvdb, ...).');
+    vdevs.add(d.vdev);
+  }
+  const nets = (opts.nets ?? []).map(parseNet);
+  const pciDevs = (opts.pci ?? []).map(parseBdf);
+  const env = parseEnv(opts.env);
+  const guest: GuestConfig = {
+    rumpxen: 1,
+    argv: [name, ...(opts.args ?? [])],
+    env,
+    memoryMb,
+    vcpus,
+    blk: disks.map((d) => ({ vdev: d.vdev, readonly: d.readonly })),
+    net: nets.map((n) => ({ mac: n.mac, bridge: n.bridge })),
+    pci: pciDevs.map((p) => p.text),
+  };
+  const guestJson = JSON.stringify(guest);
+  const cmdline = guestJson.length <= MAX_CMDLINE ? guestJson : '';
+
+  const xl = [
+    '# Xen domain configuration (xl.cfg) written by @rumpxen/image-linker.',
+    `# The guest reads its configuration from xenstore ${GUEST_CONFIG_XENSTORE_KEY} under its domain path;`,
+    '# `image-linker run` writes it there. The same JSON is on the kernel command line when it fits.',
+    `name = ${xlString(name)}`,
+    `type = "${type === 'xen-pvh' ? 'pvh' : 'pv'}"`,
+    `kernel = ${xlString(kernel)}`,
+    ...(cmdline ? [`cmdline = ${xlString(cmdline)}`] : []),
+    `memory = ${memoryMb}`,
+    `vcpus = ${vcpus}`,
+    'on_poweroff = "destroy"',
+    'on_reboot = "destroy"',
+    'on_crash = "destroy"',
+    ...(disks.length ? [`disk = [ ${disks.map((d) => `'format=raw, vdev=${d.vdev}, access=${d.readonly ? 'ro' : 'rw'}, target=${d.file}'`).join(', ')} ]`] : []),
+    ...(nets.length ? [`vif = [ ${nets.map((n) => `'${[n.bridge ? `bridge=${n.bridge}` : '', n.mac ? `mac=${n.mac}` : ''].filter(Boolean).join(',')}'`).join(', ')} ]`] : []),
+    ...(pciDevs.length ? [`pci = [ ${pciDevs.map((p) => `'${p.text}'`).join(', ')} ]`] : []),
+    '',
+  ].join('\n');
+
+  const typeKey = type === 'xen-pvh' ? 'pvh' : 'pv';
+  const libxlObj = {
+    c_info: { type: typeKey, name },
+    b_info: {
+      max_vcpus: vcpus,
+      max_memkb: memoryMb * 1024,
+      target_memkb: memoryMb * 1024,
+      kernel,
+      ...(cmdline ? { cmdline } : {}),
+      [`type.${typeKey}`]: {},
+    },
+    disks: disks.map((d) => ({ pdev_path: d.file, vdev: d.vdev, format: 'raw', readwrite: d.readonly ? 0 : 1 })),
+    nics: nets.map((n) => ({ ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.mac ? { mac: n.mac } : {}) })),
+    pcidevs: pciDevs.map((p) => ({ domain: p.domain, bus: p.bus, dev: p.dev, func: p.func })),
+    on_poweroff: 'destroy',
+    on_reboot: 'destroy',
+    on_crash: 'destroy',
+  };
+  const libxl = `${JSON.stringify(libxlObj, null, 2)}\n`;
+
+  const hx = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
+  const libvirt = [
+    "<domain type='xen'>",
+    `  <name>${xmlEscape(name)}</name>`,
+    `  <memory unit='MiB'>${memoryMb}</memory>`,
+    `  <currentMemory unit='MiB'>${memoryMb}</currentMemory>`,
+    `  <vcpu>${vcpus}</vcpu>`,
+    '  <os>',
+    type === 'xen-pvh' ? "    <type arch='x86_64' machine='xenpvh'>xenpvh</type>" : "    <type arch='x86_64' machine='xenpv'>linux</type>",
+    `    <kernel>${xmlEscape(kernel)}</kernel>`,
+    ...(cmdline ? [`    <cmdline>${xmlEscape(cmdline)}</cmdline>`] : []),
+    '  </os>',
+    '  <on_poweroff>destroy</on_poweroff>',
+    '  <on_reboot>destroy</on_reboot>',
+    '  <on_crash>destroy</on_crash>',
+    '  <devices>',
+    ...disks.flatMap((d) => [
+      "    <disk type='file' device='disk'>",
+      "      <driver name='qemu' type='raw'/>",
+      `      <source file='${xmlEscape(d.file)}'/>`,
+      `      <target dev='${d.vdev}' bus='xen'/>`,
+      ...(d.readonly ? ['      <readonly/>'] : []),
+      '    </disk>',
+    ]),
+    ...nets.flatMap((n) => [
+      `    <interface type='${n.bridge ? 'bridge' : 'ethernet'}'>`,
+      ...(n.bridge ? [`      <source bridge='${xmlEscape(n.bridge)}'/>`] : []),
+      ...(n.mac ? [`      <mac address='${n.mac}'/>`] : []),
+      "      <model type='netfront'/>",
+      '    </interface>',
+    ]),
+    ...pciDevs.flatMap((p) => [
+      "    <hostdev mode='subsystem' type='pci' managed='yes'>",
+      `      <source><address domain='${hx(p.domain, 4)}' bus='${hx(p.bus, 2)}' slot='${hx(p.dev, 2)}' function='${hx(p.func, 1)}'/></source>`,
+      '    </hostdev>',
+    ]),
+    "    <console type='pty'><target type='xen' port='0'/></console>",
+    '  </devices>',
+    '</domain>',
+    '',
+  ].join('\n');
+
+  return { name, kernel, type, memoryMb, vcpus, disks, nets, pci: pciDevs.map((p) => p.text), guest, guestJson, cmdline, xl, libxl, libvirt };
+}

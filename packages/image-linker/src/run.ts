@@ -1,0 +1,286 @@
+/**
+ * `run`: start an image and stream its console. posix images run as host processes; Xen
+ * images run on the local Xen host (`xl`, when /dev/xen/privcmd exists) or on the embedded
+ * testbed (`@rumpxen/xen-testbed`): as the only domain when there are no devices, as a
+ * DomU of a full testbed when there are. The exit code follows the testbed's result
+ * protocol (XTF line, `rumpxen: exit N`, poweroff 0, crash 6, timeout 124).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import * as testbed from '@rumpxen/xen-testbed';
+import { ImageLinkerError } from './errors.js';
+import { inspect } from './inspect.js';
+import { renderConfig, type DiskSpec, type NetSpec, GUEST_CONFIG_XENSTORE_KEY } from './config.js';
+
+export type RunPlace = 'auto' | 'xen' | 'testbed';
+
+export interface RunOptions {
+  /** The image to start. */
+  image: string;
+  on?: RunPlace;
+  memoryMb?: number;
+  vcpus?: number;
+  disks?: (string | DiskSpec)[];
+  nets?: (string | NetSpec)[];
+  pci?: string[];
+  env?: string[] | Record<string, string>;
+  args?: string[];
+  /** Seconds before the run is stopped (exit code 124). Default 120. */
+  timeoutS?: number;
+  /** Each console line of the guest as it arrives. */
+  onConsoleLine?: (line: string) => void;
+  /** Progress (assets, boot, create). */
+  onProgress?: (line: string) => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  verdict: string;
+  reason: string;
+  /** Where it ran: `host` (posix), `xen` (local xl), `testbed` (guest as the only domain), `testbed-domu`. */
+  ranOn: 'host' | 'xen' | 'testbed' | 'testbed-domu';
+  console: string[];
+  durationMs: number;
+}
+
+/** A run in progress: its console as an async iterable, its result as a promise (await the handle itself for the result). */
+export interface RunHandle extends PromiseLike<RunResult> {
+  console: AsyncIterable<string>;
+  result: Promise<RunResult>;
+}
+
+const TB = testbed as unknown as Record<string, unknown>;
+
+const RESULT_LINE = /^Test result: (SUCCESS|SKIP|ERROR|FAILURE|CRASH)\b/;
+const EXIT_CODES: Record<string, number> = { SUCCESS: 0, SKIP: 3, ERROR: 4, FAILURE: 5, CRASH: 6 };
+
+/** The result protocol for a host process or an xl run, using the testbed's rule when it exports it. */
+function judge(lines: string[], end: 'poweroff' | 'crash' | 'timeout', timeoutS: number, processCode?: number): { exitCode: number; verdict: string; reason: string } {
+  const decide = TB.decideVerdict as ((i: { guestLines: readonly string[]; end: string; timeoutS?: number }) => { exitCode: number; verdict: string; reason: string }) | undefined;
+  if (decide && processCode === undefined) return decide({ guestLines: lines, end, timeoutS });
+  if (end === 'timeout') return { exitCode: 124, verdict: 'TIMEOUT', reason: `timed out after ${timeoutS} s (raise --timeout if it needs longer)` };
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const m = RESULT_LINE.exec(lines[i]!.trim());
+    if (m) return { exitCode: EXIT_CODES[m[1]!]!, verdict: m[1]!, reason: `Test result: ${m[1]}` };
+  }
+  const code = processCode ?? (end === 'poweroff' ? 0 : 6);
+  return { exitCode: code, verdict: code === 0 ? 'SUCCESS' : 'FAILURE', reason: `the program exited with status ${code}` };
+}
+
+class LineQueue implements AsyncIterable<string> {
+  private lines: string[] = [];
+  private done = false;
+  private wake: (() => void) | null = null;
+  push(line: string) {
+    this.lines.push(line);
+    this.wake?.();
+  }
+  end() {
+    this.done = true;
+    this.wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    let i = 0;
+    for (;;) {
+      while (i < this.lines.length) yield this.lines[i++]!;
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = null;
+    }
+  }
+}
+
+function commonDir(paths: string[]): string {
+  const parts = paths.map((p) => dirname(resolve(p)).split(sep));
+  const first = parts[0] ?? [''];
+  let n = first.length;
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && p[i] === first[i]) i += 1;
+    n = i;
+  }
+  return first.slice(0, n).join(sep) || sep;
+}
+
+async function runHost(opts: RunOptions, cfg: ReturnType<typeof renderConfig>, emit: (l: string) => void, timeoutS: number): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+  const child = spawn(resolve(opts.image), cfg.guest.argv.slice(1), { env: { ...process.env, ...cfg.guest.env }, stdio: ['ignore', 'pipe', 'pipe'], argv0: cfg.guest.argv[0] });
+  const lines: string[] = [];
+  let partial = '';
+  const onData = (d: Buffer) => {
+    partial += d.toString();
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const l of parts) {
+      lines.push(l);
+      emit(l);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutS * 1000);
+  const code = await new Promise<number>((r, reject) => {
+    child.on('error', (e) => reject(new ImageLinkerError(opts.image, `could not be started (${(e as NodeJS.ErrnoException).code}).`, 'Build the image for posix on this host (image-linker build --target posix).')));
+    child.on('close', (c, sig) => r(c ?? (sig ? 128 + 9 : 1)));
+  });
+  clearTimeout(timer);
+  if (partial) {
+    lines.push(partial);
+    emit(partial);
+  }
+  return { ...judge(lines, timedOut ? 'timeout' : code === 0 ? 'poweroff' : 'crash', timeoutS, timedOut ? undefined : code), ranOn: 'host' };
+}
+
+function sh(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
+  return new Promise((r) => {
+    const c = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    if (input !== undefined) c.stdin!.end(input);
+    c.on('error', () => r({ code: 127, out: `${cmd} not found` }));
+    c.on('close', (code) => r({ code: code ?? 1, out }));
+  });
+}
+
+async function runXl(cfg: ReturnType<typeof renderConfig>, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+  const dir = mkdtempSync(join(tmpdir(), 'image-linker-xl-'));
+  try {
+    const cfgPath = join(dir, `${cfg.name}.cfg`);
+    writeFileSync(cfgPath, cfg.xl);
+    progress(`xl create -p ${cfgPath}`);
+    const created = await sh('xl', ['create', '-p', '-q', cfgPath]);
+    if (created.code !== 0) throw new ImageLinkerError(cfg.kernel, `could not be started by xl: ${created.out.trim()}`, 'Check that xl works on this host (run as root, xencommons started).', 1);
+    const domid = (await sh('xl', ['domid', cfg.name])).out.trim();
+    const key = `/local/domain/${domid}/${GUEST_CONFIG_XENSTORE_KEY}`;
+    await sh('xenstore-write', [key, cfg.guestJson]);
+    await sh('xenstore-chmod', [key, `r${domid}`]);
+    const lines: string[] = [];
+    const con = spawn('xl', ['console', cfg.name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = '';
+    con.stdout.on('data', (d: Buffer) => {
+      partial += d.toString().replace(/\r/g, '');
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) {
+        lines.push(l);
+        emit(l);
+      }
+    });
+    await sh('xl', ['unpause', cfg.name]);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      con.kill();
+    }, timeoutS * 1000);
+    await new Promise((r) => con.on('close', r));
+    clearTimeout(timer);
+    const still = await sh('xl', ['domid', cfg.name]);
+    if (still.code === 0) await sh('xl', ['destroy', cfg.name]);
+    const crashed = lines.some((l) => /rumpxen: exit [1-9-]/.test(l));
+    return { ...judge(lines, timedOut ? 'timeout' : crashed ? 'crash' : 'poweroff', timeoutS), ranOn: 'xen' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runTestbed(opts: RunOptions, cfg: ReturnType<typeof renderConfig>, pvh: boolean, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+  const devices = cfg.disks.length + cfg.nets.length + cfg.pci.length > 0;
+  const missing = TB.missingPackages as (() => string[]) | undefined;
+  if (missing && missing().length > 0) {
+    throw new ImageLinkerError('testbed', `lacks its Debian assets (${missing().join(', ')}).`, 'Fetch them once with: npx rumpxen-testbed fetch', 1);
+  }
+  if (!devices) {
+    const bootGuest = TB.bootGuest as ((o: Record<string, unknown>) => Promise<{ exitCode: number; verdict: string; reason: string }>) | undefined;
+    if (!bootGuest) throw new ImageLinkerError('testbed', 'does not export bootGuest in the installed build.', 'Build the workspace (npx nx run-many -t build).', 1);
+    progress(`booting Xen in QEMU with ${cfg.kernel} as its only domain${pvh ? ' (PVH)' : ''}`);
+    const r = await bootGuest({ kernel: cfg.kernel, cmdline: cfg.cmdline, memoryMb: Math.max(256, cfg.memoryMb + 64), timeoutS, pvh, onConsoleLine: emit });
+    return { exitCode: r.exitCode, verdict: r.verdict, reason: r.reason, ranOn: 'testbed' };
+  }
+  const Testbed = TB.Testbed as { start(o: Record<string, unknown>): Promise<{ createDomU(o: Record<string, unknown>): Promise<{ domid: number; wait(o: { timeoutMs: number }): Promise<{ exitCode: number; verdict: string; reason: string }> }>; dom0: { exec(s: string): Promise<{ code: number }> }; stop(): Promise<void> }> } | undefined;
+  if (!Testbed) throw new ImageLinkerError('testbed', 'has no full mode (Testbed) in the installed build, which devices need.', 'Run without devices, or build the workspace (npx nx run-many -t build).', 1);
+  // The DomU kernel and disks are read in dom0 at the same paths: share their common folder.
+  const share = commonDir([cfg.kernel, ...cfg.disks.map((d) => d.file)]);
+  if (share === sep) {
+    throw new ImageLinkerError(cfg.kernel, 'and the disk files share no folder below /, so the testbed cannot give them to dom0.', 'Put the image and its disks under one folder (e.g. the project folder).');
+  }
+  progress(`starting the full testbed (Xen + Linux dom0) sharing ${share}`);
+  const tb = await Testbed.start({ pvh, shareDir: share });
+  try {
+    progress('creating the DomU');
+    const domu = await tb.createDomU({
+      kernel: cfg.kernel,
+      memory: cfg.memoryMb,
+      cmdline: cfg.cmdline,
+      name: cfg.name,
+      type: pvh ? 'pvh' : 'pv',
+      vcpus: cfg.vcpus,
+      disks: cfg.disks.map((d) => ({ file: d.file, vdev: d.vdev, readonly: d.readonly })),
+      vifs: cfg.nets.map((n) => ({ ...(n.mac ? { mac: n.mac } : {}), ...(n.bridge ? { bridge: n.bridge } : {}) })),
+      pci: cfg.pci,
+      onConsoleLine: emit,
+    });
+    const quoted = `'${cfg.guestJson.replace(/'/g, `'\\''`)}'`;
+    await tb.dom0.exec(`xenstore-write /local/domain/${domu.domid}/${GUEST_CONFIG_XENSTORE_KEY} ${quoted} && xenstore-chmod /local/domain/${domu.domid}/${GUEST_CONFIG_XENSTORE_KEY} r${domu.domid}`);
+    const r = await domu.wait({ timeoutMs: timeoutS * 1000 });
+    return { exitCode: r.exitCode, verdict: r.verdict, reason: r.reason, ranOn: 'testbed-domu' };
+  } finally {
+    await tb.stop();
+  }
+}
+
+/** Starts an image; the handle streams its console and resolves to the verdict. */
+export function run(opts: RunOptions): RunHandle {
+  const queue = new LineQueue();
+  const started = Date.now();
+  const lines: string[] = [];
+  const emit = (l: string) => {
+    lines.push(l);
+    queue.push(l);
+    opts.onConsoleLine?.(l);
+  };
+  const progress = opts.onProgress ?? (() => {});
+  const result = (async (): Promise<RunResult> => {
+    try {
+      const report = await inspect(opts.image);
+      const timeoutS = opts.timeoutS ?? 120;
+      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new ImageLinkerError(`--timeout ${opts.timeoutS}`, 'is not a positive number of seconds.', 'Write e.g. --timeout 60.');
+      const on = opts.on ?? 'auto';
+      if (!['auto', 'xen', 'testbed'].includes(on)) throw new ImageLinkerError(`--on ${on}`, 'is not a place to run.', 'Use auto, xen or testbed.');
+      const pvh = report.target === 'xen-pvh';
+      const cfg = renderConfig({
+        image: opts.image,
+        type: pvh ? 'xen-pvh' : 'xen-pv',
+        memoryMb: opts.memoryMb,
+        vcpus: opts.vcpus,
+        disks: opts.disks,
+        nets: opts.nets,
+        pci: opts.pci,
+        env: opts.env,
+        args: opts.args,
+      });
+      let r: Omit<RunResult, 'durationMs' | 'console'>;
+      if (report.target === 'posix') {
+        r = await runHost(opts, cfg, emit, timeoutS);
+      } else if (on === 'xen' || (on === 'auto' && existsSync('/dev/xen/privcmd'))) {
+        if (!existsSync('/dev/xen/privcmd')) throw new ImageLinkerError('--on xen', 'needs a Xen host, but /dev/xen/privcmd does not exist here.', 'Use --on testbed (or auto) to run on the embedded testbed.');
+        r = await runXl(cfg, emit, timeoutS, progress);
+      } else {
+        r = await runTestbed(opts, cfg, pvh, emit, timeoutS, progress);
+      }
+      return { ...r, console: lines, durationMs: Date.now() - started };
+    } finally {
+      queue.end();
+    }
+  })();
+  return {
+    console: queue,
+    result,
+    then: (onOk, onErr) => result.then(onOk, onErr),
+  };
+}

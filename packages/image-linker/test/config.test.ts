@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ImageLinkerError, MAX_CMDLINE, renderConfig } from '../src/index.js';
+import { FREESTANDING, cli, compile, testTargetFile, workdir } from './helpers.js';
+
+function disk(dir: string, name: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, Buffer.alloc(4096));
+  return f;
+}
+
+/** Parses XML with Python's standard library (a real parser, not a regex) and returns a summary. */
+function parseXml(xml: string): Record<string, unknown> {
+  const py = `
+import sys, json, xml.dom.minidom as m
+d = m.parseString(sys.stdin.read()).documentElement
+t = lambda n: d.getElementsByTagName(n)
+print(json.dumps({
+  "root": d.tagName, "type": d.getAttribute("type"),
+  "name": t("name")[0].firstChild.data, "memory": t("memory")[0].firstChild.data,
+  "ostype": t("type")[0].firstChild.data, "machine": t("type")[0].getAttribute("machine"),
+  "kernel": t("kernel")[0].firstChild.data,
+  "cmdline": t("cmdline")[0].firstChild.data if t("cmdline") else None,
+  "disks": [x.getElementsByTagName("source")[0].getAttribute("file") for x in t("disk")],
+  "readonly": len(t("readonly")),
+  "bridges": [x.getAttribute("bridge") for x in t("source") if x.hasAttribute("bridge")],
+  "macs": [x.getAttribute("address") for x in t("mac")],
+  "pci": [[a.getAttribute(k) for k in ("domain","bus","slot","function")] for a in t("address")],
+}))`;
+  return JSON.parse(execFileSync('python3', ['-c', py], { input: xml }).toString()) as Record<string, unknown>;
+}
+
+describe('renderConfig', () => {
+  it('renders the guest JSON and the domain in xl, libxl JSON and libvirt XML forms', () => {
+    const dir = workdir('cfg');
+    const a = disk(dir, 'a.img');
+    const b = disk(dir, 'b.img');
+    const cfg = renderConfig({
+      image: join(dir, 'hello.xen-pv'),
+      memoryMb: 96,
+      vcpus: 2,
+      disks: [`${a},xvda`, `${b},ro`],
+      nets: ['xenbr0', '00:16:3E:00:00:01'],
+      pci: ['00:03.0'],
+      env: ['RUMP_VERBOSE=1', 'X=a=b'],
+      args: ['--flag', "it's"],
+    });
+    expect(cfg.guest).toEqual({
+      rumpxen: 1,
+      argv: ['hello.xen-pv', '--flag', "it's"],
+      env: { RUMP_VERBOSE: '1', X: 'a=b' },
+      memoryMb: 96,
+      vcpus: 2,
+      blk: [{ vdev: 'xvda', readonly: false }, { vdev: 'xvdb', readonly: true }],
+      net: [{ mac: null, bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:01', bridge: null }],
+      pci: ['0000:00:03.0'],
+    });
+    expect(JSON.parse(cfg.cmdline)).toEqual(cfg.guest);
+    expect(cfg.xl).toMatch(/^type = "pv"$/m);
+    expect(cfg.xl).toMatch(/^memory = 96$/m);
+    expect(cfg.xl).toMatch(/^vcpus = 2$/m);
+    expect(cfg.xl).toContain(`disk = [ 'format=raw, vdev=xvda, access=rw, target=${a}', 'format=raw, vdev=xvdb, access=ro, target=${b}' ]`);
+    expect(cfg.xl).toContain("vif = [ 'bridge=xenbr0', 'mac=00:16:3e:00:00:01' ]");
+    expect(cfg.xl).toContain("pci = [ '0000:00:03.0' ]");
+    // The cmdline survives xl's string quoting: unescape it as xl's parser would.
+    const quoted = /^cmdline = "((?:[^"\\]|\\.)*)"$/m.exec(cfg.xl)![1]!;
+    expect(JSON.parse(quoted.replace(/\\(.)/g, '$1'))).toEqual(cfg.guest);
+    const libxl = JSON.parse(cfg.libxl);
+    expect(libxl.c_info).toEqual({ type: 'pv', name: 'hello.xen-pv' });
+    expect(libxl.b_info.max_memkb).toBe(96 * 1024);
+    expect(libxl.b_info.kernel).toBe(join(dir, 'hello.xen-pv'));
+    expect(libxl.disks).toEqual([
+      { pdev_path: a, vdev: 'xvda', format: 'raw', readwrite: 1 },
+      { pdev_path: b, vdev: 'xvdb', format: 'raw', readwrite: 0 },
+    ]);
+    expect(libxl.pcidevs).toEqual([{ domain: 0, bus: 0, dev: 3, func: 0 }]);
+    const xml = parseXml(cfg.libvirt);
+    expect(xml).toMatchObject({ root: 'domain', type: 'xen', name: 'hello.xen-pv', memory: '96', ostype: 'linux', machine: 'xenpv', disks: [a, b], readonly: 1, bridges: ['xenbr0'], macs: ['00:16:3e:00:00:01'] });
+    expect(JSON.parse(xml.cmdline as string)).toEqual(cfg.guest);
+    expect(xml.pci).toEqual([['0x0000', '0x00', '0x03', '0x0']]);
+  });
+
+  it('PVH images get type pvh everywhere', () => {
+    const cfg = renderConfig({ image: '/x/img', type: 'xen-pvh' });
+    expect(cfg.xl).toMatch(/^type = "pvh"$/m);
+    expect(JSON.parse(cfg.libxl)['b_info']['type.pvh']).toEqual({});
+    expect(parseXml(cfg.libvirt)).toMatchObject({ ostype: 'xenpvh', machine: 'xenpvh' });
+  });
+
+  it('leaves the command line empty when the guest config is longer than Xen allows', () => {
+    const cfg = renderConfig({ image: '/x/img', args: ['a'.repeat(MAX_CMDLINE)] });
+    expect(cfg.cmdline).toBe('');
+    expect(cfg.xl).not.toMatch(/^cmdline/m);
+    expect(cfg.guestJson.length).toBeGreaterThan(MAX_CMDLINE);
+  });
+
+  it('rejects bad device specs naming the flag', () => {
+    const dir = workdir('cfgbad');
+    const a = disk(dir, 'a.img');
+    const bad = (o: Parameters<typeof renderConfig>[0], re: RegExp) => {
+      expect(() => renderConfig(o)).toThrow(ImageLinkerError);
+      expect(() => renderConfig(o)).toThrow(re);
+    };
+    bad({ image: '/x', disks: [`${a},xvda`, `${a},xvda`] }, /uses guest device xvda a second time/);
+    bad({ image: '/x', disks: [`${a},sda`] }, /--disk \S+,sda: has guest device name "sda"/);
+    bad({ image: '/x', nets: ['not a bridge!'] }, /--net not a bridge!: is neither a bridge name nor a MAC/);
+    bad({ image: '/x', pci: ['00:3.0'] }, /--pci 00:3\.0: is not a PCI address/);
+    bad({ image: '/x', env: ['=v'] }, /--env =v: is not of the form K=V/);
+    bad({ image: '/x', memoryMb: 0 }, /--memory 0: is not a positive whole number/);
+  });
+});
+
+describe('config CLI', () => {
+  it('writes all four forms beside the image by default, one with --format', () => {
+    const dir = workdir('cfgcli');
+    const target = testTargetFile(dir, 'pvh');
+    const main = compile(dir, 'main.c', 'int main(void) { return 0; }', FREESTANDING);
+    const img = join(dir, 'app');
+    expect(cli(['build', main, '--target', target, '-o', img]).code).toBe(0);
+    const r = cli(['config', img, '--memory', '48', '--env', 'A=1', '--', 'x', 'y']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const s of ['guest.json', 'xl.cfg', 'libxl.json', 'libvirt.xml']) expect(existsSync(`${img}.${s}`)).toBe(true);
+    expect(JSON.parse(readFileSync(`${img}.guest.json`, 'utf8'))).toMatchObject({ argv: ['app', 'x', 'y'], env: { A: '1' }, memoryMb: 48 });
+    // The image's notes say PVH, so the domain type follows.
+    expect(readFileSync(`${img}.xl.cfg`, 'utf8')).toMatch(/^type = "pvh"$/m);
+    const one = cli(['config', img, '--format', 'libxl']);
+    expect(JSON.parse(one.stdout).c_info.type).toBe('pvh');
+  });
+});

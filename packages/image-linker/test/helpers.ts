@@ -1,0 +1,148 @@
+/**
+ * Test fixtures made from scratch with the host toolchain: C/assembly compiled with gcc/as,
+ * archives with `ar rcs`, and a small freestanding Xen test target (start object with real
+ * Xen ELF notes + linker script) to exercise the xen link path independently of the guest
+ * kernel's progress.
+ */
+import * as childProcess from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TargetDefinition } from '../src/index.js';
+
+export function workdir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `il-test-${tag}-`));
+}
+
+export function compile(dir: string, name: string, source: string, flags: string[] = []): string {
+  const ext = name.endsWith('.S') ? '' : '';
+  const src = join(dir, name + ext);
+  writeFileSync(src, source);
+  const obj = join(dir, name.replace(/\.(c|S)$/, '.o'));
+  execFileSync('gcc', ['-c', '-O2', '-Wall', '-Werror', ...flags, src, '-o', obj]);
+  return obj;
+}
+
+export function archive(dir: string, name: string, objects: string[]): string {
+  const path = join(dir, name);
+  execFileSync('ar', ['rcs', path, ...objects]);
+  return path;
+}
+
+export const FREESTANDING = ['-ffreestanding', '-fno-pic', '-mno-red-zone', '-fno-stack-protector', '-nostdinc'];
+
+/** A component with a link set entry and thread-local variables, as a rump kernel has. */
+export const COMPONENT_C = (name: string) => `
+struct modinfo { const char *name; int order; };
+static const struct modinfo mi_${name} = { "${name}", 1 };
+__attribute__((used, section("link_set_modules")))
+static const struct modinfo *const mi_${name}_p = &mi_${name};
+__thread long curlwp_${name} = 0x${name.length}1;
+__thread long tbss_${name};
+long touch_${name}(void) { return curlwp_${name} + tbss_${name}; }
+`;
+
+const NOTE = (type: number, body: string) => `
+.pushsection .note.Xen, "a", @note
+.balign 4
+.long 2f - 1f
+.long 4f - 3f
+.long ${type}
+1: .asciz "Xen"
+2: .balign 4
+3: ${body}
+4: .balign 4
+.popsection`;
+
+/** A start object for a PV (or PVH) test target: real Xen notes, a stack, calls main. */
+export function testStartSource(kind: 'pv' | 'pvh'): string {
+  const notes =
+    kind === 'pv'
+      ? [NOTE(6, '.asciz "rumpxen-test"'), NOTE(5, '.asciz "xen-3.0"'), NOTE(8, '.asciz "generic"'), NOTE(3, '.quad 0'), NOTE(1, '.quad _start'), NOTE(2, '.quad hypercall_page')]
+      : [NOTE(6, '.asciz "rumpxen-test"'), NOTE(18, '.long _start')];
+  return `
+${notes.join('\n')}
+.text
+.globl _start
+_start:
+  lea stack_top(%rip), %rsp
+  call main
+1: hlt
+  jmp 1b
+.balign 4096
+.globl hypercall_page
+hypercall_page: .fill 4096, 1, 0xc3
+.bss
+.balign 16
+.fill 16384, 1, 0
+stack_top:
+`;
+}
+
+export const TEST_LINKER_SCRIPT = `
+ENTRY(_start)
+SECTIONS
+{
+  . = 0x100000;
+  .text : { *(.text .text.*) }
+  .rodata : { *(.rodata .rodata.*) }
+  .note.Xen : { *(.note.Xen) }
+  .data : { *(.data .data.*) }
+  .bss : { *(.bss .bss.*) *(COMMON) }
+  /DISCARD/ : { *(.comment) *(.note.GNU-stack) *(.eh_frame) }
+}
+`;
+
+/** A test target of the given kind, its start object compiled into `dir`. */
+export function testTarget(dir: string, kind: 'pv' | 'pvh', libraries: string[] = []): TargetDefinition {
+  const start = compile(dir, `start-${kind}.S`, testStartSource(kind), []);
+  return {
+    name: kind === 'pv' ? 'xen-pv' : 'xen-pvh',
+    triple: 'x86_64-unknown-none-elf',
+    cflags: FREESTANDING,
+    includeDirs: [],
+    startObject: start,
+    libraries,
+    linkerScript: TEST_LINKER_SCRIPT,
+    entrySymbol: '_start',
+    layout: { start: 0x100000n, end: 0x40000000n },
+    ldflags: ['-z', 'noexecstack', '--no-warn-rwx-segments'],
+  };
+}
+
+export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (dist/cli.js) and returns its exit code and output. */
+export function cli(args: string[], cwd?: string): CliRun {
+  const r = childProcess.spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+
+/** Writes a test target as a JSON target file (for the CLI's --target FILE.json). */
+export function testTargetFile(dir: string, kind: 'pv' | 'pvh'): string {
+  const def = testTarget(dir, kind);
+  const file = join(dir, `target-${kind}.json`);
+  writeFileSync(file, JSON.stringify({ ...def, layout: { start: `0x${def.layout.start.toString(16)}`, end: `0x${def.layout.end.toString(16)}` } }));
+  return file;
+}
+
+/** A minimal ELF64 relocatable header for AArch64 (EM_AARCH64 = 183), written byte by byte. */
+export function aarch64Object(): Uint8Array {
+  const b = new Uint8Array(64);
+  const dv = new DataView(b.buffer);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]); // ELF, 64-bit, little-endian, version 1
+  dv.setUint16(16, 1, true); // ET_REL
+  dv.setUint16(18, 183, true); // EM_AARCH64
+  dv.setUint32(20, 1, true); // EV_CURRENT
+  dv.setUint16(52, 64, true); // e_ehsize
+  dv.setUint16(58, 64, true); // e_shentsize
+  return b;
+}

@@ -1,0 +1,263 @@
+/*
+ * PV boot: start_info, callbacks and trap table, shared_info mapping, and the page tables
+ * extended to map all RAM at virtual == pseudo-physical (mmu_update; PV page-table pages
+ * must stay read-only to the guest).
+ */
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/crash.h>
+#include <mk/hypercall.h>
+#include <mk/lib.h>
+
+#define PTE_P 0x001UL
+#define PTE_RW 0x002UL
+#define PTE_U 0x004UL
+#define PTE_A 0x020UL
+#define PTE_D 0x040UL
+#define PTE_ADDR 0x000ffffffffff000UL
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_U | PTE_A)
+#define PTE_PAGE (PTE_P | PTE_RW | PTE_U | PTE_A | PTE_D)
+
+struct mk_boot_info mk_boot;
+unsigned long mk_arch_mapping_area_start = 0x4000000000UL;
+unsigned long mk_arch_mapping_area_end = 0x8000000000UL;
+
+static struct xen_start_info *start_info;
+static unsigned long *p2m;
+static uint64_t *l4_table;
+static unsigned long bump_pfn;
+static unsigned long mapped_limit_pfn; /* pages below this are mapped */
+
+extern char mk_image_start[], mk_image_end[];
+extern char mk_pv_event_callback[], mk_pv_failsafe_callback[];
+extern const unsigned long mk_trap_stubs[22];
+
+static char shared_info_page[4096] __attribute__((aligned(4096)));
+
+unsigned long mk_arch_pfn_to_mfn(unsigned long pfn)
+{
+	return p2m[pfn];
+}
+
+unsigned long mk_arch_mfn_to_pfn(unsigned long mfn)
+{
+	return ((const unsigned long *)XEN_MACH2PHYS_VIRT_START)[mfn];
+}
+
+static uint64_t *table_of(uint64_t entry)
+{
+	return (uint64_t *)(mk_arch_mfn_to_pfn((entry & PTE_ADDR) >> 12) << 12);
+}
+
+static void early_fail(const char *what, long rc)
+{
+	char buf[160];
+	int n = mk_snprintf(buf, sizeof(buf), "rumpxen: boot failed: %s (Xen error %ld)\n",
+		what, rc);
+	mk_hc_console_write(buf, (size_t)n);
+	struct xen_sched_shutdown sd = { XEN_SHUTDOWN_crash };
+	for (;;)
+		mk_hc_sched_op(XEN_SCHEDOP_shutdown, &sd);
+}
+
+/* Takes a page from the mapped boot area for a new page table and makes it read-only. */
+static unsigned long new_table_page(void)
+{
+	unsigned long pfn = bump_pfn++;
+	if (pfn >= mapped_limit_pfn)
+		early_fail("no mapped page left for a page table", 0);
+	mk_memset((void *)(pfn << 12), 0, 4096);
+	long rc = mk_hc_update_va_mapping(pfn << 12, (p2m[pfn] << 12) | PTE_P | PTE_U | PTE_A,
+		XEN_UVMF_INVLPG);
+	if (rc)
+		early_fail("making a page table read-only", rc);
+	return pfn;
+}
+
+/* Machine address of the L1 entry for va, creating missing tables if create. */
+static uint64_t l1_entry_maddr(unsigned long va, bool create, uint64_t **entry_va)
+{
+	uint64_t *table = l4_table;
+	unsigned long table_mfn = p2m[((unsigned long)l4_table) >> 12];
+	for (int shift = 39; shift > 12; shift -= 9) {
+		unsigned idx = (va >> shift) & 511;
+		uint64_t e = table[idx];
+		if (!(e & PTE_P)) {
+			if (!create)
+				return 0;
+			unsigned long pfn = new_table_page();
+			struct xen_mmu_update u = { (table_mfn << 12) + idx * 8,
+				(p2m[pfn] << 12) | PTE_TABLE };
+			long rc = mk_hc_mmu_update(&u, 1);
+			if (rc)
+				early_fail("linking a new page table", rc);
+			e = table[idx];
+		}
+		table_mfn = (e & PTE_ADDR) >> 12;
+		table = table_of(e);
+	}
+	unsigned idx = (va >> 12) & 511;
+	if (entry_va)
+		*entry_va = &table[idx];
+	return (table_mfn << 12) + idx * 8;
+}
+
+static void set_pte(unsigned long va, uint64_t val)
+{
+	uint64_t maddr = l1_entry_maddr(va, true, NULL);
+	struct xen_mmu_update u = { maddr, val };
+	long rc = mk_hc_mmu_update(&u, 1);
+	if (rc)
+		mk_panic("mmu_update of va %#lx to %#lx failed: %ld", va, (unsigned long)val, rc);
+	struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+	mk_hc_mmuext_op(&op, 1);
+}
+
+int mk_arch_unmap_page(unsigned long va)
+{
+	return (int)mk_hc_update_va_mapping(va, 0, XEN_UVMF_INVLPG);
+}
+
+int mk_arch_remap_page(unsigned long va)
+{
+	return (int)mk_hc_update_va_mapping(va, (p2m[va >> 12] << 12) | PTE_PAGE,
+		XEN_UVMF_INVLPG);
+}
+
+int mk_arch_map_mfn(unsigned long va, unsigned long mfn)
+{
+	set_pte(va, (mfn << 12) | PTE_PAGE);
+	return 0;
+}
+
+unsigned long mk_arch_fault_address(void)
+{
+	return mk_boot.shared_info->vcpu_info[0].cr2;
+}
+
+void mk_arch_set_tls_base(unsigned long base)
+{
+	mk_hypercall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, base, 0, 0, 0);
+}
+
+/* Maps every RAM page not yet in the bootstrap mapping, 512 entries per mmu_update. */
+static void map_all_ram(void)
+{
+	unsigned long nr = mk_boot.nr_pages;
+	static struct xen_mmu_update batch[512];
+	unsigned long pfn = 0;
+	while (pfn < nr) {
+		unsigned n = 0;
+		unsigned long chunk_end = MK_ALIGN_UP(pfn + 1, 512UL);
+		if (chunk_end > nr)
+			chunk_end = nr;
+		for (; pfn < chunk_end; pfn++) {
+			uint64_t *entry;
+			uint64_t maddr = l1_entry_maddr(pfn << 12, true, &entry);
+			if (*entry & PTE_P)
+				continue;
+			batch[n].ptr = maddr;
+			batch[n].val = (p2m[pfn] << 12) | PTE_PAGE;
+			n++;
+		}
+		if (n) {
+			long rc = mk_hc_mmu_update(batch, n);
+			if (rc)
+				early_fail("mapping RAM", rc);
+		}
+		if (chunk_end > mapped_limit_pfn)
+			mapped_limit_pfn = chunk_end;
+	}
+}
+
+static void register_callbacks(void)
+{
+	struct xen_callback_register ev = { .type = XEN_CALLBACKTYPE_event,
+		.address = (unsigned long)mk_pv_event_callback };
+	struct xen_callback_register fs = { .type = XEN_CALLBACKTYPE_failsafe,
+		.flags = XEN_CALLBACKF_mask_events,
+		.address = (unsigned long)mk_pv_failsafe_callback };
+	long rc = mk_hypercall(XEN_HC_callback_op, XEN_CALLBACKOP_register, &ev, 0, 0, 0);
+	if (rc)
+		early_fail("registering the event callback", rc);
+	rc = mk_hypercall(XEN_HC_callback_op, XEN_CALLBACKOP_register, &fs, 0, 0, 0);
+	if (rc)
+		early_fail("registering the failsafe callback", rc);
+}
+
+void mk_arch_traps_init(void)
+{
+	static struct xen_trap_info table[23];
+	for (unsigned v = 0; v < 22; v++) {
+		table[v].vector = (uint8_t)v;
+		/* int3 and into may be raised by code at any privilege. */
+		table[v].flags = (v == 3 || v == 4) ? 3 : 0;
+		table[v].cs = XEN_FLAT_KERNEL_CS64;
+		table[v].address = mk_trap_stubs[v];
+	}
+	long rc = mk_hypercall(XEN_HC_set_trap_table, table, 0, 0, 0, 0);
+	if (rc)
+		early_fail("installing the trap table", rc);
+}
+
+void mk_pv_failsafe(unsigned long *frame)
+{
+	mk_panic("failsafe callback: Xen could not restore segments (rip %#lx, cs %#lx)",
+		frame[6], frame[7]);
+}
+
+static unsigned long page_end(unsigned long va)
+{
+	return MK_ALIGN_UP(va, 4096UL) >> 12;
+}
+
+MK_NORETURN void mk_pv_setup(struct xen_start_info *si)
+{
+	start_info = si;
+	p2m = (unsigned long *)si->mfn_list;
+	l4_table = (uint64_t *)si->pt_base;
+	mk_boot.target = "xen-pv";
+	mk_boot.nr_pages = si->nr_pages;
+	mk_boot.is_dom0 = (si->flags & XEN_SIF_INITDOMAIN) != 0;
+	mk_memcpy(mk_boot.cmdline, si->cmd_line, sizeof(mk_boot.cmdline));
+	mk_boot.cmdline[sizeof(mk_boot.cmdline) - 1] = 0;
+
+	register_callbacks();
+	mk_arch_traps_init();
+	mk_hypercall(XEN_HC_fpu_taskswitch, 0, 0, 0, 0, 0);
+
+	/* Boot elements follow the image: p2m, start_info, store/console, tables, stack. */
+	unsigned long end = page_end((unsigned long)mk_image_end);
+	unsigned long e;
+	if ((e = page_end(si->mfn_list + si->nr_pages * 8)) > end)
+		end = e;
+	if ((e = page_end((unsigned long)si + sizeof(*si))) > end)
+		end = e;
+	if ((e = (si->pt_base >> 12) + si->nr_pt_frames) > end)
+		end = e;
+	end += 4; /* Xen's bootstrap stack */
+	/* At least 512 KiB past the last boot element is mapped (Xen's guarantee). */
+	mapped_limit_pfn = end + 128;
+	if (mapped_limit_pfn > si->nr_pages)
+		mapped_limit_pfn = si->nr_pages;
+	bump_pfn = end;
+
+	if (!mk_boot.is_dom0) {
+		mk_boot.store_pfn = mk_arch_mfn_to_pfn(si->store_mfn);
+		mk_boot.store_evtchn = si->store_evtchn;
+		mk_boot.console_pfn = mk_arch_mfn_to_pfn(si->console.domu.mfn);
+		mk_boot.console_evtchn = si->console.domu.evtchn;
+	}
+
+	long rc = mk_hc_update_va_mapping((unsigned long)shared_info_page,
+		si->shared_info | PTE_PAGE, XEN_UVMF_INVLPG);
+	if (rc)
+		early_fail("mapping shared_info", rc);
+	mk_boot.shared_info = (struct xen_shared_info *)shared_info_page;
+
+	map_all_ram();
+	mk_boot.first_free_pfn = bump_pfn;
+	/* Page 0 stays unmapped so that NULL dereferences fault. */
+	mk_arch_unmap_page(0);
+	mk_kernel_main();
+}

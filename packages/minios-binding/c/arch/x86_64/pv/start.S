@@ -1,0 +1,56 @@
+/*
+ * x86-64 PV entry. Xen's domain builder reads the notes below, loads the image at its link
+ * address (virt base 0, so virtual == pseudo-physical), builds bootstrap page tables and
+ * enters mk_start with %rsi = start_info (virtual) on a small stack of its own.
+ */
+#define ELFNOTE(type, desc_directive, desc...) \
+	.pushsection .note.Xen, "a", @note; \
+	.balign 4; \
+	.long 4; \
+	.long 2f - 1f; \
+	.long type; \
+	.asciz "Xen"; \
+	.balign 4; \
+1:	desc_directive desc; \
+2:	.balign 4; \
+	.popsection
+
+ELFNOTE(6, .asciz, "rumpxen")			/* GUEST_OS */
+ELFNOTE(7, .asciz, "0.1")			/* GUEST_VERSION */
+ELFNOTE(5, .asciz, "xen-3.0")			/* XEN_VERSION */
+ELFNOTE(8, .asciz, "generic")			/* LOADER */
+ELFNOTE(3, .quad, 0)				/* VIRT_BASE */
+ELFNOTE(4, .quad, 0)				/* PADDR_OFFSET */
+ELFNOTE(1, .quad, mk_start)			/* ENTRY */
+ELFNOTE(2, .quad, mk_hypercall_page)		/* HYPERCALL_PAGE */
+ELFNOTE(9, .asciz, "yes")			/* PAE_MODE */
+ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
+ELFNOTE(11, .asciz, "yes")			/* BSD_SYMTAB: load symbols for backtraces */
+
+	.section .text.boot, "ax"
+	.code64
+	.globl mk_start
+mk_start:
+	cld
+	leaq mk_boot_stack_top(%rip), %rsp
+	xorl %ebp, %ebp
+	movq %rsi, %rdi
+	call mk_pv_setup
+1:	hlt
+	jmp 1b
+
+	.section .text.hypercall_page, "ax"
+	.balign 4096
+	.globl mk_hypercall_page
+mk_hypercall_page:
+	.fill 4096, 1, 0xcc
+
+	.section .bss.boot_stack, "aw", @nobits
+	.balign 16
+	.globl mk_boot_stack
+mk_boot_stack:
+	.skip 16384
+	.globl mk_boot_stack_top
+mk_boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,26 @@
+/*
+ * Fatal errors: a readable report on the console, then shutdown with reason crash.
+ */
+#ifndef MK_CRASH_H
+#define MK_CRASH_H
+#include <mk/types.h>
+
+/* Registers as saved by mk_trap_common (entry.S), lowest address first. */
+struct mk_trap_frame {
+	unsigned long r15, r14, r13, r12, r11, r10, r9, r8;
+	unsigned long rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	unsigned long vector, error_code;
+	unsigned long rip, cs, rflags, rsp, ss;
+};
+
+/* Prints "rumpxen: panic: <message>", a backtrace from the caller, and crashes. */
+MK_NORETURN void mk_panic(const char *fmt, ...) MK_PRINTF(1, 2);
+/* Prints a frame-pointer backtrace starting at rbp, with symbol names if available. */
+void mk_backtrace(unsigned long rip, unsigned long rbp);
+/* Looks up the function containing addr; returns its name and sets *offset, or NULL. */
+const char *mk_symbol_lookup(unsigned long addr, unsigned long *offset);
+void mk_trap_handle(struct mk_trap_frame *f);
+/* Installs the exception handlers (arch). */
+void mk_arch_traps_init(void);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Cooperative threads on one vcpu. A thread runs until it blocks, sleeps, yields or exits;
+ * when nothing is runnable the vcpu blocks in Xen until the next deadline or event.
+ * Each thread has its own stack with an unmapped guard page below it, and its own TLS
+ * block (the image's .tdata/.tbss) with the thread pointer in the fs base.
+ */
+#ifndef MK_SCHED_H
+#define MK_SCHED_H
+#include <mk/types.h>
+
+struct mk_thread;
+typedef void *(*mk_thread_fn)(void *arg);
+
+#define MK_THREAD_STACK_DEFAULT (64 * 1024)
+
+/* Creates a runnable thread; NULL when out of memory. Joinable threads must be joined. */
+struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
+	size_t stack_size, bool joinable);
+MK_NORETURN void mk_thread_exit(void *retval);
+/* Waits for a joinable thread to exit, frees it and returns its exit value. */
+void *mk_thread_join(struct mk_thread *t);
+struct mk_thread *mk_thread_self(void);
+const char *mk_thread_name(struct mk_thread *t);
+/* Per-thread slot for the layer above (rumpuser keeps the current lwp there). */
+void **mk_thread_cookie(struct mk_thread *t);
+void mk_thread_yield(void);
+/* Sleeps until woken by mk_thread_wake. */
+void mk_thread_block(void);
+/* Sleeps until woken or deadline (monotonic ns); returns true if the deadline passed. */
+bool mk_thread_block_until(uint64_t deadline_ns);
+void mk_thread_sleep_until(uint64_t deadline_ns);
+/* Makes a blocked thread runnable (no effect on a runnable one). */
+void mk_thread_wake(struct mk_thread *t);
+/* Starts scheduling with the threads created so far; never returns. */
+MK_NORETURN void mk_sched_start(void);
+/* Name of the thread whose stack guard page contains addr, or NULL. */
+const char *mk_fault_guard_owner(unsigned long addr);
+bool mk_fault_in_guard_page(unsigned long addr);
+/* Counters for the bench. */
+uint64_t mk_sched_switches(void);
+
+#endif

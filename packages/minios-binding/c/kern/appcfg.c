@@ -1,0 +1,212 @@
+/* Application argv/env from xenstore JSON or the command line; see mk/appcfg.h. */
+#include <mk/appcfg.h>
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/xenbus.h>
+
+static struct mk_app_config *loaded;
+
+const char *mk_appcfg_getenv(const char *name)
+{
+	if (!loaded)
+		return NULL;
+	size_t n = mk_strlen(name);
+	for (int i = 0; i < loaded->envc; i++)
+		if (!mk_strncmp(loaded->envp[i], name, n) && loaded->envp[i][n] == '=')
+			return loaded->envp[i] + n + 1;
+	return NULL;
+}
+
+struct json_in {
+	const char *p, *end;
+};
+
+static void skip_ws(struct json_in *in)
+{
+	while (in->p < in->end && (*in->p == ' ' || *in->p == '\n' || *in->p == '\t' ||
+			*in->p == '\r'))
+		in->p++;
+}
+
+static bool expect(struct json_in *in, char c)
+{
+	skip_ws(in);
+	if (in->p < in->end && *in->p == c) {
+		in->p++;
+		return true;
+	}
+	return false;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses a JSON string into a new buffer; \uXXXX above 0x7f becomes UTF-8. */
+static char *parse_string(struct json_in *in)
+{
+	if (!expect(in, '"'))
+		return NULL;
+	const char *s = in->p;
+	size_t cap = 0;
+	while (s < in->end && *s != '"') {
+		if (*s == '\\')
+			s++;
+		s++;
+		cap += 3;
+	}
+	if (s >= in->end)
+		return NULL;
+	char *out = mk_malloc(cap + 1, 1), *o = out;
+	if (!out)
+		return NULL;
+	while (*in->p != '"') {
+		char c = *in->p++;
+		if (c == '\\') {
+			c = *in->p++;
+			switch (c) {
+			case 'n': *o++ = '\n'; break;
+			case 't': *o++ = '\t'; break;
+			case 'r': *o++ = '\r'; break;
+			case 'b': *o++ = '\b'; break;
+			case 'f': *o++ = '\f'; break;
+			case 'u': {
+				unsigned v = 0;
+				for (int i = 0; i < 4; i++) {
+					int h = in->p < in->end ? hexval(*in->p++) : -1;
+					if (h < 0) {
+						mk_free(out);
+						return NULL;
+					}
+					v = v * 16 + (unsigned)h;
+				}
+				if (v < 0x80) {
+					*o++ = (char)v;
+				} else if (v < 0x800) {
+					*o++ = (char)(0xc0 | (v >> 6));
+					*o++ = (char)(0x80 | (v & 0x3f));
+				} else {
+					*o++ = (char)(0xe0 | (v >> 12));
+					*o++ = (char)(0x80 | ((v >> 6) & 0x3f));
+					*o++ = (char)(0x80 | (v & 0x3f));
+				}
+				break;
+			}
+			default: *o++ = c;
+			}
+		} else {
+			*o++ = c;
+		}
+	}
+	in->p++;
+	*o = 0;
+	return out;
+}
+
+static bool parse_string_array(struct json_in *in, char **arr, int max, int *count)
+{
+	if (!expect(in, '['))
+		return false;
+	*count = 0;
+	if (expect(in, ']'))
+		return true;
+	do {
+		char *s = parse_string(in);
+		if (!s || *count >= max)
+			return false;
+		arr[(*count)++] = s;
+	} while (expect(in, ','));
+	arr[*count] = NULL;
+	return expect(in, ']');
+}
+
+bool mk_appcfg_parse_json(const char *text, size_t len, struct mk_app_config *cfg)
+{
+	struct json_in in = { text, text + len };
+	cfg->argc = 0;
+	cfg->envc = 0;
+	if (!expect(&in, '{'))
+		return false;
+	if (expect(&in, '}'))
+		return true;
+	do {
+		char *key = parse_string(&in);
+		if (!key || !expect(&in, ':'))
+			return false;
+		bool ok;
+		if (!mk_strcmp(key, "argv"))
+			ok = parse_string_array(&in, cfg->argv, MK_APP_MAX_ARGS, &cfg->argc);
+		else if (!mk_strcmp(key, "env"))
+			ok = parse_string_array(&in, cfg->envp, MK_APP_MAX_ENV, &cfg->envc);
+		else
+			ok = false;
+		mk_free(key);
+		if (!ok)
+			return false;
+	} while (expect(&in, ','));
+	cfg->argv[cfg->argc] = NULL;
+	cfg->envp[cfg->envc] = NULL;
+	return expect(&in, '}');
+}
+
+static void from_cmdline(struct mk_app_config *cfg)
+{
+	static char line[1024];
+	static char prog[] = "rumpxen";
+	mk_strlcpy(line, mk_boot.cmdline, sizeof(line));
+	cfg->argc = 0;
+	cfg->envc = 0;
+	cfg->argv[cfg->argc++] = prog;
+	char *p = line;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p || cfg->argc >= MK_APP_MAX_ARGS)
+			break;
+		char *word = p;
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			*p++ = 0;
+		/* Leading NAME=VALUE words are environment, like a shell's assignments. */
+		if (cfg->argc == 1 && mk_strchr(word, '=') && word[0] != '=' &&
+				cfg->envc < MK_APP_MAX_ENV)
+			cfg->envp[cfg->envc++] = word;
+		else
+			cfg->argv[cfg->argc++] = word;
+	}
+	cfg->argv[cfg->argc] = NULL;
+	cfg->envp[cfg->envc] = NULL;
+	cfg->source = "cmdline";
+}
+
+void mk_appcfg_load(struct mk_app_config *cfg)
+{
+	loaded = cfg;
+	int domid = mk_xenbus_available() ? mk_xs_domid() : -1;
+	if (domid >= 0) {
+		char path[64], *json;
+		size_t len;
+		mk_snprintf(path, sizeof(path), "/local/domain/%d/rumpxen/cfg", domid);
+		if (mk_xs_read(0, path, &json, &len) == 0) {
+			bool ok = mk_appcfg_parse_json(json, len, cfg);
+			mk_free(json);
+			if (ok && cfg->argc > 0) {
+				cfg->source = "xenstore";
+				return;
+			}
+			mk_printk("rumpxen: %s is not valid JSON {\"argv\": [...], \"env\": [...]} "
+				"with a non-empty argv; using the command line instead\n", path);
+		}
+	}
+	from_cmdline(cfg);
+}

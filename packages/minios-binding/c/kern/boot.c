@@ -1,0 +1,47 @@
+/*
+ * Common boot after the arch layer: memory, events, time, console ring and xenstore for a
+ * DomU, then the application's main(argc, argv) in the first thread. main's return value
+ * is printed as "rumpxen: exit N" and becomes the shutdown reason (0: poweroff, else crash).
+ */
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/crash.h>
+#include <mk/evtchn.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+#include <mk/xenbus.h>
+#include <mk/appcfg.h>
+
+extern int main(int argc, char **argv);
+
+uint64_t mk_boot_tsc_at_main;
+
+static void *main_thread(void *unused)
+{
+	(void)unused;
+	struct mk_app_config cfg;
+	mk_appcfg_load(&cfg);
+	mk_boot_tsc_at_main = mk_rdtsc();
+	int rc = main(cfg.argc, cfg.argv);
+	mk_printk("rumpxen: exit %d\n", rc);
+	mk_shutdown(rc == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);
+}
+
+MK_NORETURN void mk_kernel_main(void)
+{
+	mk_printk("rumpxen: %s guest kernel, %lu MiB, %s\n", mk_boot.target,
+		mk_boot.nr_pages >> 8, mk_boot.is_dom0 ? "dom0" : "domU");
+	mk_mm_init();
+	mk_evtchn_init();
+	mk_time_init();
+	if (mk_boot.console_pfn) {
+		mk_console_ring_attach((void *)(mk_boot.console_pfn << 12), mk_boot.console_evtchn);
+	}
+	if (mk_boot.store_pfn)
+		mk_xenbus_init((void *)(mk_boot.store_pfn << 12), mk_boot.store_evtchn);
+	if (!mk_thread_create("main", main_thread, NULL, 256 * 1024, false))
+		mk_panic("out of memory creating the main thread");
+	mk_sched_start();
+}

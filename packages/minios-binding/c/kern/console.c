@@ -1,0 +1,92 @@
+/*
+ * Console output: HYPERVISOR_console_io first (Xen prints it as dom0; a release Xen drops
+ * it from a DomU), then the shared console ring once a DomU attaches it.
+ */
+#include <mk/console.h>
+#include <mk/evtchn.h>
+#include <mk/hypercall.h>
+#include <mk/lib.h>
+
+static struct xen_cons_ring *cons_ring;
+static uint32_t cons_port;
+
+void mk_console_ring_attach(void *ring, uint32_t port)
+{
+	cons_ring = ring;
+	cons_port = port;
+}
+
+static void ring_write(const char *buf, size_t len)
+{
+	struct xen_cons_ring *r = cons_ring;
+	size_t spins = 0;
+	while (len) {
+		uint32_t cons = MK_READ_ONCE(r->out_cons);
+		uint32_t prod = r->out_prod;
+		mk_mb();
+		uint32_t used = prod - cons;
+		if (used > sizeof(r->out)) {
+			/* The backend moved out_cons somewhere impossible: stop using the ring. */
+			cons_ring = NULL;
+			return;
+		}
+		if (used == sizeof(r->out)) {
+			mk_evtchn_notify(cons_port);
+			if (++spins > 1000000)
+				return; /* backend gone; drop rather than hang */
+			mk_evtchn_poll_once(cons_port, 1000000);
+			continue;
+		}
+		while (len && prod - cons < sizeof(r->out)) {
+			char c = *buf;
+			r->out[prod % sizeof(r->out)] = c;
+			prod++;
+			buf++;
+			len--;
+		}
+		mk_wmb();
+		r->out_prod = prod;
+		mk_evtchn_notify(cons_port);
+	}
+}
+
+void mk_console_write(const char *buf, size_t len)
+{
+	if (cons_ring) {
+		/* The ring protocol wants CRLF for a terminal; xenconsoled logs it as is. */
+		ring_write(buf, len);
+		return;
+	}
+	mk_hc_console_write(buf, len);
+}
+
+void mk_console_flush(void)
+{
+	struct xen_cons_ring *r = cons_ring;
+	if (!r)
+		return;
+	for (int i = 0; i < 200; i++) {
+		if (MK_READ_ONCE(r->out_cons) == r->out_prod)
+			return;
+		mk_evtchn_notify(cons_port);
+		mk_evtchn_poll_once(cons_port, 10000000);
+	}
+}
+
+int mk_vprintk(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = mk_vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	mk_console_write(buf, len);
+	return n;
+}
+
+int mk_printk(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = mk_vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}

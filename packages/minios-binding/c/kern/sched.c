@@ -1,0 +1,312 @@
+/* Cooperative scheduler; see mk/sched.h. */
+#include <mk/arch.h>
+#include <mk/crash.h>
+#include <mk/evtchn.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+
+enum thread_state { T_RUNNABLE, T_BLOCKED, T_DEAD };
+
+struct mk_thread {
+	char name[32];
+	unsigned long sp;
+	char *stack;		/* lowest page is the guard */
+	size_t stack_pages;
+	enum thread_state state;
+	uint64_t deadline_ns;	/* 0: no timeout */
+	bool timed_out;
+	bool joinable;
+	struct mk_thread *joiner;
+	void *retval;
+	void *tls_alloc;
+	unsigned long tls_tp;
+	void *cookie;
+	struct mk_thread *next;	/* all threads, circular order of creation */
+};
+
+extern void mk_context_switch(unsigned long *old_sp, unsigned long new_sp);
+extern char mk_thread_trampoline[];
+extern char mk_tls_start[], mk_tdata_end[], mk_tls_end[];
+extern char mk_tls_align[];
+
+static struct mk_thread *threads;	/* list head */
+static struct mk_thread *current;
+static struct mk_thread *reap_list;
+static unsigned long boot_sp;
+static uint64_t switches;
+
+struct mk_thread *mk_thread_self(void)
+{
+	return current;
+}
+
+const char *mk_thread_name(struct mk_thread *t)
+{
+	return t ? t->name : "(boot)";
+}
+
+void **mk_thread_cookie(struct mk_thread *t)
+{
+	return &t->cookie;
+}
+
+uint64_t mk_sched_switches(void)
+{
+	return switches;
+}
+
+bool mk_fault_in_guard_page(unsigned long addr)
+{
+	return mk_fault_guard_owner(addr) != NULL;
+}
+
+const char *mk_fault_guard_owner(unsigned long addr)
+{
+	struct mk_thread *t = threads;
+	if (!t)
+		return NULL;
+	do {
+		unsigned long g = (unsigned long)t->stack;
+		if (addr >= g && addr < g + 4096)
+			return t->name;
+		t = t->next;
+	} while (t != threads);
+	return NULL;
+}
+
+/* TLS block per x86-64 variant II: data below the thread pointer, fs:0 = tp. */
+static bool tls_setup(struct mk_thread *t)
+{
+	unsigned long align = (unsigned long)mk_tls_align;
+	if (align < 16)
+		align = 16;
+	size_t memsz = (size_t)(mk_tls_end - mk_tls_start);
+	size_t filesz = (size_t)(mk_tdata_end - mk_tls_start);
+	size_t off = MK_ALIGN_UP(memsz, align);
+	char *block = mk_malloc(off + 64, align);
+	if (!block)
+		return false;
+	mk_memcpy(block, mk_tls_start, filesz);
+	mk_memset(block + filesz, 0, off - filesz + 64);
+	t->tls_alloc = block;
+	t->tls_tp = (unsigned long)block + off;
+	*(unsigned long *)t->tls_tp = t->tls_tp;
+	return true;
+}
+
+static void thread_free(struct mk_thread *t)
+{
+	mk_arch_remap_page((unsigned long)t->stack);
+	mk_page_free(t->stack, t->stack_pages);
+	mk_free(t->tls_alloc);
+	mk_free(t);
+}
+
+struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
+	size_t stack_size, bool joinable)
+{
+	if (stack_size == 0)
+		stack_size = MK_THREAD_STACK_DEFAULT;
+	size_t pages = (MK_ALIGN_UP(stack_size, 4096UL) >> 12) + 1;
+	struct mk_thread *t = mk_zalloc(sizeof(*t), 0);
+	if (!t)
+		return NULL;
+	t->stack = mk_page_alloc(pages, 1);
+	if (!t->stack) {
+		mk_free(t);
+		return NULL;
+	}
+	t->stack_pages = pages;
+	if (!tls_setup(t)) {
+		mk_page_free(t->stack, pages);
+		mk_free(t);
+		return NULL;
+	}
+	if (mk_arch_unmap_page((unsigned long)t->stack) != 0)
+		mk_panic("cannot unmap the stack guard page at %p", t->stack);
+	mk_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
+	t->joinable = joinable;
+	t->state = T_RUNNABLE;
+	/* Initial frame for mk_context_switch: r15 r14 r13 r12 rbx rbp, then return address. */
+	unsigned long *sp = (unsigned long *)(t->stack + pages * 4096);
+	*--sp = 0; /* keeps the trampoline's stack 16-byte aligned at its call */
+	*--sp = (unsigned long)mk_thread_trampoline;
+	*--sp = 0;			/* rbp: ends backtraces */
+	*--sp = 0;			/* rbx */
+	*--sp = (unsigned long)fn;	/* r12 */
+	*--sp = (unsigned long)arg;	/* r13 */
+	*--sp = 0;			/* r14 */
+	*--sp = 0;			/* r15 */
+	t->sp = (unsigned long)sp;
+	if (!threads) {
+		threads = t;
+		t->next = t;
+	} else {
+		struct mk_thread *last = threads;
+		while (last->next != threads)
+			last = last->next;
+		last->next = t;
+		t->next = threads;
+	}
+	return t;
+}
+
+static void unlink_thread(struct mk_thread *t)
+{
+	struct mk_thread *p = threads;
+	if (t->next == t) {
+		threads = NULL;
+		return;
+	}
+	while (p->next != t)
+		p = p->next;
+	p->next = t->next;
+	if (threads == t)
+		threads = t->next;
+}
+
+static void reap(void)
+{
+	while (reap_list && reap_list != current) {
+		struct mk_thread *t = reap_list;
+		reap_list = t->next;
+		thread_free(t);
+	}
+}
+
+static void switch_to(struct mk_thread *next)
+{
+	struct mk_thread *prev = current;
+	if (next == prev)
+		return;
+	current = next;
+	switches++;
+	mk_arch_set_tls_base(next->tls_tp);
+	mk_context_switch(prev ? &prev->sp : &boot_sp, next->sp);
+	reap();
+}
+
+/* Picks the next runnable thread after current, waking expired sleepers; idles if none. */
+static void schedule(void)
+{
+	for (;;) {
+		mk_evtchn_dispatch();
+		uint64_t now = mk_time_monotonic_ns();
+		uint64_t earliest = 0;
+		struct mk_thread *start = current && current->state != T_DEAD ? current : threads;
+		if (!start)
+			mk_panic("no threads left to run");
+		struct mk_thread *t = start->next, *pick = NULL;
+		for (int n = 0;; t = t->next) {
+			if (t->state == T_BLOCKED && t->deadline_ns) {
+				if (t->deadline_ns <= now) {
+					t->state = T_RUNNABLE;
+					t->timed_out = true;
+					t->deadline_ns = 0;
+				} else if (!earliest || t->deadline_ns < earliest) {
+					earliest = t->deadline_ns;
+				}
+			}
+			if (!pick && t->state == T_RUNNABLE)
+				pick = t;
+			if (t == start) {
+				if (++n == 1)
+					break;
+			}
+		}
+		if (pick) {
+			switch_to(pick);
+			return;
+		}
+		/* Nothing runnable: sleep in Xen until the earliest deadline or any event. */
+		mk_time_block_until(earliest ? earliest : now + 10000000000ULL);
+	}
+}
+
+void mk_thread_yield(void)
+{
+	schedule();
+}
+
+void mk_thread_block(void)
+{
+	current->state = T_BLOCKED;
+	current->deadline_ns = 0;
+	schedule();
+}
+
+bool mk_thread_block_until(uint64_t deadline_ns)
+{
+	current->timed_out = false;
+	current->state = T_BLOCKED;
+	current->deadline_ns = deadline_ns ? deadline_ns : 1;
+	schedule();
+	return current->timed_out;
+}
+
+void mk_thread_sleep_until(uint64_t deadline_ns)
+{
+	while (!mk_thread_block_until(deadline_ns)) {
+		/* Woken early by someone else: keep sleeping. */
+	}
+}
+
+void mk_thread_wake(struct mk_thread *t)
+{
+	if (t->state == T_BLOCKED) {
+		t->state = T_RUNNABLE;
+		t->deadline_ns = 0;
+	}
+}
+
+MK_NORETURN void mk_thread_exit(void *retval)
+{
+	struct mk_thread *t = current;
+	t->retval = retval;
+	t->state = T_DEAD;
+	if (t->joiner)
+		mk_thread_wake(t->joiner);
+	if (!t->joinable) {
+		unlink_thread(t);
+		t->next = reap_list;
+		reap_list = t;
+	}
+	schedule();
+	mk_panic("dead thread '%s' was scheduled", t->name);
+}
+
+void mk_thread_exit_from_trampoline(void *retval)
+{
+	mk_thread_exit(retval);
+}
+
+void *mk_thread_join(struct mk_thread *t)
+{
+	if (!t->joinable)
+		mk_panic("join of non-joinable thread '%s'", t->name);
+	while (t->state != T_DEAD) {
+		t->joiner = current;
+		mk_thread_block();
+	}
+	void *rv = t->retval;
+	unlink_thread(t);
+	t->next = reap_list;
+	reap_list = t;
+	reap();
+	return rv;
+}
+
+MK_NORETURN void mk_sched_start(void)
+{
+	if (!threads)
+		mk_panic("mk_sched_start with no threads");
+	current = NULL;
+	struct mk_thread *first = threads;
+	current = first;
+	switches++;
+	mk_arch_set_tls_base(first->tls_tp);
+	mk_context_switch(&boot_sp, first->sp);
+	mk_panic("boot context resumed");
+}

@@ -1,0 +1,96 @@
+/* Initialisation, parameters, termination, signals and errno on the rumpxen guest. */
+#include "xen_int.h"
+#include <mk/appcfg.h>
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/crash.h>
+#include <mk/lib.h>
+#include <mk/xenbus.h>
+
+struct rumpuser_hyperup rx_hyp;
+
+int rumpuser_init(int version, const struct rumpuser_hyperup *hyp)
+{
+	if (version != RUMPUSER_VERSION) {
+		rumpuser_dprintf("rumpuser: the rump kernel wants hypercall interface version %d, "
+		    "this guest kernel implements version %d; rebuild the image against a "
+		    "matching @rumpxen/minios-binding\n", version, RUMPUSER_VERSION);
+		return RUMPXEN_NETBSD_EINVAL;
+	}
+	rx_hyp = *hyp;
+	return 0;
+}
+
+static int param_copy(const char *value, void *buf, size_t blen)
+{
+	size_t len = mk_strlen(value) + 1;
+	if (len > blen)
+		return RUMPXEN_NETBSD_E2BIG;
+	mk_memcpy(buf, value, len);
+	return 0;
+}
+
+/*
+ * Parameters come from the domain's config environment (xenstore cfg "env", or leading
+ * NAME=VALUE words of the command line). _RUMPUSER_NCPU: $RUMP_NCPU, else 1 (one vcpu).
+ * _RUMPUSER_HOSTNAME: $RUMP_HOSTNAME, else "rump-dom<domid>" (domid from xenstore; 0 as
+ * the only domain).
+ */
+int rumpuser_getparam(const char *name, void *buf, size_t blen)
+{
+	const char *env;
+	if (mk_strcmp(name, RUMPUSER_PARAM_NCPU) == 0) {
+		env = mk_appcfg_getenv("RUMP_NCPU");
+		return param_copy(env && mk_strcmp(env, "host") ? env : "1", buf, blen);
+	}
+	if (mk_strcmp(name, RUMPUSER_PARAM_HOSTNAME) == 0) {
+		char value[64];
+		env = mk_appcfg_getenv("RUMP_HOSTNAME");
+		if (env)
+			return param_copy(env, buf, blen);
+		int domid = mk_xenbus_available() ? mk_xs_domid() : 0;
+		mk_snprintf(value, sizeof(value), "rump-dom%d", domid < 0 ? 0 : domid);
+		return param_copy(value, buf, blen);
+	}
+	env = mk_appcfg_getenv(name);
+	if (!env)
+		return RUMPXEN_NETBSD_ENOENT;
+	return param_copy(env, buf, blen);
+}
+
+/* RUMPUSER_PANIC is a crash with a message; any other value ends the image like main's. */
+void rumpuser_exit(int value)
+{
+	if (value == RUMPUSER_PANIC)
+		mk_panic("rumpuser_exit(RUMPUSER_PANIC): the rump kernel panicked");
+	mk_printk("rumpxen: exit %d\n", value);
+	mk_shutdown(value == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);
+}
+
+static int errno_value;
+
+/* The hook netbsd-libc overrides to route errno into its thread's errno. */
+__attribute__((weak)) void rumpxen_set_errno(int error)
+{
+	errno_value = error;
+}
+
+void rumpuser_seterrno(int error)
+{
+	rumpxen_set_errno(error);
+}
+
+/*
+ * There are no host processes: signal 0 to ourselves checks existence; any other signal
+ * to ourselves ends the domain with a crash, as an uncaught fatal signal would.
+ */
+int rumpuser_kill(int64_t pid, int sig)
+{
+	if (pid != RUMPUSER_PID_SELF && pid != 1)
+		return RUMPXEN_NETBSD_ESRCH;
+	if (sig == 0)
+		return 0;
+	if (sig < 0 || sig > 64)
+		return RUMPXEN_NETBSD_EINVAL;
+	mk_panic("rumpuser_kill: signal %d sent to the domain itself", sig);
+}

@@ -1,0 +1,168 @@
+/**
+ * A domain's console through xenconsoled: the pty whose path xenconsoled
+ * publishes at /local/domain/<id>/console/tty, read as lines and written raw.
+ */
+import { closeSync, constants, openSync, write as fsWrite } from 'node:fs';
+import { ReadStream } from 'node:tty';
+
+import { XenConfigError } from './errors.js';
+import type { XenStore } from './xenstore.js';
+
+export interface ConsoleOptions {
+  /** How long to wait for xenconsoled to publish the pty, ms. Default 10000. */
+  timeoutMs?: number;
+}
+
+const EXIT_LINE = /^rumpxen: exit (-?\d+)$/;
+
+/** Console output as an async iterable of lines (without line ends), and a writer for input. */
+export class DomainConsole implements AsyncIterableIterator<string>, Disposable {
+  private readonly lines: string[] = [];
+  private partial = '';
+  private ended = false;
+  private failure: Error | undefined;
+  private waiter: (() => void) | undefined;
+  private readonly stream: ReadStream;
+  private writeFd: number;
+
+  private constructor(
+    readonly domid: number,
+    readonly ttyPath: string,
+    readFd: number,
+    writeFd: number,
+    private readonly onExitStatus: (status: number) => void,
+  ) {
+    this.writeFd = writeFd;
+    this.stream = new ReadStream(readFd);
+    // Raw: no echo (echo would send the guest's output back to it as input), no CR/LF rewriting.
+    this.stream.setRawMode(true);
+    this.stream.on('data', (chunk: Buffer) => this.take(chunk.toString('utf8')));
+    this.stream.on('end', () => this.finish());
+    this.stream.on('error', (e: NodeJS.ErrnoException) => {
+      // EIO: xenconsoled closed the pty's other side because the domain is gone.
+      if (e.code !== 'EIO') this.failure = e;
+      this.finish();
+    });
+  }
+
+  /** Opens the console of domid, waiting for xenconsoled to publish its pty. */
+  static async open(xs: XenStore, domid: number, onExitStatus: (status: number) => void, opts: ConsoleOptions = {}): Promise<DomainConsole> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new XenConfigError('timeoutMs', `must be a non-negative number, got ${timeoutMs}`, 'pass e.g. { timeoutMs: 10000 }');
+    const key = `/local/domain/${domid}/console/tty`;
+    const deadline = Date.now() + timeoutMs;
+    let tty: string | undefined;
+    for (;;) {
+      tty = (await xs.readOptional(key))?.trim();
+      if (tty) break;
+      if (Date.now() >= deadline) {
+        throw new XenConfigError(`domain ${domid} console`, `xenconsoled did not publish ${key} within ${timeoutMs} ms`, 'check that xenconsoled runs in dom0 and that the domain exists');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const readFd = openSync(tty, constants.O_RDWR | constants.O_NOCTTY);
+    let writeFd: number;
+    try {
+      writeFd = openSync(tty, constants.O_WRONLY | constants.O_NOCTTY);
+    } catch (e) {
+      closeSync(readFd);
+      throw e;
+    }
+    return new DomainConsole(domid, tty, readFd, writeFd, onExitStatus);
+  }
+
+  private take(text: string): void {
+    const parts = (this.partial + text).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const raw of parts) {
+      const line = raw.replace(/\r/g, '');
+      const m = EXIT_LINE.exec(line);
+      if (m) this.onExitStatus(Number(m[1]));
+      this.lines.push(line);
+    }
+    this.wake();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    if (this.partial.length > 0) {
+      this.lines.push(this.partial.replace(/\r/g, ''));
+      this.partial = '';
+    }
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  async next(): Promise<IteratorResult<string>> {
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) return { done: false, value: line };
+      if (this.failure) throw this.failure;
+      if (this.ended) return { done: true, value: undefined };
+      await new Promise<void>((r) => (this.waiter = r));
+    }
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The next line matching re, or an error after timeoutMs (the console stays open). */
+  async waitForLine(re: RegExp, timeoutMs = 30_000): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`domain ${this.domid} console: no line matched ${re} within ${timeoutMs} ms; check the guest's output (xenconsoled log) or raise the timeout`));
+        this.wake();
+      }, timeoutMs);
+    });
+    const search = (async () => {
+      for (;;) {
+        const r = await this.next();
+        if (r.done) throw new Error(`domain ${this.domid} console ended before a line matched ${re}`);
+        if (re.test(r.value)) return r.value;
+      }
+    })();
+    try {
+      return await Promise.race([search, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends input to the guest. */
+  async write(data: string | Buffer): Promise<void> {
+    if (this.writeFd < 0) throw new Error(`domain ${this.domid} console is closed; open a new one with xen.console(${this.domid})`);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) {
+      off += await new Promise<number>((resolve, reject) =>
+        fsWrite(this.writeFd, buf, off, buf.length - off, null, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+    }
+  }
+
+  close(): void {
+    if (this.writeFd >= 0) {
+      closeSync(this.writeFd);
+      this.writeFd = -1;
+    }
+    this.stream.destroy();
+    this.finish();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

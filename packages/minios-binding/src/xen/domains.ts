@@ -1,0 +1,175 @@
+/** Domains: list, look up, create (the libxl fast path), pause, shut down, destroy, wait. */
+import { actionFor, toNativeSpec, type DomainConfig, type ShutdownAction } from './config.js';
+import { call, XenConfigError } from './errors.js';
+import type { NativeDomainInfo, NativeSession } from './native.js';
+
+export type DomainState = 'running' | 'blocked' | 'paused' | 'shutdown' | 'dying' | 'idle';
+export type ShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash' | 'watchdog' | 'soft_reset' | 'unknown';
+
+export interface DomainInfo {
+  domid: number;
+  name: string;
+  uuid: string;
+  state: DomainState;
+  /** Set when state is `shutdown`. */
+  shutdownReason?: ShutdownReason;
+  /** Current memory, KiB. */
+  memory: number;
+  /** Maximum memory, KiB. */
+  maxMemory: number;
+  /** Online vcpus. */
+  vcpus: number;
+  /** CPU time used, seconds. */
+  cpuTime: number;
+}
+
+export interface CreatedDomain {
+  domid: number;
+  name: string;
+  /** Milliseconds in libxl_domain_create_new, writing the guest config, and unpausing. */
+  timings: { build: number; xenstore: number; unpause: number; total: number };
+}
+
+export interface ShutdownResult {
+  domid: number;
+  reason: ShutdownReason;
+  /**
+   * The image's exit status: from its `rumpxen: exit N` console line when a
+   * console opened with `xen.console()` saw it; otherwise 0 for a poweroff
+   * (the guest protocol powers off only for 0) and null when unknown.
+   */
+  exitStatus: number | null;
+  /** The action applied: the domain's on_poweroff/on_crash, or the one passed in. */
+  action: ShutdownAction;
+}
+
+const REASONS: ShutdownReason[] = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
+
+export function shutdownReasonName(code: number): ShutdownReason {
+  return REASONS[code] ?? 'unknown';
+}
+
+function toInfo(n: NativeDomainInfo): DomainInfo {
+  const state: DomainState = n.dying
+    ? 'dying'
+    : n.shutdown
+      ? 'shutdown'
+      : n.paused
+        ? 'paused'
+        : n.running
+          ? 'running'
+          : n.blocked
+            ? 'blocked'
+            : 'idle';
+  const info: DomainInfo = {
+    domid: n.domid,
+    name: n.name,
+    uuid: n.uuid,
+    state,
+    memory: n.memoryKb,
+    maxMemory: n.maxMemoryKb,
+    vcpus: n.vcpus,
+    cpuTime: n.cpuTimeNs / 1e9,
+  };
+  if (n.shutdown) info.shutdownReason = shutdownReasonName(n.shutdownReason);
+  return info;
+}
+
+export function checkDomid(id: unknown, field = 'domid'): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 0x7ff0) {
+    throw new XenConfigError(field, `${JSON.stringify(id)} is not a domain id`, 'pass an integer from 0 to 32751 (see domains.list())');
+  }
+  return id;
+}
+
+export class Domains {
+  private readonly actions = new Map<number, Pick<DomainConfig, 'on_poweroff' | 'on_crash'>>();
+
+  constructor(
+    private readonly session: () => NativeSession,
+    private readonly exitStatusOf: (domid: number) => number | undefined,
+  ) {}
+
+  async list(): Promise<DomainInfo[]> {
+    return (await call(this.session().domainList())).map(toInfo);
+  }
+
+  /** A domain by id or by name. */
+  async get(idOrName: number | string): Promise<DomainInfo> {
+    return toInfo(await call(this.session().domainInfo(await this.resolve(idOrName))));
+  }
+
+  /** The domain id for a name (or the id itself). */
+  async resolve(idOrName: number | string): Promise<number> {
+    if (typeof idOrName === 'string') {
+      if (idOrName.length === 0) throw new XenConfigError('name', 'is empty', 'pass a domain name or id');
+      return call(this.session().domainLookup(idOrName));
+    }
+    return checkDomid(idOrName);
+  }
+
+  /**
+   * Creates and starts a domain without xl: libxl_domain_create_new with a
+   * config built in C, the guest config written to xenstore, then unpause.
+   * A failure part way destroys the half-built domain before rejecting.
+   */
+  async create(config: DomainConfig): Promise<CreatedDomain> {
+    const spec = toNativeSpec(config);
+    const t0 = performance.now();
+    const r = await call(this.session().domainCreate(spec));
+    this.actions.set(r.domid, { on_poweroff: config.on_poweroff, on_crash: config.on_crash });
+    return {
+      domid: r.domid,
+      name: spec.name,
+      timings: { build: r.buildMs, xenstore: r.xenstoreMs, unpause: r.unpauseMs, total: performance.now() - t0 },
+    };
+  }
+
+  async pause(id: number | string): Promise<void> {
+    return call(this.session().domainPause(await this.resolve(id)));
+  }
+
+  async unpause(id: number | string): Promise<void> {
+    return call(this.session().domainUnpause(await this.resolve(id)));
+  }
+
+  /** Asks the guest to power off or reboot (through xenstore control/shutdown); it decides when. */
+  async shutdown(id: number | string, reason: 'poweroff' | 'reboot' = 'poweroff'): Promise<void> {
+    if (reason !== 'poweroff' && reason !== 'reboot') {
+      throw new XenConfigError('reason', `unsupported shutdown reason ${JSON.stringify(reason)}`, "use 'poweroff' or 'reboot'");
+    }
+    return call(this.session().domainShutdown(await this.resolve(id), reason === 'reboot'));
+  }
+
+  async destroy(id: number | string): Promise<void> {
+    const domid = await this.resolve(id);
+    await call(this.session().domainDestroy(domid));
+    this.actions.delete(domid);
+  }
+
+  /**
+   * Resolves once the domain has shut down, with the reason and exit status,
+   * then applies its on_poweroff/on_crash action (destroy by default) unless
+   * `action` overrides it.  Does not block the event loop (waits on a thread).
+   */
+  async waitForShutdown(id: number | string, opts: { action?: ShutdownAction } = {}): Promise<ShutdownResult> {
+    const domid = await this.resolve(id);
+    if (opts.action !== undefined && opts.action !== 'destroy' && opts.action !== 'preserve') {
+      throw new XenConfigError('action', `unknown action ${JSON.stringify(opts.action)}`, "use 'destroy' or 'preserve'");
+    }
+    const reason = shutdownReasonName(await call(this.session().domainWaitShutdown(domid)));
+    const action = opts.action ?? actionFor(this.actions.get(domid) ?? {}, reason);
+    const seen = this.exitStatusOf(domid);
+    const exitStatus = seen !== undefined ? seen : reason === 'poweroff' ? 0 : null;
+    if (action === 'destroy') {
+      await call(this.session().domainDestroy(domid));
+      this.actions.delete(domid);
+    }
+    return { domid, reason, exitStatus, action };
+  }
+
+  /** Memory Xen has not given to any domain, KiB. */
+  async freeMemory(): Promise<number> {
+    return call(this.session().freeMemory());
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Checks a kernel image before Xen sees it, so a bad image gives a clear error instead of a
+ * Xen panic: it must be an x86 ELF with the Xen ELF notes (xen/elfnote.h) the chosen boot
+ * mode needs. Only what the checks need is parsed.
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { BadKernelError } from './errors.js';
+
+export const XEN_ELFNOTE = {
+  ENTRY: 1,
+  HYPERCALL_PAGE: 2,
+  VIRT_BASE: 3,
+  XEN_VERSION: 5,
+  GUEST_OS: 6,
+  FEATURES: 10,
+  SUPPORTED_FEATURES: 17,
+  PHYS32_ENTRY: 18,
+} as const;
+const XENFEAT_DOM0 = 11;
+const EM_386 = 3;
+const EM_X86_64 = 62;
+const PT_NOTE = 4;
+const SHT_NOTE = 7;
+
+export interface KernelInfo {
+  kind: 'elf' | 'bzImage';
+  /** 32 or 64 (ELF only). */
+  elfClass?: 32 | 64;
+  /** ELF e_machine (ELF only). */
+  machine?: number;
+  /** Xen notes by type (the last of each type wins); empty for a bzImage. */
+  xenNotes: Map<number, Buffer>;
+}
+
+function readHead(path: string, max: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new BadKernelError(`kernel ${path}: cannot open it (${err.code ?? err.message}); pass the path of a Xen guest kernel ELF with --kernel`);
+  }
+  try {
+    const size = Math.min(statSync(path).size, max);
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseNotes(buf: Buffer, start: number, size: number, into: Map<number, Buffer>): void {
+  let p = start;
+  const end = Math.min(start + size, buf.length);
+  const align4 = (n: number) => (n + 3) & ~3;
+  while (p + 12 <= end) {
+    const namesz = buf.readUInt32LE(p);
+    const descsz = buf.readUInt32LE(p + 4);
+    const type = buf.readUInt32LE(p + 8);
+    const nameStart = p + 12;
+    const descStart = nameStart + align4(namesz);
+    const next = descStart + align4(descsz);
+    if (next > end || namesz > 256) return;
+    const name = buf.toString('latin1', nameStart, nameStart + namesz).replace(/\0+$/, '');
+    if (name === 'Xen') into.set(type, Buffer.from(buf.subarray(descStart, descStart + descsz)));
+    p = next;
+  }
+}
+
+/** Reads what the boot checks need from a kernel image. Throws BadKernelError for a file that is neither ELF nor bzImage. */
+export function readKernelInfo(path: string): KernelInfo {
+  // Notes sit early in every kernel seen so far; 64 MiB covers an uncompressed Linux vmlinux.
+  const buf = readHead(path, 64 << 20);
+  if (buf.length >= 0x206 && buf.readUInt32LE(0x202) === 0x53726448) return { kind: 'bzImage', xenNotes: new Map() };
+  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) {
+    const first = buf.subarray(0, 8).toString('hex') || '(empty file)';
+    throw new BadKernelError(
+      `kernel ${path} is not an ELF file (it starts with ${first}); --kernel needs a Xen guest kernel: an x86-64 ELF with Xen ELF notes (XEN_ELFNOTE_* in xen/elfnote.h)`,
+    );
+  }
+  const elfClass = buf[4] === 2 ? 64 : buf[4] === 1 ? 32 : undefined;
+  if (!elfClass || buf[5] !== 1) {
+    throw new BadKernelError(`kernel ${path} is an ELF file but not a little-endian 32/64-bit one (class ${buf[4]}, data ${buf[5]}); Xen on x86 boots x86-64 (PV) or x86 (PVH) ELF kernels`);
+  }
+  const machine = buf.readUInt16LE(18);
+  const notes = new Map<number, Buffer>();
+  const is64 = elfClass === 64;
+  const num = (off: number) => (is64 ? Number(buf.readBigUInt64LE(off)) : buf.readUInt32LE(off));
+  const phoff = num(is64 ? 32 : 28);
+  const phentsize = buf.readUInt16LE(is64 ? 54 : 42);
+  const phnum = buf.readUInt16LE(is64 ? 56 : 44);
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (ph + phentsize > buf.length) break;
+    if (buf.readUInt32LE(ph) !== PT_NOTE) continue;
+    parseNotes(buf, num(ph + (is64 ? 8 : 4)), num(ph + (is64 ? 32 : 16)), notes);
+  }
+  if (notes.size === 0) {
+    const shoff = num(is64 ? 40 : 32);
+    const shentsize = buf.readUInt16LE(is64 ? 58 : 46);
+    const shnum = buf.readUInt16LE(is64 ? 60 : 48);
+    for (let i = 0; i < shnum; i++) {
+      const sh = shoff + i * shentsize;
+      if (sh + shentsize > buf.length) break;
+      if (buf.readUInt32LE(sh + 4) !== SHT_NOTE) continue;
+      parseNotes(buf, num(sh + (is64 ? 24 : 16)), num(sh + (is64 ? 32 : 20)), notes);
+    }
+  }
+  return { kind: 'elf', elfClass, machine, xenNotes: notes };
+}
+
+function supportsDom0(notes: Map<number, Buffer>): boolean {
+  const bits = notes.get(XEN_ELFNOTE.SUPPORTED_FEATURES);
+  if (bits && bits.length >= 4 && (bits.readUInt32LE(0) >> XENFEAT_DOM0) & 1) return true;
+  const features = notes.get(XEN_ELFNOTE.FEATURES)?.toString('latin1').replace(/\0+$/, '');
+  return !!features && features.split('|').some((f) => f === 'dom0' || f === '!dom0');
+}
+
+/**
+ * Throws BadKernelError (exit code 2) unless Xen can boot `path` as its only domain:
+ * PV needs an x86-64 ELF with Xen notes that include XENFEAT_dom0 (a Linux bzImage is
+ * accepted as is); PVH needs an x86 ELF with XEN_ELFNOTE_PHYS32_ENTRY.
+ */
+export function validateKernel(path: string, mode: { pvh: boolean }): KernelInfo {
+  const info = readKernelInfo(path);
+  if (info.kind === 'bzImage') {
+    if (mode.pvh) throw new BadKernelError(`kernel ${path} is a Linux bzImage; --pvh needs an ELF kernel with XEN_ELFNOTE_PHYS32_ENTRY (use the uncompressed vmlinux)`);
+    return info;
+  }
+  const arch = info.machine === EM_X86_64 ? 'x86-64' : info.machine === EM_386 ? 'i386' : `machine ${info.machine}`;
+  if (mode.pvh) {
+    if (info.machine !== EM_X86_64 && info.machine !== EM_386) throw new BadKernelError(`kernel ${path} is an ELF for ${arch}, not x86; Xen on x86 cannot boot it`);
+    if (!info.xenNotes.has(XEN_ELFNOTE.PHYS32_ENTRY)) {
+      throw new BadKernelError(
+        `kernel ${path} has no XEN_ELFNOTE_PHYS32_ENTRY note, so it cannot boot as PVH` +
+          (info.xenNotes.size ? ' (it has other Xen notes: boot it as PV, without --pvh)' : '; add the note (xen/elfnote.h) with the 32-bit entry point'),
+      );
+    }
+    return info;
+  }
+  if (info.machine !== EM_X86_64 || info.elfClass !== 64) {
+    throw new BadKernelError(`kernel ${path} is a ${info.elfClass}-bit ELF for ${arch}; PV boot needs an x86-64 (ELF64, EM_X86_64) kernel${info.xenNotes.has(XEN_ELFNOTE.PHYS32_ENTRY) ? ' (it has a PVH entry: try --pvh)' : ''}`);
+  }
+  if (info.xenNotes.size === 0) {
+    throw new BadKernelError(
+      `kernel ${path} has no Xen ELF notes (no PT_NOTE or SHT_NOTE entry named "Xen"), so Xen cannot boot it as a PV guest; ` +
+        `build it with the XEN_ELFNOTE_* notes of xen/elfnote.h (ENTRY, HYPERCALL_PAGE, XEN_VERSION, GUEST_OS, SUPPORTED_FEATURES)`,
+    );
+  }
+  if (info.xenNotes.has(XEN_ELFNOTE.PHYS32_ENTRY) && !info.xenNotes.has(XEN_ELFNOTE.ENTRY)) {
+    throw new BadKernelError(`kernel ${path} has only a PVH entry (XEN_ELFNOTE_PHYS32_ENTRY), no PV entry (XEN_ELFNOTE_ENTRY): boot it with --pvh`);
+  }
+  if (!supportsDom0(info.xenNotes)) {
+    throw new BadKernelError(
+      `kernel ${path} does not declare XENFEAT_dom0 (bit ${XENFEAT_DOM0} of XEN_ELFNOTE_SUPPORTED_FEATURES, or "dom0" in XEN_ELFNOTE_FEATURES), ` +
+        `and Xen refuses to boot such a kernel as its only domain ("Kernel does not support Dom0 operation"); add the note, or run it as a DomU in full mode`,
+    );
+  }
+  return info;
+}

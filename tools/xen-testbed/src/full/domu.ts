@@ -1,0 +1,334 @@
+/**
+ * DomUs started by xl in the full-mode dom0. The kernel (and any disk outside the shared
+ * folders) is copied into the run share so dom0 sees it; the console is read from
+ * xenconsoled's log on that share; the end is noticed by polling `xl list -v` in dom0
+ * (DomUs are created with `on_poweroff/on_crash/on_reboot = "preserve"`, so their shutdown
+ * reason can still be read), and the verdict follows the testbed's result protocol.
+ */
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { TestbedError } from '../errors.js';
+import type { ExecOptions, ExecResult } from './control.js';
+import { shellQuote } from './dom0-scripts.js';
+import { BadKernelError } from '../errors.js';
+import { XEN_ELFNOTE, readKernelInfo } from '../elf.js';
+import { type EndKind, type VerdictResult, decideVerdict } from '../verdict.js';
+
+/** How a DomU ended, as dom0 saw it. */
+export type DomUEnd =
+  | { kind: 'shutdown'; /** SHUTDOWN_* of xen/sched.h: 0 poweroff, 1 reboot, 2 suspend, 3 crash, 4 watchdog, 5 soft reset. */ reasonCode: number }
+  | { kind: 'crashed' }
+  | { kind: 'gone' }
+  | { kind: 'timeout'; timeoutMs: number };
+
+const SHUTDOWN_REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
+
+/** The result protocol (verdict.ts) applied to a DomU's console and end. */
+export function judgeDomU(lines: readonly string[], end: DomUEnd): VerdictResult {
+  let kind: EndKind;
+  let detail: string | undefined;
+  switch (end.kind) {
+    case 'timeout':
+      return decideVerdict({ guestLines: lines, end: 'timeout', timeoutS: end.timeoutMs / 1000 });
+    case 'crashed':
+      kind = 'crash';
+      break;
+    case 'gone':
+      kind = 'crash';
+      detail = 'the domain disappeared before it shut down (destroyed from outside?)';
+      break;
+    case 'shutdown':
+      kind = end.reasonCode === 0 ? 'poweroff' : end.reasonCode === 1 || end.reasonCode === 4 ? 'reboot' : 'crash';
+      if (end.reasonCode !== 0 && end.reasonCode !== 1) detail = `shutdown reason ${SHUTDOWN_REASONS[end.reasonCode] ?? end.reasonCode}`;
+      break;
+  }
+  return decideVerdict({ guestLines: lines, end: kind, detail });
+}
+
+export interface DomUDisk {
+  /** Host file backing the disk (raw image). */
+  file: string;
+  /** Virtual device name in the DomU (default xvda, xvdb, ... in order). */
+  vdev?: string;
+  readonly?: boolean;
+}
+
+export interface DomUVif {
+  /** MAC address (default: xl picks one). */
+  mac?: string;
+  /** Bridge in dom0 (default xenbr0, which has the testbed's bridge address). */
+  bridge?: string;
+}
+
+export interface DomUOptions {
+  /** The DomU kernel: an ELF with Xen notes. */
+  kernel: string;
+  /** Memory in MiB (default 32). */
+  memory?: number;
+  cmdline?: string;
+  /** Domain name (default domu1, domu2, ...). Letters, digits, `.`, `_`, `-`. */
+  name?: string;
+  /** `pv` (default) or `pvh` (needs the testbed started with `pvh: true`). */
+  type?: 'pv' | 'pvh';
+  vcpus?: number;
+  disks?: DomUDisk[];
+  /** A number of vifs on xenbr0, or their settings. */
+  vifs?: number | DomUVif[];
+  /** PCI devices (BDFs bound to xen-pciback in dom0), e.g. ['0000:00:03.0']. */
+  pci?: string[];
+  /** More xl.cfg lines, verbatim. */
+  extraCfg?: string[];
+  /** Every console line as it arrives (also available through the handle's async iterator). */
+  onConsoleLine?: (line: string) => void;
+}
+
+export interface WaitOptions {
+  /** Give up (destroy the DomU, verdict timeout 124) after this long. Default 120 s. */
+  timeoutMs?: number;
+  /** Leave the shut-down domain in place instead of destroying it. */
+  keep?: boolean;
+}
+
+export interface DomUResult extends VerdictResult {
+  /** How the domain ended as Xen saw it. */
+  end: DomUEnd;
+  /** All console lines. */
+  console: string[];
+}
+
+interface Exec {
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+}
+
+const POLL_MS = 100;
+
+/** A DomU created by xl. Iterate it (`for await (const line of domu)`) for its console lines. */
+export class DomU implements AsyncIterable<string> {
+  /** Console lines so far. */
+  readonly lines: string[] = [];
+  /** ms from just before `xl create` to the first console line, when there was one. */
+  firstLineMs?: number;
+  /** ms that `xl create` took (as seen from the host). */
+  readonly createMs: number;
+  private partial = '';
+  private offset = 0;
+  private poller?: NodeJS.Timeout;
+  private ended = false;
+  private waiters: Array<() => void> = [];
+  private result?: Promise<DomUResult>;
+  private detachedReason?: string;
+
+  constructor(
+    private readonly dom0: Exec,
+    readonly name: string,
+    readonly domid: number,
+    private readonly logFile: string,
+    private readonly createdAt: number,
+    createMs: number,
+    private readonly onLine?: (line: string) => void,
+  ) {
+    this.createMs = createMs;
+    this.poller = setInterval(() => this.readLog(), POLL_MS);
+    this.readLog();
+  }
+
+  private push(line: string): void {
+    if (this.firstLineMs === undefined) this.firstLineMs = performance.now() - this.createdAt;
+    this.lines.push(line);
+    this.onLine?.(line);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Reads what xenconsoled appended to the DomU's log since the last call. */
+  private readLog(final = false): void {
+    if (existsSync(this.logFile)) {
+      const fd = openSync(this.logFile, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        if (size > this.offset) {
+          const buf = Buffer.alloc(size - this.offset);
+          readSync(fd, buf, 0, buf.length, this.offset);
+          this.offset = size;
+          this.partial += buf.toString('latin1');
+          let nl: number;
+          while ((nl = this.partial.indexOf('\n')) >= 0) {
+            this.push(this.partial.slice(0, nl).replace(/\r+$/, ''));
+            this.partial = this.partial.slice(nl + 1);
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (final && this.partial) {
+      this.push(this.partial.replace(/\r+$/, ''));
+      this.partial = '';
+    }
+  }
+
+  private finishConsole(): void {
+    if (this.ended) return;
+    this.readLog(true);
+    if (this.poller) clearInterval(this.poller);
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Console lines, from the first, until the DomU has ended (after `wait()` or `destroy()`). */
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    let i = 0;
+    for (;;) {
+      while (i < this.lines.length) yield this.lines[i++]!;
+      if (this.ended) return;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /** Resolves with the first console line matching `match`; rejects after `timeoutMs` or when the console ends. */
+  async waitForLine(match: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
+    let i = 0;
+    for (;;) {
+      for (; i < this.lines.length; i++) if (match.test(this.lines[i]!)) return this.lines[i]!;
+      if (this.ended) throw new TestbedError(`DomU ${this.name}: its console ended without a line matching ${match}`);
+      const left = deadline - performance.now();
+      if (left <= 0) throw new TestbedError(`DomU ${this.name}: no console line matching ${match} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /**
+   * Waits until the DomU shuts down or crashes (or the timeout), then judges its console by
+   * the result protocol and destroys it (unless `keep`). Calling it again returns the same result.
+   */
+  wait(opts: WaitOptions = {}): Promise<DomUResult> {
+    this.result ??= this.waitOnce(opts);
+    return this.result;
+  }
+
+  private async waitOnce(opts: WaitOptions): Promise<DomUResult> {
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    let end: DomUEnd;
+    try {
+      const r = await this.dom0.exec(`tb-wait-domain ${shellQuote(this.name)} 0.3`, { timeoutMs });
+      const out = r.stdout.trim();
+      const m = /^shutdown (\d+)$/.exec(out);
+      end = m ? { kind: 'shutdown', reasonCode: Number(m[1]) } : out === 'crashed' ? { kind: 'crashed' } : { kind: 'gone' };
+    } catch (e) {
+      if (this.detachedReason) end = { kind: 'gone' };
+      else if (e instanceof TestbedError && e.exitCode === 124) end = { kind: 'timeout', timeoutMs };
+      else throw e;
+    }
+    // xenconsoled may still be copying the last bytes of the ring into the log.
+    await new Promise((r) => setTimeout(r, 300));
+    this.readLog();
+    if (!opts.keep && !this.detachedReason) await this.destroy();
+    this.finishConsole();
+    const verdict = judgeDomU(this.lines, end);
+    return { ...verdict, end, console: [...this.lines] };
+  }
+
+  /** Destroys the domain (no error when it is already gone). */
+  async destroy(): Promise<void> {
+    if (!this.detachedReason) {
+      const n = shellQuote(this.name);
+      // A domain that is already gone is fine; one that xl could not destroy is not.
+      const r = await this.dom0.exec(`xl destroy ${n} 2>&1 && exit 0; xl domid ${n} >/dev/null 2>&1 && exit 1; exit 0`, { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new TestbedError(`xl destroy ${this.name} failed: ${r.stdout.trim()}`);
+    }
+    this.readLog();
+    if (this.result === undefined) this.finishConsole();
+  }
+
+  /** The testbed is going away: stop reading, end the console. */
+  detach(reason: string): void {
+    this.detachedReason = reason;
+    this.finishConsole();
+  }
+}
+
+function checkName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+    throw new TestbedError(`DomU name '${name}' is not usable: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+}
+
+function cfgString(value: string): string {
+  if (/["\n\\]/.test(value)) throw new TestbedError(`xl.cfg value ${JSON.stringify(value)} contains a quote, backslash or newline, which xl.cfg strings cannot hold; remove them`);
+  return `"${value}"`;
+}
+
+function isInside(file: string, dir: string | undefined): boolean {
+  return dir !== undefined && (file === dir || file.startsWith(dir.endsWith('/') ? dir : dir + '/'));
+}
+
+/** Creates a DomU: stages its files on the run share, writes its xl.cfg and runs `xl create`. */
+export async function createDomU(dom0: Exec, runDir: string, shareDir: string | undefined, name: string, opts: DomUOptions): Promise<DomU> {
+  checkName(name);
+  const kernel = resolve(opts.kernel);
+  if (!existsSync(kernel)) throw new TestbedError(`DomU kernel '${opts.kernel}' does not exist; pass the path of an ELF image with Xen notes`);
+  const info = readKernelInfo(kernel);
+  if (info.kind === 'elf') {
+    if ((opts.type ?? 'pv') === 'pv' && !info.xenNotes.has(XEN_ELFNOTE.ENTRY) && !info.xenNotes.has(XEN_ELFNOTE.HYPERCALL_PAGE)) {
+      throw new BadKernelError(`DomU kernel '${opts.kernel}' has no Xen PV ELF notes (XEN_ELFNOTE_ENTRY), so xl cannot boot it as PV; add the notes of xen/elfnote.h${info.xenNotes.has(XEN_ELFNOTE.PHYS32_ENTRY) ? " or boot it with type: 'pvh'" : ''}`);
+    }
+    if (opts.type === 'pvh' && !info.xenNotes.has(XEN_ELFNOTE.PHYS32_ENTRY)) {
+      throw new BadKernelError(`DomU kernel '${opts.kernel}' has no XEN_ELFNOTE_PHYS32_ENTRY note, so it cannot boot as PVH; boot it as PV or add the note`);
+    }
+  }
+  const staged = join(runDir, 'domu', `${name}.kernel`);
+  copyFileSync(kernel, staged);
+
+  const cfg: string[] = [
+    `name = ${cfgString(name)}`,
+    `type = "${opts.type ?? 'pv'}"`,
+    `kernel = ${cfgString(staged)}`,
+    `memory = ${opts.memory ?? 32}`,
+    `vcpus = ${opts.vcpus ?? 1}`,
+    'on_poweroff = "preserve"',
+    'on_reboot = "preserve"',
+    'on_crash = "preserve"',
+  ];
+  if (opts.cmdline !== undefined) cfg.push(`cmdline = ${cfgString(opts.cmdline)}`);
+  const disks = (opts.disks ?? []).map((d, i) => {
+    const file = resolve(d.file);
+    if (!existsSync(file)) throw new TestbedError(`disk file '${d.file}' does not exist; create it first (e.g. truncate -s 16M ${d.file})`);
+    // dom0 sees the repository and the run folder at their host paths; other files are copied in.
+    let target = file;
+    if (!isInside(file, shareDir) && !isInside(file, runDir)) {
+      target = join(runDir, 'disks', `${name}-${i}-${basename(file)}`);
+      copyFileSync(file, target);
+    }
+    const vdev = d.vdev ?? `xvd${String.fromCharCode(97 + i)}`;
+    if (/[,=\s'"]/.test(target) || !/^[a-z0-9]+$/.test(vdev)) throw new TestbedError(`disk '${d.file}' (vdev ${vdev}): the path must be free of commas, '=', quotes and spaces and vdev like xvda`);
+    return `'format=raw,vdev=${vdev},access=${d.readonly ? 'ro' : 'rw'},target=${target}'`;
+  });
+  if (disks.length) cfg.push(`disk = [ ${disks.join(', ')} ]`);
+  const vifs = typeof opts.vifs === 'number' ? Array.from({ length: opts.vifs }, () => ({}) as DomUVif) : (opts.vifs ?? []);
+  if (vifs.length) {
+    cfg.push(`vif = [ ${vifs.map((v) => `'${[`bridge=${v.bridge ?? 'xenbr0'}`, ...(v.mac ? [`mac=${v.mac}`] : [])].join(',')}'`).join(', ')} ]`);
+  }
+  if (opts.pci?.length) {
+    for (const bdf of opts.pci) if (!/^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(bdf)) throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`);
+    cfg.push(`pci = [ ${opts.pci.map((b) => `'${b}'`).join(', ')} ]`);
+  }
+  cfg.push(...(opts.extraCfg ?? []));
+  const cfgFile = join(runDir, 'domu', `${name}.cfg`);
+  writeFileSync(cfgFile, cfg.join('\n') + '\n');
+
+  const logFile = join(runDir, 'xenlog', `guest-${name}.log`);
+  const createdAt = performance.now();
+  const r = await dom0.exec(`xl create ${shellQuote(cfgFile)} && xl domid ${shellQuote(name)}`, { timeoutMs: 120_000 });
+  if (r.code !== 0) {
+    throw new TestbedError(`xl create of DomU '${name}' failed (exit ${r.code}):\n${(r.stderr + r.stdout).trim()}\nxl.cfg (${cfgFile}):\n${cfg.join('\n')}`);
+  }
+  const createMs = performance.now() - createdAt;
+  const domid = Number(r.stdout.trim().split('\n').pop());
+  return new DomU(dom0, name, domid, logFile, createdAt, createMs, opts.onConsoleLine);
+}

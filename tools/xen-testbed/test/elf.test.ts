@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadKernelError, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { buildFixtures, type Fixtures } from './fixtures.js';
+
+let fx: Fixtures;
+let dir: string;
+beforeAll(() => {
+  fx = buildFixtures();
+  dir = mkdtempSync(join(tmpdir(), 'xen-testbed-elf-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function badKernelMessage(path: string, pvh = false): string {
+  try {
+    validateKernel(path, { pvh });
+  } catch (e) {
+    expect(e).toBeInstanceOf(BadKernelError);
+    expect((e as BadKernelError).exitCode).toBe(2);
+    return (e as Error).message;
+  }
+  throw new Error(`validateKernel accepted ${path}`);
+}
+
+describe('kernel checks', () => {
+  it('reads the Xen notes of the PV fixture', () => {
+    const info = readKernelInfo(fx.pv);
+    expect(info).toMatchObject({ kind: 'elf', elfClass: 64, machine: 62 });
+    expect(info.xenNotes.get(XEN_ELFNOTE.GUEST_OS)?.toString('latin1')).toBe('rumpxen-fixture\0');
+    expect(info.xenNotes.has(XEN_ELFNOTE.HYPERCALL_PAGE)).toBe(true);
+    expect(() => validateKernel(fx.pv, { pvh: false })).not.toThrow();
+  });
+
+  it('accepts the PVH fixture with --pvh and sends it there without', () => {
+    expect(() => validateKernel(fx.pvh, { pvh: true })).not.toThrow();
+    expect(badKernelMessage(fx.pvh)).toMatch(/32-bit ELF .*try --pvh/);
+    expect(badKernelMessage(fx.pv, true)).toMatch(/no XEN_ELFNOTE_PHYS32_ENTRY.*boot it as PV/);
+  });
+
+  it('rejects a file that is not an ELF, naming it', () => {
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'just some text\n');
+    expect(badKernelMessage(text)).toMatch(new RegExp(`kernel ${text} is not an ELF file`));
+  });
+
+  it('rejects an ELF without Xen notes, and a missing file', () => {
+    expect(badKernelMessage(process.execPath)).toMatch(/has no Xen ELF notes/);
+    expect(badKernelMessage(join(dir, 'absent.elf'))).toMatch(/cannot open it \(ENOENT\)/);
+  });
+});
