@@ -6,3 +6,6 @@ export * from './virtif.js';
 export * from './errno.js';
 export * from './query.js';
 export * from './render.js';
+export * from './artifacts.js';
+export * from './conformance.js';
+export * from './targets/posix.js';

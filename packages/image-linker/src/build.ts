@@ -227,6 +227,16 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       throw new ImageLinkerError(`--component ${c.path}`, 'is an object file; components are rump kernel archives (lib*.a).', 'Pass it as an input instead, or pass the archive.');
     }
   }
+  for (const artifact of [...(def.startObject ? [def.startObject] : []), ...def.libraries]) {
+    if (!existsSync(artifact)) {
+      throw new ImageLinkerError(
+        `target ${def.name}`,
+        `is not built: its file ${artifact} does not exist.`,
+        `Build the package that provides it (npx nx run-many -t build; ${def.name === 'posix' ? '@rumpxen/hypercall-api' : '@rumpxen/minios-binding'}).`,
+        1,
+      );
+    }
+  }
   const libraries = def.libraries.map((p) => loadInput(p));
   const start = def.startObject ? [loadInput(def.startObject)] : [];
 
@@ -320,7 +330,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const mapText = readFileSync(mapPath, 'utf8');
     const record = inputSizes(mapText, elf, roles);
     const recordPath = join(tmp, 'inputs.json');
-    writeFileSync(recordPath, JSON.stringify(record));
+    writeFileSync(recordPath, JSON.stringify({ target: def.name, entrySymbol: def.entrySymbol, inputs: record }));
     const objcopy = await runTool(opts.ld ? opts.ld.replace(/ld(\.bfd)?$/, 'objcopy') : 'objcopy', ['--add-section', `${INPUTS_SECTION}=${recordPath}`, tmpOut]);
     if (objcopy.code !== 0) {
       throw new ImageLinkerError(output, `could not be annotated by objcopy: ${objcopy.stderr.trim()}`, 'Install GNU binutils (objcopy).', 1);

@@ -215,6 +215,10 @@ main(process.argv.slice(2)).then(
     if (e instanceof ImageLinkerError) {
       process.stderr.write(`image-linker: ${e.message}\n`);
       process.exitCode = e.exitCode;
+    } else if (e instanceof Error && typeof (e as { exitCode?: unknown }).exitCode === 'number') {
+      // The testbed's own errors carry their message and exit code (2: bad input, 1: testbed).
+      process.stderr.write(`image-linker: ${e.message}\n`);
+      process.exitCode = (e as unknown as { exitCode: number }).exitCode;
     } else {
       process.stderr.write(`image-linker: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;

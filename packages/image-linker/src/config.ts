@@ -47,16 +47,14 @@ export interface ConfigOptions {
   args?: string[];
 }
 
+/**
+ * What the guest reads (minios-binding's mk/appcfg.h): argv and environment only. Devices
+ * are not listed here: the guest finds them in its xenstore device/ tree.
+ */
 export interface GuestConfig {
-  /** Format version of this object. */
-  rumpxen: 1;
   argv: string[];
-  env: Record<string, string>;
-  memoryMb: number;
-  vcpus: number;
-  blk: { vdev: string; readonly: boolean }[];
-  net: { mac: string | null; bridge: string | null }[];
-  pci: string[];
+  /** `K=V` strings. */
+  env: string[];
 }
 
 export interface RenderedConfig {
@@ -69,9 +67,13 @@ export interface RenderedConfig {
   nets: NetSpec[];
   pci: string[];
   guest: GuestConfig;
-  /** The guest config as compact JSON (what goes into xenstore and the command line). */
+  /** The guest config as compact JSON (what goes into xenstore). */
   guestJson: string;
-  /** Kernel command line: the guest JSON when it fits Xen's limit, else empty. */
+  /**
+   * Kernel command line for a guest started without xenstore: `K=V` words then the arguments,
+   * split at spaces by the guest (argv[0] is then "rumpxen"); empty when a word holds
+   * whitespace or quotes or the line exceeds Xen's limit.
+   */
   cmdline: string;
   xl: string;
   libxl: string;
@@ -173,17 +175,13 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const pciDevs = (opts.pci ?? []).map(parseBdf);
   const env = parseEnv(opts.env);
   const guest: GuestConfig = {
-    rumpxen: 1,
     argv: [name, ...(opts.args ?? [])],
-    env,
-    memoryMb,
-    vcpus,
-    blk: disks.map((d) => ({ vdev: d.vdev, readonly: d.readonly })),
-    net: nets.map((n) => ({ mac: n.mac, bridge: n.bridge })),
-    pci: pciDevs.map((p) => p.text),
+    env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
   };
   const guestJson = JSON.stringify(guest);
-  const cmdline = guestJson.length <= MAX_CMDLINE ? guestJson : '';
+  const words = [...guest.env, ...guest.argv.slice(1)];
+  const line = words.join(' ');
+  const cmdline = words.every((w) => w !== '' && !/[\s"'\\]/.test(w)) && line.length <= MAX_CMDLINE ? line : '';
 
   const xl = [
     '# Xen domain configuration (xl.cfg) written by @rumpxen/image-linker.',

@@ -101,12 +101,19 @@ function inputsFromSymbols(elf: ElfFile): InputSize[] {
   return [...bySource.values()].sort((a, b) => b.text + b.data + b.bss - (a.text + a.data + a.bss));
 }
 
-function readBuildRecord(elf: ElfFile, path: string): InputSize[] | null {
+/** What `build` records in the image. */
+export interface BuildRecord {
+  target: string;
+  entrySymbol: string;
+  inputs: InputSize[];
+}
+
+function readBuildRecord(elf: ElfFile, path: string): BuildRecord | null {
   const sec = elf.sections.find((s) => s.name === INPUTS_SECTION);
   if (!sec) return null;
   try {
-    const parsed = JSON.parse(Buffer.from(elf.sectionData(sec)).toString('utf8')) as InputSize[];
-    if (!Array.isArray(parsed)) return null;
+    const parsed = JSON.parse(Buffer.from(elf.sectionData(sec)).toString('utf8')) as BuildRecord;
+    if (!parsed || !Array.isArray(parsed.inputs)) return null;
     return parsed;
   } catch {
     throw new ImageLinkerError(path, `has a damaged ${INPUTS_SECTION} section (not JSON).`, 'Rebuild the image with image-linker build.');
@@ -123,9 +130,10 @@ export function inspectBytes(bytes: Uint8Array, path: string): ImageReport {
     throw new ImageLinkerError(path, 'is a relocatable object, not a linked image.', 'Link it first: image-linker build <objects> --target <target> -o <image>.');
   }
   const notes = xenNotes(elf.notes);
-  const entrySym = elf.symbols.find((s) => (s.type === 'func' || s.type === 'notype') && s.shndx !== 0 && s.value === elf.entry && s.name !== '' && s.binding !== 'local')
-    ?? elf.symbols.find((s) => s.shndx !== 0 && s.value === elf.entry && s.name !== '' && s.type !== 'section' && s.type !== 'file');
   const record = readBuildRecord(elf, path);
+  const recorded = record ? elf.symbols.find((s) => s.name === record.entrySymbol && s.shndx !== 0 && s.value === elf.entry) : undefined;
+  const entrySym = recorded ?? elf.symbols.find((s) => (s.type === 'func' || s.type === 'notype') && s.shndx !== 0 && s.value === elf.entry && s.name !== '' && s.binding !== 'local')
+    ?? elf.symbols.find((s) => s.shndx !== 0 && s.value === elf.entry && s.name !== '' && s.type !== 'section' && s.type !== 'file');
   const fromSymbols = record ? [] : inputsFromSymbols(elf);
   const defined = new Set(elf.symbols.filter((s) => s.shndx !== 0 && s.binding !== 'local').map((s) => s.name));
   const undefinedDyn = new Set(elf.symbols.filter((s) => s.shndx === 0 && s.dynamic).map((s) => s.name));
@@ -157,7 +165,7 @@ export function inspectBytes(bytes: Uint8Array, path: string): ImageReport {
       memsz: s.memsz,
     })),
     sizes: { ...sectionSizes(elf), file: bytes.length },
-    inputs: record ?? fromSymbols,
+    inputs: record?.inputs ?? fromSymbols,
     inputsFrom: record ? 'build-record' : fromSymbols.length ? 'symbols' : 'none',
     tls: { present: !!tlsSeg, memsz: tlsSeg?.memsz ?? 0n },
     hypercalls: { present, imported, missingMandatory },

@@ -14,11 +14,14 @@ export interface Manifest {
   path: string;
   /** Folder relative paths are resolved against. */
   dir: string;
-  target: 'xen-pv' | 'xen-pvh' | 'posix';
+  /** A target name, or the absolute path of a target definition file. */
+  target: string;
   /** Objects and archives (absolute paths). */
   inputs: string[];
   /** C sources compiled with the target's cflags before linking (absolute paths). */
   sources: string[];
+  /** Extra compiler flags for `sources` (after the target's). */
+  cflags: string[];
   /** Component archive paths (absolute) or names looked up in `sysroot`. */
   components: string[];
   sysroot?: string;
@@ -44,9 +47,10 @@ interface KeySpec {
 export const MANIFEST_SCHEMA: Readonly<Record<string, KeySpec>> = {
   $schema: { type: 'string', fix: 'a schema URL (ignored)' },
   name: { type: 'string', fix: 'a domain name of letters, digits, ".", "_" or "-", e.g. "hello"' },
-  target: { type: 'target', fix: `one of ${TARGET_NAMES.map((t) => `"${t}"`).join(', ')}` },
+  target: { type: 'target', fix: `one of ${TARGET_NAMES.map((t) => `"${t}"`).join(', ')} (or a target definition file, "*.json")` },
   inputs: { type: 'string[]', fix: 'a list of object (.o) or archive (.a) paths, e.g. ["build/main.o"]' },
   sources: { type: 'string[]', fix: 'a list of C source paths compiled for the target, e.g. ["main.c"]' },
+  cflags: { type: 'string[]', fix: 'a list of extra compiler flags for "sources", e.g. ["-Wall", "-O2"]' },
   components: { type: 'string[]', fix: 'a list of component archives or names, e.g. ["librumpvfs.a"]' },
   sysroot: { type: 'string', fix: 'the folder holding lib/librump*.a, e.g. "../rump/destdir"' },
   output: { type: 'string', fix: 'the image path, e.g. "build/hello.xen-pv"' },
@@ -107,7 +111,7 @@ export function validateManifest(data: unknown, file: string): Manifest {
         if (typeof v !== 'boolean') bad(key, `must be true or false, not ${JSON.stringify(v)}.`, expect);
         break;
       case 'target':
-        if (typeof v !== 'string' || !(TARGET_NAMES as readonly string[]).includes(v)) bad(key, `is ${JSON.stringify(v)}, which is not a target.`, expect);
+        if (typeof v !== 'string' || (!(TARGET_NAMES as readonly string[]).includes(v) && !v.endsWith('.json'))) bad(key, `is ${JSON.stringify(v)}, which is not a target.`, expect);
         break;
       case 'env':
         if (!v || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) bad(key, 'must be an object whose values are strings.', expect);
@@ -136,7 +140,16 @@ export function validateManifest(data: unknown, file: string): Manifest {
   if (obj.inputs === undefined && obj.sources === undefined) bad('inputs', 'is missing (and there are no "sources").', 'Add "inputs": ["main.o"] (objects/archives) or "sources": ["main.c"].');
   const dir = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
-  const target = obj.target as Manifest['target'];
+  const target = (obj.target as string).endsWith('.json') ? abs(obj.target as string) : (obj.target as string);
+  let targetTag = target;
+  if (target.endsWith('.json')) {
+    if (!existsSync(target)) bad('target', `names ${target}, which does not exist.`, `Write ${MANIFEST_SCHEMA.target!.fix}.`);
+    try {
+      targetTag = String((JSON.parse(readFileSync(target, 'utf8')) as { name?: string }).name ?? 'custom');
+    } catch {
+      bad('target', `names ${target}, which is not JSON.`, 'Point it at a target definition file.');
+    }
+  }
   const name = (obj.name as string | undefined) ?? (dirname(resolve(file)).split('/').pop() || 'image');
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) bad('name', `is "${name}", which Xen does not accept as a domain name.`, `Write ${MANIFEST_SCHEMA.name!.fix}.`);
   const sources = ((obj.sources as string[] | undefined) ?? []).map(abs);
@@ -156,9 +169,10 @@ export function validateManifest(data: unknown, file: string): Manifest {
     name,
     inputs: ((obj.inputs as string[] | undefined) ?? []).map(abs),
     sources,
+    cflags: (obj.cflags as string[] | undefined) ?? [],
     components: ((obj.components as string[] | undefined) ?? []).map((c) => (c.includes('/') || c.endsWith('.a') ? abs(c) : c)),
     sysroot: obj.sysroot ? abs(obj.sysroot as string) : undefined,
-    output: obj.output ? abs(obj.output as string) : resolve(dir, 'build', `${name}.${target}`),
+    output: obj.output ? abs(obj.output as string) : resolve(dir, 'build', `${name}.${targetTag}`),
     memory: obj.memory as number | undefined,
     vcpus: obj.vcpus as number | undefined,
     devices: {

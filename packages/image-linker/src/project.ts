@@ -2,7 +2,7 @@
  * Building from a manifest: compile its C sources with the target's flags (posix: the host
  * compiler's defaults plus the include directories), then link everything with `build`.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { build, type BuildResult } from './build.js';
@@ -11,12 +11,17 @@ import type { Manifest } from './manifest.js';
 import { resolveTarget, type TargetDefinition } from './targets.js';
 
 /** Compiles C sources for a target into `outDir`; returns the objects. */
-export async function compileSources(sources: string[], target: TargetDefinition, outDir: string, cc = 'cc', onProgress?: (l: string) => void): Promise<string[]> {
+export async function compileSources(sources: string[], target: TargetDefinition, outDir: string, cc = 'cc', onProgress?: (l: string) => void, extraCflags: string[] = []): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const objects: string[] = [];
+  // -nostdinc drops the compiler's own freestanding headers (stddef.h, stdint.h) too, which
+  // the interface headers include: give them back, as the guest kernel's build does.
+  const freestandingIncludes = target.cflags.includes('-nostdinc') && !target.cflags.includes('-isystem')
+    ? ['-isystem', execFileSync(cc, ['-print-file-name=include']).toString().trim()]
+    : [];
   for (const src of sources) {
     const obj = join(outDir, `${basename(src).replace(/\.[cS]$/, '')}.${target.name}.o`);
-    const args = ['-c', ...target.cflags, ...target.includeDirs.map((d) => `-I${d}`), src, '-o', obj];
+    const args = ['-c', ...target.cflags, ...extraCflags, ...freestandingIncludes, ...target.includeDirs.map((d) => `-I${d}`), src, '-o', obj];
     onProgress?.(`compiling ${src}`);
     const r = await new Promise<{ code: number; err: string }>((resolveRun) => {
       const c = spawn(cc, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -45,7 +50,7 @@ export interface ProjectBuildOptions {
 export async function buildProject(m: Manifest, opts: ProjectBuildOptions = {}): Promise<BuildResult> {
   const def = resolveTarget(opts.target ?? m.target);
   const output = opts.output ?? (opts.target && opts.target !== m.target ? join(dirname(m.output), `${m.name}.${def.name}`) : m.output);
-  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress);
+  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, m.cflags);
   return build({
     inputs: [...objects, ...m.inputs],
     target: def,

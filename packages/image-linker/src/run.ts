@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as testbed from '@rumpxen/xen-testbed';
 import { ImageLinkerError } from './errors.js';
-import { inspect } from './inspect.js';
+import { inspect, type ImageReport } from './inspect.js';
 import { renderConfig, type DiskSpec, type NetSpec, GUEST_CONFIG_XENSTORE_KEY } from './config.js';
 
 export type RunPlace = 'auto' | 'xen' | 'testbed';
@@ -105,7 +105,7 @@ function commonDir(paths: string[]): string {
 }
 
 async function runHost(opts: RunOptions, cfg: ReturnType<typeof renderConfig>, emit: (l: string) => void, timeoutS: number): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
-  const child = spawn(resolve(opts.image), cfg.guest.argv.slice(1), { env: { ...process.env, ...cfg.guest.env }, stdio: ['ignore', 'pipe', 'pipe'], argv0: cfg.guest.argv[0] });
+  const child = spawn(resolve(opts.image), cfg.guest.argv.slice(1), { env: { ...process.env, ...Object.fromEntries(cfg.guest.env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])) }, stdio: ['ignore', 'pipe', 'pipe'], argv0: cfg.guest.argv[0] });
   const lines: string[] = [];
   let partial = '';
   const onData = (d: Buffer) => {
@@ -189,8 +189,20 @@ async function runXl(cfg: ReturnType<typeof renderConfig>, emit: (l: string) => 
   }
 }
 
-async function runTestbed(opts: RunOptions, cfg: ReturnType<typeof renderConfig>, pvh: boolean, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
-  const devices = cfg.disks.length + cfg.nets.length + cfg.pci.length > 0;
+/** Xen boots a kernel as its only domain only if it declares XENFEAT_dom0 (bit 11). */
+export function declaresDom0(report: ImageReport): boolean {
+  return report.xenNotes.some(
+    (n) =>
+      (n.name === 'FEATURES' && typeof n.value === 'string' && n.value.split('|').some((f) => f.replace(/^!/, '') === 'dom0' && !f.startsWith('!'))) ||
+      (n.name === 'SUPPORTED_FEATURES' && typeof n.value === 'bigint' && ((n.value >> 11n) & 1n) === 1n),
+  );
+}
+
+async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConfig>, pvh: boolean, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+  // Guest as the only domain is fast; a full testbed (Linux dom0 + xl) is needed for devices
+  // and for kernels that do not declare dom0 support.
+  const devices = cfg.disks.length + cfg.nets.length + cfg.pci.length > 0 || !declaresDom0(report);
+  if (!declaresDom0(report)) progress('the image does not declare XENFEAT_dom0, so it runs as a DomU of a full testbed');
   const missing = TB.missingPackages as (() => string[]) | undefined;
   if (missing && missing().length > 0) {
     throw new ImageLinkerError('testbed', `lacks its Debian assets (${missing().join(', ')}).`, 'Fetch them once with: npx rumpxen-testbed fetch', 1);
@@ -271,7 +283,7 @@ export function run(opts: RunOptions): RunHandle {
         if (!existsSync('/dev/xen/privcmd')) throw new ImageLinkerError('--on xen', 'needs a Xen host, but /dev/xen/privcmd does not exist here.', 'Use --on testbed (or auto) to run on the embedded testbed.');
         r = await runXl(cfg, emit, timeoutS, progress);
       } else {
-        r = await runTestbed(opts, cfg, pvh, emit, timeoutS, progress);
+        r = await runTestbed(report, cfg, pvh, emit, timeoutS, progress);
       }
       return { ...r, console: lines, durationMs: Date.now() - started };
     } finally {

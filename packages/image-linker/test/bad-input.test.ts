@@ -100,11 +100,19 @@ describe('bad input: exit 2, named input, a fix, no output', () => {
     writeFileSync(m, JSON.stringify({ target: 'xen-pv', inputs: [main], memory: '64M' }));
     expectBadInput(['build', m], /key "memory"/, /must be a positive whole number, not "64M"\. Write the memory in MiB as a whole number, e\.g\. 64\./);
     writeFileSync(m, JSON.stringify({ inputs: [main] }));
-    expectBadInput(['build', m], /key "target"/, /is missing\. Add "target": one of "xen-pv", "xen-pvh", "posix"\./);
+    expectBadInput(['build', m], /key "target"/, /is missing\. Add "target": one of "xen-pv", "xen-pvh", "posix"/);
     writeFileSync(m, JSON.stringify({ target: 'xen-pv', inputs: [main], devices: { disk: ['x.img'] } }));
     expectBadInput(['run', m], /key "devices\.disk"/, /is not a device kind\. .*did you mean "disks"\?/);
     writeFileSync(m, '{ "target": "xen-pv", }');
     expectBadInput(['build', m], /rumpxen\.json: /, /is not valid JSON.*Fix the JSON syntax/);
+  });
+
+  it('--on xen where there is no Xen host', () => {
+    const img = join(dir, 'img-onxen');
+    expect(cli(['build', main, '--target', target, '-o', img]).code).toBe(0);
+    const r = cli(['run', img, '--on', 'xen']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--on xen: needs a Xen host, but \/dev\/xen\/privcmd does not exist here\. Use --on testbed/);
   });
 
   it('usage mistakes are bad input too', () => {

@@ -84,6 +84,16 @@ describe('build: xen link step with a test PV target', () => {
     expect(sum).toBe(r.sizes.text + r.sizes.data + r.sizes.bss);
   });
 
+  it('--map writes GNU ld\'s link map naming every input', async () => {
+    const f = fixture('map');
+    const map = join(f.dir, 'img.map');
+    const r = await build({ inputs: [f.main], target: testTarget(f.dir, 'pv'), components: [f.vfs, f.net], output: join(f.dir, 'img'), map });
+    expect(r.map).toBe(map);
+    const text = readFileSync(map, 'utf8');
+    expect(text).toMatch(/^Linker script and memory map$/m);
+    for (const name of ['main.o', 'librumpvfs.a(vfs.o)', 'librumpnet.a(net.o)', 'start-pv.o']) expect(text).toContain(name);
+  });
+
   it('builds a PVH image whose PHYS32_ENTRY points at the entry', async () => {
     const f = fixture('pvh');
     const out = join(f.dir, 'img');

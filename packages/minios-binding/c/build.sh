@@ -33,7 +33,7 @@ build_target() {
 		for src in "$here"/rumpuser/*.c; do
 			[[ -e "$src" ]] || continue
 			local obj="$tmp/rumpuser_$(basename "$src").o"
-			"$CC" "${common_flags[@]}" "${extra[@]}" -I "$api_include" -c "$src" -o "$obj"
+			"$CC" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
 			objs+=("$obj")
 		done
 	fi

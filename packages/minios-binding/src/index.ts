@@ -1,2 +1,3 @@
 export {};
 export * from './xen/index.js';
+export * from './targets.js';

@@ -31,6 +31,7 @@ describe('native addon build', () => {
     for (const soname of [
       'libxenctrl.so.4.17',
       'libxenlight.so.4.17',
+      'libxenguest.so.4.17',
       'libxenstore.so.4',
       'libxenevtchn.so.1',
       'libxengnttab.so.1',

@@ -34,6 +34,7 @@ describe('toNativeSpec', () => {
   it('fills the defaults of a minimal PV config', () => {
     expect(toNativeSpec(base)).toEqual({
       name: 'hello',
+      direct: 1,
       kernel: '/images/hello.elf',
       pvh: 0,
       memoryKb: 32 * 1024,
@@ -65,6 +66,7 @@ describe('toNativeSpec', () => {
       paused: true,
     });
     expect(spec.pvh).toBe(1);
+    expect(spec.direct).toBe(0);
     expect(spec.memoryKb).toBe(65536);
     expect(spec.maxMemoryKb).toBe(131072);
     expect(spec.vcpus).toBe(2);
@@ -106,6 +108,9 @@ describe('toNativeSpec', () => {
     [{ ...base, pci: ['00:03.0,rdm_policy=strict'] }, 'pci[0]', /unsupported PCI option/],
     [{ ...base, guestConfig: { big: 'x'.repeat(5000) } }, 'guestConfig', /over xenstore's 4096/],
     [{ ...base, cmdline: 'x'.repeat(1024) }, 'cmdline', /at most 1023/],
+    [{ ...base, engine: 'direct' as const, vifs: ['bridge=xenbr0'] }, 'engine', /without disks, vifs or PCI/],
+    [{ ...base, engine: 'direct' as const, type: 'pvh' as const }, 'engine', /builds PV domains/],
+    [{ ...base, engine: 'xl' as 'libxl' }, 'engine', /unknown engine "xl"/],
   ])('refuses %#: %s', (cfg, field, problem) => {
     const e = configError(() => toNativeSpec(cfg as DomainConfig));
     expect(e.field).toBe(field);
@@ -118,6 +123,21 @@ describe('toNativeSpec', () => {
     const g: Record<string, unknown> = {};
     g.self = g;
     expect(configError(() => toNativeSpec({ ...base, guestConfig: g })).field).toBe('guestConfig');
+  });
+});
+
+describe('engine choice', () => {
+  it('uses the direct builder for a device-less PV domain unless told libxl', () => {
+    expect(toNativeSpec(base).direct).toBe(1);
+    expect(toNativeSpec({ ...base, engine: 'direct' }).direct).toBe(1);
+    expect(toNativeSpec({ ...base, engine: 'libxl' }).direct).toBe(0);
+  });
+
+  it('falls back to libxl when the config has devices or is PVH', () => {
+    expect(toNativeSpec({ ...base, disks: ['/a,raw,xvda,rw'] }).direct).toBe(0);
+    expect(toNativeSpec({ ...base, vifs: [{}] }).direct).toBe(0);
+    expect(toNativeSpec({ ...base, pci: ['00:03.0'] }).direct).toBe(0);
+    expect(toNativeSpec({ ...base, type: 'pvh' }).direct).toBe(0);
   });
 });
 

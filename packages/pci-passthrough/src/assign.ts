@@ -46,6 +46,8 @@ export interface AssignPlan {
   action: 'assign' | 'restore' | 'none';
   /** The driver the device returns to on restore. */
   originalDriver: string | null;
+  /** The driver bound when the plan was made (what a rollback returns to). */
+  fromDriver: string | null;
   steps: PlannedStep[];
   /** Why nothing needs doing, or other remarks for the user. */
   notes: string[];
@@ -71,6 +73,13 @@ export interface RestoreFacts {
   loadedDrivers: string[];
 }
 
+/** Driver names become sysfs path components: refuse anything that could leave bus/pci/drivers. */
+const DRIVER_NAME_RE = /^(?!\.\.?$)[A-Za-z0-9_.+-]{1,64}$/;
+
+export function isValidDriverName(name: string): boolean {
+  return DRIVER_NAME_RE.test(name);
+}
+
 const pcibackAttr = (name: string) => `bus/pci/drivers/${PCIBACK_DRIVER}/${name}`;
 
 function bindPcibackSteps(bdf: string): PlannedStep[] {
@@ -92,6 +101,7 @@ export function planMakeAssignable(facts: AssignFacts): AssignPlan {
       bdf,
       action: 'none',
       originalDriver: facts.state?.originalDriver ?? null,
+      fromDriver: facts.driver,
       steps: [],
       notes: [`${bdf} is already bound to ${PCIBACK_DRIVER}; nothing to do`],
     };
@@ -119,7 +129,7 @@ export function planMakeAssignable(facts: AssignFacts): AssignPlan {
     });
   }
   steps.push(...bindPcibackSteps(bdf));
-  return { bdf, action: 'assign', originalDriver: facts.driver, steps, notes: [] };
+  return { bdf, action: 'assign', originalDriver: facts.driver, fromDriver: facts.driver, steps, notes: [] };
 }
 
 /** Plans unbind-from-pciback, bind-to-original-driver. Pure; throws NOT_ASSIGNED / BAD_STATE. */
@@ -128,7 +138,7 @@ export function planRestore(facts: RestoreFacts): AssignPlan {
   const target = facts.driverOverride !== undefined ? facts.driverOverride : (facts.state?.originalDriver ?? undefined);
   if (target === undefined) {
     if (facts.driver !== PCIBACK_DRIVER) {
-      return { bdf, action: 'none', originalDriver: facts.driver, steps: [], notes: [`${bdf} is not assigned (driver: ${facts.driver ?? 'none'}); nothing to do`] };
+      return { bdf, action: 'none', originalDriver: facts.driver, fromDriver: facts.driver, steps: [], notes: [`${bdf} is not assigned (driver: ${facts.driver ?? 'none'}); nothing to do`] };
     }
     throw new PciError(
       'NOT_ASSIGNED',
@@ -138,9 +148,12 @@ export function planRestore(facts: RestoreFacts): AssignPlan {
       2,
     );
   }
+  if (target !== null && !isValidDriverName(target)) {
+    throw new PciError('BAD_OPTION', `cannot restore ${bdf} to driver '${target}': not a driver name (letters, digits, '_', '-', '.', '+'); name one listed in /sys/bus/pci/drivers`, 2);
+  }
   const cleanup: PlannedStep[] = facts.state ? [{ step: { op: 'delete-state', bdf }, undo: [{ op: 'save-state', state: facts.state }] }] : [];
   if (facts.driver === target) {
-    return { bdf, action: 'none', originalDriver: target, steps: cleanup, notes: [`${bdf} is already bound to ${target ?? 'no driver'}`] };
+    return { bdf, action: 'none', originalDriver: target, fromDriver: facts.driver, steps: cleanup, notes: [`${bdf} is already bound to ${target ?? 'no driver'}`] };
   }
   if (facts.driver !== PCIBACK_DRIVER && facts.driver !== null) {
     throw new PciError(
@@ -177,7 +190,7 @@ export function planRestore(facts: RestoreFacts): AssignPlan {
     );
   }
   steps.push(...cleanup);
-  return { bdf, action: 'restore', originalDriver: target, steps, notes: [] };
+  return { bdf, action: 'restore', originalDriver: target, fromDriver: facts.driver, steps, notes: [] };
 }
 
 /** One line per step, for dry runs and error reports. */
@@ -224,12 +237,14 @@ export async function readAssignmentState(bdf: string, options: ExecuteOptions =
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new PciError('BAD_STATE', `cannot read the state file ${path}: ${(e as Error).message}; name a readable folder with the stateDir option (--state-dir, or RUMPXEN_PCI_STATE_DIR)`);
   }
   try {
     const parsed = JSON.parse(text) as AssignmentState;
-    if (parsed.bdf !== bdf || (parsed.originalDriver !== null && typeof parsed.originalDriver !== 'string')) throw new Error('fields');
+    const driverOk = parsed.originalDriver === null || (typeof parsed.originalDriver === 'string' && isValidDriverName(parsed.originalDriver));
+    if (parsed.bdf !== bdf || !driverOk) throw new Error('fields');
     return parsed;
   } catch {
     throw new PciError('BAD_STATE', `state file ${path} is not a valid assignment record for ${bdf}; delete it and name the driver to restore explicitly`);
@@ -254,10 +269,19 @@ async function runStep(step: AssignStep, options: ExecuteOptions): Promise<void>
   switch (step.op) {
     case 'save-state': {
       const path = statePath(step.state.bdf, options);
-      await mkdir(stateDirOf(options), { recursive: true });
       const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(step.state, null, 2) + '\n');
-      await rename(tmp, path);
+      try {
+        await mkdir(stateDirOf(options), { recursive: true });
+        await writeFile(tmp, JSON.stringify(step.state, null, 2) + '\n');
+        await rename(tmp, path);
+      } catch (e) {
+        await rm(tmp, { force: true }).catch(() => {});
+        throw new PciError(
+          'BAD_STATE',
+          `cannot record ${step.state.bdf}'s original driver in ${path}: ${(e as Error).message}; ` +
+            `name a writable folder with the stateDir option (--state-dir, or RUMPXEN_PCI_STATE_DIR)`,
+        );
+      }
       return;
     }
     case 'delete-state':
@@ -319,7 +343,7 @@ export async function executePlan(plan: AssignPlan, options: ExecuteOptions = {}
       const base = e instanceof PciError ? e : new PciError('SYSFS_WRITE_FAILED', (e as Error).message);
       const outcome =
         failures.length === 0
-          ? `rolled back: ${plan.bdf} is as it was before (driver ${plan.action === 'assign' ? (plan.originalDriver ?? 'none') : PCIBACK_DRIVER})`
+          ? `rolled back: ${plan.bdf} is as it was before (driver ${plan.fromDriver ?? 'none'})`
           : `ROLLBACK INCOMPLETE, fix by hand: ${failures.join('; ')}`;
       throw new PciError(base.code, `${plan.action} of ${plan.bdf} failed at '${describeStep(planned.step)}': ${base.message}; ${outcome}`, base.exitCode);
     }

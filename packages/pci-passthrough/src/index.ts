@@ -39,6 +39,7 @@ export {
   planRestore,
   executePlan,
   describeStep,
+  isValidDriverName,
   makeAssignable,
   restore,
   assertAssignable,
@@ -67,3 +68,13 @@ export {
   type LibxlDevicePci,
 } from './emit.js';
 export { pciListCommand, PCI_LIST_HELP, toJson, formatSize, type CommandIo } from './listCommand.js';
+export { preparePassthrough, type PrepareOptions, type PreparedDevice, type PreparedPassthrough } from './prepare.js';
+export {
+  pciCommand,
+  pciAssignCommand,
+  pciRestoreCommand,
+  PCI_HELP,
+  PCI_ASSIGN_HELP,
+  PCI_RESTORE_HELP,
+  type AssignCommandIo,
+} from './assignCommand.js';

@@ -148,7 +148,7 @@ export async function pciListCommand(args: string[], io: CommandIo = defaultIo):
     }
     const configs = new Map<string, DecodedConfigSpace>();
     if (verbose) {
-      for (const d of devices) configs.set(d.bdf, decodeConfigSpace(await readConfigSpace(d.bdf, options), { resources: d.resources }));
+      for (const d of devices) configs.set(d.bdf, decodeConfigSpace(await readConfigSpace(d.bdf, options), d.resources.length > 0 ? { resources: d.resources } : {}));
     }
     if (json) {
       io.stdout(toJson(devices.map((d: PciDevice) => (verbose ? { ...d, config: configs.get(d.bdf) } : d))) + '\n');

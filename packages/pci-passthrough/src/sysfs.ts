@@ -173,5 +173,5 @@ export async function inspectDevice(
 ): Promise<{ device: PciDevice; config: DecodedConfigSpace }> {
   const device = await readDevice(bdf, options);
   const bytes = new Uint8Array(await readFile(join(device.sysfsPath, 'config')));
-  return { device, config: decodeConfigSpace(bytes, { resources: device.resources }) };
+  return { device, config: decodeConfigSpace(bytes, device.resources.length > 0 ? { resources: device.resources } : {}) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import {
   PciError,
   planMakeAssignable,
   planRestore,
+  preparePassthrough,
   readAssignmentState,
   restore,
   type AssignOptions,
@@ -163,7 +164,7 @@ describe('executor over a temp sysfs with a kernel stand-in', () => {
     await makeAssignable(EDU, options);
     fake.failWrite = (path) => (path.endsWith('edu/bind') ? Object.assign(new Error('ENODEV'), { code: 'ENODEV' }) : null);
     const e = await caught(restore(EDU, options));
-    expect(e.message).toMatch(/restore of 0000:00:03\.0 failed.*rolled back/);
+    expect(e.message).toMatch(/restore of 0000:00:03\.0 failed.*rolled back: 0000:00:03\.0 is as it was before \(driver pciback\)/);
     expect(fake.driverOf(EDU)).toBe('pciback');
     expect(fake.pcibackSlots.has(EDU)).toBe(true);
     expect(await readAssignmentState(EDU, options)).toMatchObject({ originalDriver: 'edu' });
@@ -225,6 +226,59 @@ describe('executor over a temp sysfs with a kernel stand-in', () => {
     expect(e.code).toBe('NOT_ASSIGNED');
     const back = await restore(EDU, { ...options, driver: 'edu' });
     expect(back.driver).toBe('edu');
+  });
+
+  it('preparePassthrough checks every device before changing any, and emits the config entries', async () => {
+    const refused = await caught(preparePassthrough(['00:03.0', '00:04.0'], options));
+    expect(refused.code).toBe('BOUND_TO_HOST_DRIVER');
+    const missing = await caught(preparePassthrough(['00:03.0', '00:1f.7'], { ...options, assign: true }));
+    expect(missing.code).toBe('NO_SUCH_DEVICE');
+    const twice = await caught(preparePassthrough(['00:03.0', '0000:00:03.0'], { ...options, assign: true }));
+    expect(twice.message).toMatch(/'0000:00:03\.0' is named twice \(also as '00:03\.0'\)/);
+    expect(fake.writes).toEqual([]);
+
+    const ok = await preparePassthrough(['00:03.0', { bdf: '00:04.0', permissive: true }], { ...options, assign: true });
+    expect(ok.xlPciLine).toBe("pci = [ '0000:00:03.0', '0000:00:04.0,permissive=1' ]");
+    expect(ok.pcidevs).toEqual([
+      { func: 0, dev: 3, bus: 0, domain: 0 },
+      { func: 0, dev: 4, bus: 0, domain: 0, permissive: true },
+    ]);
+    expect([fake.driverOf(EDU), fake.driverOf('0000:00:04.0')]).toEqual(['pciback', 'pciback']);
+    // Now both are on pciback, checking without assign passes.
+    expect((await preparePassthrough([EDU, '00:04.0'], options)).devices.map((d) => d.assigned)).toEqual([null, null]);
+  });
+
+  it('preparePassthrough restores the devices it assigned when a later one fails', async () => {
+    fake.failWrite = (path, value) => (path.endsWith('pciback/bind') && value === '0000:00:04.0' ? Object.assign(new Error('EBUSY'), { code: 'EBUSY' }) : null);
+    const e = await caught(preparePassthrough([EDU, '00:04.0'], { ...options, assign: true }));
+    expect(e.message).toMatch(/assign of 0000:00:04\.0 failed.*devices this call had already assigned: 0000:00:03\.0 restored/);
+    expect(fake.driverOf(EDU)).toBe('edu');
+    expect(fake.driverOf('0000:00:04.0')).toBe('virtio-pci');
+    expect(fake.pcibackSlots.size).toBe(0);
+    expect(readdirSync(stateDir)).toEqual([]);
+  });
+
+  it('refuses to start when the state folder cannot be written, changing nothing', async () => {
+    const blocker = join(stateDir, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const e = await caught(makeAssignable(EDU, { ...options, stateDir: join(blocker, 'state') }));
+    expect(e.code).toBe('BAD_STATE');
+    expect(e.message).toMatch(/cannot record 0000:00:03\.0's original driver in .*not-a-folder\/state\/0000:00:03\.0\.json.*writable folder/);
+    expect(fake.writes).toEqual([]);
+    expect(fake.driverOf(EDU)).toBe('edu');
+  });
+
+  it('refuses a state file or --driver that names a path instead of a driver', async () => {
+    await makeAssignable(EDU, options);
+    writeFileSync(join(stateDir, `${EDU}.json`), JSON.stringify({ bdf: EDU, originalDriver: '../../../kernel', assignedAt: 'x' }));
+    const bad = await caught(restore(EDU, options));
+    expect(bad.code).toBe('BAD_STATE');
+    expect(bad.message).toMatch(/is not a valid assignment record for 0000:00:03\.0/);
+    rmSync(join(stateDir, `${EDU}.json`));
+    const override = await caught(restore(EDU, { ...options, driver: '../edu' }));
+    expect(override.code).toBe('BAD_OPTION');
+    expect(override.message).toMatch(/driver '\.\.\/edu': not a driver name/);
+    expect(fake.driverOf(EDU)).toBe('pciback');
   });
 
   it('dry run plans without writing', async () => {

@@ -140,13 +140,14 @@ export interface AssetPaths {
 export function assetPaths(cache = cacheDir()): AssetPaths {
   const need = (asset: AssetName, pkg: PackageName, path: (m: PackageMarker) => string): string => {
     const marker = packageMarker(pkg, cache);
-    const p = marker ? path(marker) : join(packageDir(pkg, cache), '(not fetched)');
-    if (!marker || !existsSync(p)) throw new MissingAssetError(asset, marker?.deb ?? pkg, p, cache);
+    if (!marker) throw new MissingAssetError(asset, pkg, cache);
+    const p = path(marker);
+    if (!existsSync(p)) throw new MissingAssetError(asset, pkg, cache, p);
     return p;
   };
   const root = (pkg: PackageName) => join(packageDir(pkg, cache), 'root');
   const release = (m: PackageMarker) => {
-    if (!m.kernelRelease) throw new MissingAssetError('dom0-kernel', LINUX_PACKAGE, join(packageDir(LINUX_PACKAGE, cache), 'fetched.json'), cache);
+    if (!m.kernelRelease) throw new MissingAssetError('dom0-kernel', LINUX_PACKAGE, cache, `the kernel release in ${join(packageDir(LINUX_PACKAGE, cache), 'fetched.json')}`);
     return m.kernelRelease;
   };
   return {
@@ -162,7 +163,7 @@ export function assetPaths(cache = cacheDir()): AssetPaths {
     },
     get dom0KernelRelease() {
       const m = packageMarker(LINUX_PACKAGE, cache);
-      if (!m) throw new MissingAssetError('dom0-kernel', LINUX_PACKAGE, packageDir(LINUX_PACKAGE, cache), cache);
+      if (!m) throw new MissingAssetError('dom0-kernel', LINUX_PACKAGE, cache);
       return release(m);
     },
     get dom0Modules() {
@@ -346,8 +347,18 @@ function install(pkg: PackageName, debFile: string, cache: string): void {
     }
     writeFileSync(join(tmp, 'fetched.json'), JSON.stringify(marker, null, 2) + '\n');
     const final = packageDir(pkg, cache);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
+    if (packageMarker(pkg, cache)) {
+      // Another fetch (a parallel test run) finished this package first: keep theirs.
+      rmSync(tmp, { recursive: true, force: true });
+      return;
+    }
+    rmSync(final, { recursive: true, force: true }); // an incomplete folder without a marker
+    try {
+      renameSync(tmp, final);
+    } catch (e) {
+      if (!packageMarker(pkg, cache)) throw e;
+      rmSync(tmp, { recursive: true, force: true });
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

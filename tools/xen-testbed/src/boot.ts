@@ -35,7 +35,7 @@ export interface BootOptions {
   onConsoleLine?: (line: string) => void;
   /** Each Xen log line as it arrives. */
   onXenLine?: (line: string) => void;
-  /** Stops the run early (counts as a timeout). */
+  /** Stops the run early: exit code 124 (as a timeout), the reason says the caller stopped it. */
   signal?: AbortSignal;
 }
 
@@ -60,9 +60,14 @@ export interface BootResult {
   timings: BootGuestTimings;
 }
 
-/** Xen's command line for guest-as-dom0 runs. `noreboot`: a crash or panic halts instead of resetting after 5 s. */
-export function xenCommandLine(opts: { pvh?: boolean; extra?: string }): string {
-  const words = ['console=com1', 'loglvl=all', 'guest_loglvl=all', 'console_timestamps=boot', 'noreboot'];
+/**
+ * Xen's command line for guest-as-dom0 runs. `noreboot`: a crash or panic halts instead of
+ * resetting after 5 s. `serial_tx_buffer=1M`: Xen drops console characters when its 16 KiB
+ * default transmit buffer is full, and QEMU's UART drains slower than a guest writes, so a
+ * chatty guest lost lines and even Xen's "Hardware Dom0 halted" message (seen at ~50 KB).
+ */
+export function xenCommandLine(opts: { pvh?: boolean; extra?: string } = {}): string {
+  const words = ['console=com1', 'loglvl=all', 'guest_loglvl=all', 'console_timestamps=boot', 'noreboot', 'serial_tx_buffer=1M'];
   if (opts.pvh) words.push('dom0=pvh', 'dom0-iommu=none');
   if (opts.extra) words.push(opts.extra);
   return words.join(' ');
@@ -142,10 +147,13 @@ export async function bootGuest(opts: BootOptions): Promise<BootResult> {
     end ??= 'timeout';
     finish();
   }, timeoutS * 1000);
+  let aborted = false;
   const onAbort = () => {
+    if (!end) aborted = true;
     end ??= 'timeout';
     finish();
   };
+  if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort);
   let qemuExit: Awaited<typeof qemu.exited> | undefined;
   void qemu.exited.then((x) => {
@@ -179,6 +187,7 @@ export async function bootGuest(opts: BootOptions): Promise<BootResult> {
     if (opts.pvh && !sawHap) detail += '. Xen did not report HAP: PVH needs the CPU model to have SVM and NPT (-cpu qemu64,+svm,+npt, the default for --pvh)';
   }
   const v = decideVerdict({ guestLines: consoleLines, end, timeoutS, detail });
+  if (aborted) v.reason = `stopped by the caller (AbortSignal) after ${(totalMs / 1000).toFixed(1)} s with the guest still running`;
 
   let xenLog: string | undefined;
   if (opts.xenLog) {

@@ -15,14 +15,14 @@ import { stopAllQemu } from './qemu.js';
 const commands: CliCommand[] = [fetch, boot, run];
 
 function topHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const listed = [...commands, { ...domu, name: 'boot --domu' }];
+  const width = Math.max(...listed.map((c) => c.name.length));
   return `Usage: rumpxen-testbed <command> [options]
 
 The embedded Xen: Debian's Xen 4.17 booted in QEMU (TCG, no KVM needed).
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
-  ${'boot --domu'.padEnd(width)}  (see rumpxen-testbed boot --domu --help)
+${listed.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Run 'rumpxen-testbed <command> --help' for a command's options.
 `;

@@ -3,7 +3,7 @@
  * Xen panic: it must be an x86 ELF with the Xen ELF notes (xen/elfnote.h) the chosen boot
  * mode needs. Only what the checks need is parsed.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { BadKernelError } from './errors.js';
 
 export const XEN_ELFNOTE = {
@@ -32,32 +32,41 @@ export interface KernelInfo {
   xenNotes: Map<number, Buffer>;
 }
 
-function readHead(path: string, max: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new BadKernelError(`kernel ${path}: cannot open it (${err.code ?? err.message}); pass the path of a Xen guest kernel ELF with --kernel`);
+/** Positional reads of one file; out-of-range reads come back short. */
+class FileReader {
+  readonly size: number;
+  private constructor(private readonly fd: number, size: number) {
+    this.size = size;
   }
-  try {
-    const size = Math.min(statSync(path).size, max);
-    const buf = Buffer.alloc(size);
+  static open(path: string): FileReader {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new BadKernelError(`kernel ${path}: cannot open it (${err.code ?? err.message}); pass the path of a Xen guest kernel ELF with --kernel`);
+    }
+    return new FileReader(fd, fstatSync(fd).size);
+  }
+  read(offset: number, length: number): Buffer {
+    const len = Math.max(0, Math.min(length, this.size - offset, 16 << 20));
+    const buf = Buffer.alloc(len);
     let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
+    while (off < len) {
+      const n = readSync(this.fd, buf, off, len - off, offset + off);
       if (n === 0) break;
       off += n;
     }
     return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
+  }
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
-function parseNotes(buf: Buffer, start: number, size: number, into: Map<number, Buffer>): void {
-  let p = start;
-  const end = Math.min(start + size, buf.length);
+function parseNotes(buf: Buffer, into: Map<number, Buffer>): void {
+  let p = 0;
+  const end = buf.length;
   const align4 = (n: number) => (n + 3) & ~3;
   while (p + 12 <= end) {
     const namesz = buf.readUInt32LE(p);
@@ -75,44 +84,49 @@ function parseNotes(buf: Buffer, start: number, size: number, into: Map<number, 
 
 /** Reads what the boot checks need from a kernel image. Throws BadKernelError for a file that is neither ELF nor bzImage. */
 export function readKernelInfo(path: string): KernelInfo {
-  // Notes sit early in every kernel seen so far; 64 MiB covers an uncompressed Linux vmlinux.
-  const buf = readHead(path, 64 << 20);
-  if (buf.length >= 0x206 && buf.readUInt32LE(0x202) === 0x53726448) return { kind: 'bzImage', xenNotes: new Map() };
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) {
-    const first = buf.subarray(0, 8).toString('hex') || '(empty file)';
-    throw new BadKernelError(
-      `kernel ${path} is not an ELF file (it starts with ${first}); --kernel needs a Xen guest kernel: an x86-64 ELF with Xen ELF notes (XEN_ELFNOTE_* in xen/elfnote.h)`,
-    );
-  }
-  const elfClass = buf[4] === 2 ? 64 : buf[4] === 1 ? 32 : undefined;
-  if (!elfClass || buf[5] !== 1) {
-    throw new BadKernelError(`kernel ${path} is an ELF file but not a little-endian 32/64-bit one (class ${buf[4]}, data ${buf[5]}); Xen on x86 boots x86-64 (PV) or x86 (PVH) ELF kernels`);
-  }
-  const machine = buf.readUInt16LE(18);
-  const notes = new Map<number, Buffer>();
-  const is64 = elfClass === 64;
-  const num = (off: number) => (is64 ? Number(buf.readBigUInt64LE(off)) : buf.readUInt32LE(off));
-  const phoff = num(is64 ? 32 : 28);
-  const phentsize = buf.readUInt16LE(is64 ? 54 : 42);
-  const phnum = buf.readUInt16LE(is64 ? 56 : 44);
-  for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    if (ph + phentsize > buf.length) break;
-    if (buf.readUInt32LE(ph) !== PT_NOTE) continue;
-    parseNotes(buf, num(ph + (is64 ? 8 : 4)), num(ph + (is64 ? 32 : 16)), notes);
-  }
-  if (notes.size === 0) {
-    const shoff = num(is64 ? 40 : 32);
+  const file = FileReader.open(path);
+  try {
+    const buf = file.read(0, 4096);
+    if (buf.length >= 0x206 && buf.readUInt32LE(0x202) === 0x53726448) return { kind: 'bzImage', xenNotes: new Map() };
+    if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) {
+      const first = buf.subarray(0, 8).toString('hex') || '(empty file)';
+      throw new BadKernelError(
+        `kernel ${path} is not an ELF file (it starts with ${first}); --kernel needs a Xen guest kernel: an x86-64 ELF with Xen ELF notes (XEN_ELFNOTE_* in xen/elfnote.h)`,
+      );
+    }
+    const elfClass = buf[4] === 2 ? 64 : buf[4] === 1 ? 32 : undefined;
+    if (!elfClass || buf[5] !== 1) {
+      throw new BadKernelError(`kernel ${path} is an ELF file but not a little-endian 32/64-bit one (class ${buf[4]}, data ${buf[5]}); Xen on x86 boots x86-64 (PV) or x86 (PVH) ELF kernels`);
+    }
+    const is64 = elfClass === 64;
+    const num = (b: Buffer, off: number) => (off + (is64 ? 8 : 4) > b.length ? 0 : is64 ? Number(b.readBigUInt64LE(off)) : b.readUInt32LE(off));
+    const machine = buf.readUInt16LE(18);
+    const notes = new Map<number, Buffer>();
+    // Program headers first (what Xen's loader reads), section headers when there is no PT_NOTE.
+    const phentsize = buf.readUInt16LE(is64 ? 54 : 42);
+    const phnum = buf.readUInt16LE(is64 ? 56 : 44);
+    if (phentsize > 0 && phnum > 0) {
+      const phs = file.read(num(buf, is64 ? 32 : 28), phentsize * phnum);
+      for (let i = 0; (i + 1) * phentsize <= phs.length; i++) {
+        const ph = i * phentsize;
+        if (phs.readUInt32LE(ph) !== PT_NOTE) continue;
+        parseNotes(file.read(num(phs, ph + (is64 ? 8 : 4)), num(phs, ph + (is64 ? 32 : 16))), notes);
+      }
+    }
     const shentsize = buf.readUInt16LE(is64 ? 58 : 46);
     const shnum = buf.readUInt16LE(is64 ? 60 : 48);
-    for (let i = 0; i < shnum; i++) {
-      const sh = shoff + i * shentsize;
-      if (sh + shentsize > buf.length) break;
-      if (buf.readUInt32LE(sh + 4) !== SHT_NOTE) continue;
-      parseNotes(buf, num(sh + (is64 ? 24 : 16)), num(sh + (is64 ? 32 : 20)), notes);
+    if (notes.size === 0 && shentsize > 0 && shnum > 0) {
+      const shs = file.read(num(buf, is64 ? 40 : 32), shentsize * shnum);
+      for (let i = 0; (i + 1) * shentsize <= shs.length; i++) {
+        const sh = i * shentsize;
+        if (shs.readUInt32LE(sh + 4) !== SHT_NOTE) continue;
+        parseNotes(file.read(num(shs, sh + (is64 ? 24 : 16)), num(shs, sh + (is64 ? 32 : 20))), notes);
+      }
     }
+    return { kind: 'elf', elfClass, machine, xenNotes: notes };
+  } finally {
+    file.close();
   }
-  return { kind: 'elf', elfClass, machine, xenNotes: notes };
 }
 
 function supportsDom0(notes: Map<number, Buffer>): boolean {

@@ -16,12 +16,18 @@ export class TestbedError extends Error {
 export class MissingAssetError extends TestbedError {
   readonly asset: string;
   readonly debPackage: string;
-  constructor(asset: string, debPackage: string, path: string, cacheDir: string) {
+  /**
+   * @param missingFile the file that should be there, when the package is in the cache but
+   *   the file is not (a damaged cache); undefined when the package was never fetched.
+   */
+  constructor(asset: string, debPackage: string, cacheDir: string, missingFile?: string) {
+    const what = missingFile
+      ? `${missingFile} is missing although Debian package ${debPackage} is marked as fetched (damaged cache: delete ${cacheDir}/pkg/${debPackage} and fetch again)`
+      : `Debian package ${debPackage} is not in the asset cache ${cacheDir}`;
+    const env = process.env.RUMPXEN_CACHE ? `RUMPXEN_CACHE=${cacheDir} ` : '';
     super(
-      `missing testbed asset '${asset}' (${path}), from Debian package ${debPackage}.\n` +
-        `Fetch it with: rumpxen-testbed fetch` +
-        (process.env.RUMPXEN_CACHE ? ` (with RUMPXEN_CACHE=${cacheDir})` : '') +
-        `\n(or from this repository: npx rumpxen-testbed fetch; it runs apt-get download ${debPackage} and dpkg -x into ${cacheDir})`,
+      `missing testbed asset '${asset}': ${what}.\n` +
+        `Fetch it with: ${env}rumpxen-testbed fetch   (in this repository: ${env}npx rumpxen-testbed fetch; it runs apt-get download and dpkg -x)`,
       2,
     );
     this.name = 'MissingAssetError';

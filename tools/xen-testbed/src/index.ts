@@ -5,3 +5,4 @@ export * from './verdict.js';
 export * from './elf.js';
 export * from './boot.js';
 export type { CliCommand } from './cli/command.js';
+export * from './full/index.js';

@@ -4,11 +4,11 @@
  * except where two at once is the point.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGuest, liveQemuCount } from '../src/index.js';
+import { assetPaths, bootGuest, liveQemuCount } from '../src/index.js';
 import { cliPath } from './cli.js';
 import { buildFixtures, type Fixtures } from './fixtures.js';
 
@@ -54,10 +54,18 @@ describe('guest as dom0 (library)', () => {
     expect(reboot).toMatchObject({ exitCode: 0, end: 'reboot' });
   }, 120_000);
 
+  it('loses no console output from a chatty guest (5000 lines, ~125 KB)', async () => {
+    const r = await boot('mode=result:SUCCESS lines=5000', { timeoutS: 60 });
+    expect(r.exitCode).toBe(0);
+    const filler = r.consoleLines.filter((l) => l.startsWith('fixture: filler line '));
+    expect(filler).toHaveLength(5000);
+    expect(filler.every((l, i) => l === `fixture: filler line ${i + 1}`)).toBe(true);
+  }, 90_000);
+
   it('stops a guest that never ends at the timeout with 124', async () => {
-    const r = await boot('mode=spin', { timeoutS: 4 });
+    const r = await boot('mode=spin', { timeoutS: 6 });
     expect(r).toMatchObject({ exitCode: 124, verdict: 'TIMEOUT', end: 'timeout' });
-    expect(r.reason).toMatch(/timed out after 4 s/);
+    expect(r.reason).toMatch(/timed out after 6 s/);
     expect(r.consoleLines).toContain('fixture: waiting forever');
     expect(liveQemuCount()).toBe(0);
   }, 60_000);
@@ -69,6 +77,13 @@ describe('guest as dom0 (library)', () => {
     expect(r.xenLines.some((l) => l.includes('Building a PVH Dom0'))).toBe(true);
   }, 60_000);
 
+  it('boots Debian\'s Linux vmlinux (standard Xen notes) as dom0: no root file system, so it panics → 6', async () => {
+    const r = await bootGuest({ kernel: assetPaths().dom0Vmlinux, cmdline: 'console=hvc0 earlyprintk=xen', memoryMb: 512, timeoutS: 120 });
+    expect(r.consoleLines.some((l) => /Linux version 6\.1\./.test(l))).toBe(true);
+    expect(r.consoleLines.some((l) => l.includes('Kernel panic - not syncing'))).toBe(true);
+    expect(r).toMatchObject({ exitCode: 6, verdict: 'CRASH', end: 'crash' });
+  }, 150_000);
+
   it('runs two testbeds at once, each with its own verdict', async () => {
     const [a, b] = await Promise.all([boot('mode=result:FAILURE'), boot('mode=exitoff:3')]);
     expect(a.exitCode).toBe(5);
@@ -76,6 +91,14 @@ describe('guest as dom0 (library)', () => {
     expect(a.consoleLines).not.toContain('rumpxen: exit 3');
     expect(liveQemuCount()).toBe(0);
   }, 90_000);
+
+  it('stops when the caller aborts, with 124 and a reason that says so', async () => {
+    const ac = new AbortController();
+    const r = await boot('mode=spin', { signal: ac.signal, onConsoleLine: (l) => l.includes('forever') && ac.abort() });
+    expect(r).toMatchObject({ exitCode: 124, end: 'timeout' });
+    expect(r.reason).toMatch(/stopped by the caller/);
+    expect(liveQemuCount()).toBe(0);
+  }, 60_000);
 
   it('stops QEMU and rethrows when the caller\'s line callback throws', async () => {
     const p = boot('mode=spin', {
@@ -152,6 +175,37 @@ describe('guest as dom0 (CLI)', () => {
     const bad = startCli(['boot', '--kernel', join(fx.pv, '..', '..', '..', 'package.json')]);
     expect((await bad.done).code).toBe(2);
     expect(bad.stderr()).toMatch(/package\.json is not an ELF file/);
+  }, 60_000);
+
+  it('leaves no QEMU and no temp folder when the caller dies of an uncaught exception', async () => {
+    const script = join(scratch, 'uncaught.mjs');
+    const dist = join(cliPath(), '..', 'index.js');
+    writeFileSync(
+      script,
+      `import { bootGuest } from ${JSON.stringify(dist)};\n` +
+        `bootGuest({ kernel: ${JSON.stringify(fx.pv)}, cmdline: 'mode=spin', timeoutS: 60, onConsoleLine: (l) => {\n` +
+        `  console.log(l);\n` +
+        `  if (l.includes('forever')) setTimeout(() => { throw new Error('caller blew up'); }, 200);\n` +
+        `} });\n`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    let qemuPids: number[] = [];
+    const poll = setInterval(() => {
+      const now = childPids(child.pid!);
+      if (now.length) qemuPids = now;
+    }, 20);
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    clearInterval(poll);
+    expect(out).toContain('fixture: waiting forever');
+    expect(err).toContain('caller blew up');
+    expect(code).toBe(1);
+    expect(qemuPids).toHaveLength(1);
+    await until(() => !pidAlive(qemuPids[0]!), 5_000);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`rumpxen-testbed-${child.pid}-`))).toEqual([]);
   }, 60_000);
 
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {

@@ -7,12 +7,23 @@
  * Each output is linked to a temp name and renamed, so parallel test files can build at once.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURES_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
-export const FIXTURES_OUT = join(FIXTURES_SRC, '..', 'build', 'fixtures');
+/** The package folder: the nearest folder above this file that has fixtures/fixture.c (this file may run bundled from build/). */
+function packageDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'fixtures', 'fixture.c'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`fixture build: no fixtures/fixture.c above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+export const FIXTURES_SRC = join(packageDir(), 'fixtures');
+export const FIXTURES_OUT = join(packageDir(), 'build', 'fixtures');
 
 const CFLAGS = [
   '-O2', '-ffreestanding', '-mno-red-zone', '-fno-pic', '-fno-stack-protector', '-nostdinc', '-nostdlib',

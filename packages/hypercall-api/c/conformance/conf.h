@@ -16,6 +16,26 @@
 #include "rumpuser.h"
 #include "rumpxen/netbsd_errno.h"
 
+/*
+ * Optional hypercalls are referenced weakly: a target without one still links the suite,
+ * and the cases that need it SKIP. (posix defines them all; its runner requires PASS.)
+ */
+#pragma weak rumpuser_anonmmap
+#pragma weak rumpuser_unmap
+#pragma weak rumpuser_iovread
+#pragma weak rumpuser_iovwrite
+#pragma weak rumpuser_syncfd
+#pragma weak rumpuser_kill
+#pragma weak rumpuser_dl_bootstrap
+
+/* SKIP the running case (and return) if the target does not define optional hypercall fn. */
+#define REQUIRE_OPTIONAL(fn) do { \
+	if (&fn == NULL) { \
+		conf_skip(#fn " is optional and this target does not define it"); \
+		return; \
+	} \
+} while (0)
+
 /* ---- reporting ------------------------------------------------------------------------ */
 
 enum conf_outcome { CONF_PASS, CONF_FAIL, CONF_SKIP };
@@ -60,6 +80,7 @@ struct lwp {
 	volatile int on_cpu;        /* holds one of the fake kernel's CPUs */
 	volatile int unschedules;   /* hyp_backend_unschedule calls made for this lwp */
 	int implicit;               /* made by hyp_schedule for a thread without an lwp */
+	int outside_kernel;         /* the watchdog: never holds a CPU, blocks freely */
 };
 
 /* Number of virtual CPUs the fake kernel schedules threads on. */
@@ -117,6 +138,16 @@ extern const struct conf_case conf_cases_rw[];
 extern const struct conf_case conf_cases_cv[];
 extern const struct conf_case conf_cases_files[];
 extern const struct conf_case conf_cases_dl[];
+
+/*
+ * Watchdog: a thread outside the kernel that ends the run with a FAIL line for the running
+ * case if it takes longer than CONF_CASE_LIMIT_NS (a deadlock is a failure, not a hang).
+ */
+#ifndef CONF_CASE_LIMIT_NS
+#define CONF_CASE_LIMIT_NS (60000LL * MS)
+#endif
+void conf_watchdog_start(void);
+void conf_watchdog_case(const char *name);
 
 /* Result of the version-mismatch rumpuser_init call main() makes before the real one. */
 extern int conf_init_mismatch_rv;

@@ -50,6 +50,7 @@ struct lwp *fk_lwp_create(void)
 	l->on_cpu = 0;
 	l->unschedules = 0;
 	l->implicit = 0;
+	l->outside_kernel = 0;
 	rumpuser_curlwpop(RUMPUSER_LWP_CREATE, l);
 	return l;
 }
@@ -143,7 +144,7 @@ static void hyp_backend_unschedule(int nlocks, int *countp, void *interlock)
 	(void)nlocks;
 	(void)interlock;
 	*countp = 0;
-	if (l == NULL)
+	if (l == NULL || l->outside_kernel)
 		return;
 	if (!l->on_cpu)
 		violation("hyp_backend_unschedule by a thread without a CPU");
@@ -157,7 +158,7 @@ static void hyp_backend_schedule(int nlocks, void *interlock)
 
 	(void)nlocks;
 	(void)interlock;
-	if (l == NULL)
+	if (l == NULL || l->outside_kernel)
 		return;
 	if (l->on_cpu)
 		violation("hyp_backend_schedule by a thread already on a CPU");

@@ -42,6 +42,7 @@ static void run_case(const struct conf_case *c, int *passed, int *failed, int *s
 	int violations_before = fk_violations();
 	enum conf_outcome outcome;
 
+	conf_watchdog_case(c->name);
 	conf_case_begin();
 	c->run();
 	/* Whatever the case did, the suite's main lwp must be back, holding its CPU. */
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 		rumpuser_exit(XTF_ERROR);
 	}
 	fk_boot();
+	conf_watchdog_start();
 
 	conf_snprintf(line, sizeof(line), "conformance: rumpuser v%d, %d cases",
 	    RUMPUSER_VERSION, count_cases());
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
 		for (c = case_lists[i]; c->name != NULL; c++)
 			run_case(c, &passed, &failed, &skipped);
 
+	conf_watchdog_case(NULL);
 	conf_snprintf(line, sizeof(line), "conformance: %d passed, %d failed, %d skipped",
 	    passed, failed, skipped);
 	conf_line(line);

@@ -83,7 +83,10 @@ static void errno_netbsd_numbers(void)
 
 static void kill_self_null_signal(void)
 {
-	int rv = rumpuser_kill(RUMPUSER_PID_SELF, 0);
+	int rv;
+
+	REQUIRE_OPTIONAL(rumpuser_kill);
+	rv = rumpuser_kill(RUMPUSER_PID_SELF, 0);
 	CHECK_RV("rumpuser_kill(RUMPUSER_PID_SELF, 0)", rv, 0);
 }
 

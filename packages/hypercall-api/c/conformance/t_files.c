@@ -221,6 +221,8 @@ static void iovwrite_iovread(void)
 	struct rumpuser_iovec rv3[3] = { { r1, sizeof(r1) }, { r2, sizeof(r2) }, { r3, sizeof(r3) } };
 	size_t n = 0;
 	int fd, i, rv;
+	REQUIRE_OPTIONAL(rumpuser_iovread);
+	REQUIRE_OPTIONAL(rumpuser_iovwrite);
 
 	fd = open_file(RUMPUSER_OPEN_RDWR);
 	if (fd < 0)
@@ -249,6 +251,7 @@ static void iovwrite_iovread(void)
 static void syncfd_flags(void)
 {
 	int fd, rv;
+	REQUIRE_OPTIONAL(rumpuser_syncfd);
 
 	fd = open_file(RUMPUSER_OPEN_RDWR);
 	if (fd < 0)

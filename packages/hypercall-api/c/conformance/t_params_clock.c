@@ -31,6 +31,25 @@ static void getparam_hostname(void)
 	CHECK(conf_strlen(buf) < sizeof(buf), "_RUMPUSER_HOSTNAME is not NUL-terminated");
 }
 
+/* Optional ("if known"): ENOENT is allowed, anything else must be a positive number. */
+static void getparam_cpu_frequency(void)
+{
+	char buf[32];
+	const char *p;
+	int rv;
+
+	conf_memset(buf, 0, sizeof(buf));
+	rv = rumpuser_getparam(RUMPUSER_PARAM_CPU_FREQUENCY, buf, sizeof(buf));
+	if (rv == RUMPXEN_NETBSD_ENOENT) {
+		conf_skip("the target does not know its CPU frequency (ENOENT, allowed)");
+		return;
+	}
+	CHECK_RV("rumpuser_getparam(_RUMPUSER_CPU_FREQUENCY)", rv, 0);
+	CHECK(buf[0] >= '1' && buf[0] <= '9', "_RUMPUSER_CPU_FREQUENCY is \"%s\"", buf);
+	for (p = buf; *p != '\0'; p++)
+		CHECK(*p >= '0' && *p <= '9', "_RUMPUSER_CPU_FREQUENCY is \"%s\", not a number", buf);
+}
+
 static void getparam_unknown(void)
 {
 	char buf[16];
@@ -118,6 +137,7 @@ static void clock_sleep_absolute(void)
 const struct conf_case conf_cases_params_clock[] = {
 	{ "getparam_ncpu", getparam_ncpu },
 	{ "getparam_hostname", getparam_hostname },
+	{ "getparam_cpu_frequency", getparam_cpu_frequency },
 	{ "getparam_unknown", getparam_unknown },
 	{ "getparam_too_small", getparam_too_small },
 	{ "clock_monotonic", clock_monotonic },

@@ -32,9 +32,36 @@ static int param_copy(const char *value, void *buf, size_t blen)
 	return 0;
 }
 
+/* The host CPU's frequency in Hz from cpufreq or /proc/cpuinfo; 0 if neither says. */
+static unsigned long long host_cpu_hz(void)
+{
+	unsigned long long khz = 0;
+	double mhz = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &khz) != 1)
+			khz = 0;
+		fclose(f);
+		if (khz > 0)
+			return khz * 1000;
+	}
+	f = fopen("/proc/cpuinfo", "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+			break;
+	fclose(f);
+	return mhz > 0 ? (unsigned long long)(mhz * 1e6) : 0;
+}
+
 /*
  * _RUMPUSER_NCPU: $RUMP_NCPU (a number, or "host" for the host's online CPUs), else the
  * host's online CPUs. _RUMPUSER_HOSTNAME: $RUMP_HOSTNAME, else "rump-<pid>.<host name>".
+ * _RUMPUSER_CPU_FREQUENCY: the host CPU's in Hz when Linux tells (else ENOENT).
  * Any other name is looked up in the environment.
  */
 int rumpuser_getparam(const char *name, void *buf, size_t blen)
@@ -47,6 +74,13 @@ int rumpuser_getparam(const char *name, void *buf, size_t blen)
 		if (env != NULL && strcmp(env, "host") != 0)
 			return param_copy(env, buf, blen);
 		snprintf(value, sizeof(value), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+		return param_copy(value, buf, blen);
+	}
+	if (strcmp(name, RUMPUSER_PARAM_CPU_FREQUENCY) == 0) {
+		unsigned long long hz = host_cpu_hz();
+		if (hz == 0)
+			return posix_errtrans(ENOENT);
+		snprintf(value, sizeof(value), "%llu", hz);
 		return param_copy(value, buf, blen);
 	}
 	if (strcmp(name, RUMPUSER_PARAM_HOSTNAME) == 0) {

@@ -1,22 +1,34 @@
 /*
- * Mutexes, reader/writer locks and condition variables over pthreads.
+ * Mutexes, reader/writer locks and condition variables.
  *
  * The rule every blocking path follows: try without blocking first; if that fails, give the
- * rump CPU back, block on the host primitive, then take a CPU again. A spin mutex is the
- * exception: it is only ever held by a thread that holds a rump CPU, so waiting for it
- * without releasing the CPU cannot deadlock, and releasing would be wrong.
+ * rump CPU back, block on the host, then take a CPU again. A spin mutex is the exception:
+ * it is only ever held by a thread that holds a rump CPU, so waiting for it without
+ * releasing the CPU cannot deadlock, and releasing would be wrong.
+ *
+ * Mutexes and condition variables sit directly on Linux futexes: the uncontended paths
+ * are one atomic instruction each (pthread_mutex_trylock costs several times a lock in
+ * glibc), and a signal with nobody waiting makes no system call. Reader/writer locks are
+ * rarer and use pthreads.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "posix_int.h"
 
+/* Mutex word: 0 free, 1 held, 2 held and someone may sleep on it. */
+enum { MTX_FREE = 0, MTX_HELD = 1, MTX_CONTENDED = 2 };
+
 struct rumpuser_mtx {
-	pthread_mutex_t host;
-	struct lwp *owner; /* tracked for every mutex; read only for RUMPUSER_MTX_KMUTEX */
+	int word;
 	int flags;
+	struct lwp *owner; /* tracked for every mutex; read only for RUMPUSER_MTX_KMUTEX */
 };
 
 struct rumpuser_rw {
@@ -29,10 +41,48 @@ struct rumpuser_rw {
 	struct lwp *writer;
 };
 
+/* Waiters sleep on `seq`; every signal or broadcast bumps it. */
 struct rumpuser_cv {
-	pthread_cond_t host;
-	int waiters; /* changed only with the interlock held */
+	unsigned seq;
+	int waiters;
 };
+
+static int futex_wait(int *addr, int expected, const struct timespec *abs_monotonic)
+{
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
+	if (syscall(SYS_futex, addr, FUTEX_WAIT_BITSET_PRIVATE, expected, abs_monotonic, NULL,
+	    FUTEX_BITSET_MATCH_ANY) == -1)
+		return errno;
+	return 0;
+}
+
+static void futex_wake(int *addr, int n)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+static inline int mtx_try(struct rumpuser_mtx *mtx)
+{
+	int expected = MTX_FREE;
+	return __atomic_compare_exchange_n(&mtx->word, &expected, MTX_HELD, 0, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED);
+}
+
+/*
+ * Block until the mutex is ours; marks it contended, since we may have slept. No spinning
+ * first: on hosts with few cores the holder is often not running, and sleeping wins.
+ */
+static void mtx_lock_slow(struct rumpuser_mtx *mtx)
+{
+	while (__atomic_exchange_n(&mtx->word, MTX_CONTENDED, __ATOMIC_ACQUIRE) != MTX_FREE)
+		futex_wait(&mtx->word, MTX_CONTENDED, NULL);
+}
+
+static inline void mtx_unlock(struct rumpuser_mtx *mtx)
+{
+	if (__atomic_exchange_n(&mtx->word, MTX_FREE, __ATOMIC_RELEASE) == MTX_CONTENDED)
+		futex_wake(&mtx->word, 1);
+}
 
 static void *posix_alloc_or_die(size_t len, const char *what)
 {
@@ -49,37 +99,37 @@ void rumpuser_mutex_init(struct rumpuser_mtx **mtxp, int flags)
 {
 	struct rumpuser_mtx *mtx = posix_alloc_or_die(sizeof(*mtx), "mutex");
 
-	pthread_mutex_init(&mtx->host, NULL);
-	mtx->owner = NULL;
+	mtx->word = MTX_FREE;
 	mtx->flags = flags;
+	mtx->owner = NULL;
 	*mtxp = mtx;
 }
 
 void rumpuser_mutex_enter_nowrap(struct rumpuser_mtx *mtx)
 {
-	pthread_mutex_lock(&mtx->host);
+	if (!mtx_try(mtx))
+		mtx_lock_slow(mtx);
 	mtx->owner = posix_curlwp;
 }
 
 void rumpuser_mutex_enter(struct rumpuser_mtx *mtx)
 {
-	if (mtx->flags & RUMPUSER_MTX_SPIN) {
-		rumpuser_mutex_enter_nowrap(mtx);
-		return;
-	}
-	if (pthread_mutex_trylock(&mtx->host) != 0) {
-		int nlocks = posix_cpu_release(NULL);
-		pthread_mutex_lock(&mtx->host);
-		posix_cpu_retake(nlocks, NULL);
+	if (!mtx_try(mtx)) {
+		if (mtx->flags & RUMPUSER_MTX_SPIN) {
+			mtx_lock_slow(mtx);
+		} else {
+			int nlocks = posix_cpu_release(NULL);
+			mtx_lock_slow(mtx);
+			posix_cpu_retake(nlocks, NULL);
+		}
 	}
 	mtx->owner = posix_curlwp;
 }
 
 int rumpuser_mutex_tryenter(struct rumpuser_mtx *mtx)
 {
-	int rv = pthread_mutex_trylock(&mtx->host);
-	if (rv != 0)
-		return posix_errtrans(rv);
+	if (!mtx_try(mtx))
+		return posix_errtrans(EBUSY);
 	mtx->owner = posix_curlwp;
 	return 0;
 }
@@ -87,12 +137,11 @@ int rumpuser_mutex_tryenter(struct rumpuser_mtx *mtx)
 void rumpuser_mutex_exit(struct rumpuser_mtx *mtx)
 {
 	mtx->owner = NULL;
-	pthread_mutex_unlock(&mtx->host);
+	mtx_unlock(mtx);
 }
 
 void rumpuser_mutex_destroy(struct rumpuser_mtx *mtx)
 {
-	pthread_mutex_destroy(&mtx->host);
 	free(mtx);
 }
 
@@ -231,68 +280,78 @@ void rumpuser_rw_held(int enum_rumprwlock, struct rumpuser_rw *rw, int *rv)
 void rumpuser_cv_init(struct rumpuser_cv **cvp)
 {
 	struct rumpuser_cv *cv = posix_alloc_or_die(sizeof(*cv), "condition variable");
-	pthread_condattr_t attr;
 
-	/* Timed waits are relative; measure them on a clock that does not jump. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&cv->host, &attr);
-	pthread_condattr_destroy(&attr);
+	cv->seq = 0;
 	cv->waiters = 0;
 	*cvp = cv;
 }
 
 void rumpuser_cv_destroy(struct rumpuser_cv *cv)
 {
-	pthread_cond_destroy(&cv->host);
 	free(cv);
 }
 
 /*
- * After the host wait returned with mtx locked again: take a rump CPU back. A spin mutex
- * must not be held while waiting for a CPU (its other users spin holding a CPU), so drop
- * it, get the CPU, then retake it without releasing the CPU. Other mutexes are safe to
- * hold while waiting: their contenders release the CPU before blocking on them.
+ * Take mtx back after a wait, with a rump CPU. A spin mutex must not be held while waiting
+ * for a CPU (its other users spin holding a CPU), so get the CPU first, then the mutex
+ * without releasing the CPU. Other mutexes are taken first: their contenders release the
+ * CPU before blocking on them.
  */
 static void cv_rejoin(struct rumpuser_mtx *mtx, int nlocks)
 {
 	if ((mtx->flags & (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) ==
 	    (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) {
-		pthread_mutex_unlock(&mtx->host);
 		posix_cpu_retake(nlocks, mtx);
-		rumpuser_mutex_enter_nowrap(mtx);
+		mtx_lock_slow(mtx);
 	} else {
-		mtx->owner = posix_curlwp;
+		mtx_lock_slow(mtx);
 		posix_cpu_retake(nlocks, mtx);
 	}
+	mtx->owner = posix_curlwp;
+}
+
+/*
+ * The common wait: announce ourselves, note the sequence, drop the mutex, sleep while the
+ * sequence is unchanged. A signal between the unlock and the sleep changes the sequence,
+ * so the futex does not sleep and the wakeup is not lost. Returns the futex result.
+ */
+static int cv_sleep(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx, int release_cpu,
+    int *nlocks, const struct timespec *deadline)
+{
+	unsigned seq;
+	int rv;
+
+	__atomic_add_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
+	seq = __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST);
+	if (release_cpu)
+		*nlocks = posix_cpu_release(mtx);
+	mtx->owner = NULL;
+	mtx_unlock(mtx);
+	rv = futex_wait((int *)&cv->seq, (int)seq, deadline);
+	__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
+	return rv;
 }
 
 void rumpuser_cv_wait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
 {
-	int nlocks;
+	int nlocks = 0;
 
-	cv->waiters++;
-	nlocks = posix_cpu_release(mtx);
-	mtx->owner = NULL;
-	pthread_cond_wait(&cv->host, &mtx->host);
+	cv_sleep(cv, mtx, 1, &nlocks, NULL);
 	cv_rejoin(mtx, nlocks);
-	cv->waiters--;
 }
 
 void rumpuser_cv_wait_nowrap(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
 {
-	cv->waiters++;
-	mtx->owner = NULL;
-	pthread_cond_wait(&cv->host, &mtx->host);
+	cv_sleep(cv, mtx, 0, NULL, NULL);
+	mtx_lock_slow(mtx);
 	mtx->owner = posix_curlwp;
-	cv->waiters--;
 }
 
 int rumpuser_cv_timedwait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx,
     int64_t sec, int64_t nsec)
 {
 	struct timespec deadline;
-	int nlocks, rv;
+	int nlocks = 0, rv;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += sec + nsec / 1000000000;
@@ -301,26 +360,26 @@ int rumpuser_cv_timedwait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx,
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	cv->waiters++;
-	nlocks = posix_cpu_release(mtx);
-	mtx->owner = NULL;
-	rv = pthread_cond_timedwait(&cv->host, &mtx->host, &deadline);
+	rv = cv_sleep(cv, mtx, 1, &nlocks, &deadline);
 	cv_rejoin(mtx, nlocks);
-	cv->waiters--;
 	return rv == ETIMEDOUT ? posix_errtrans(ETIMEDOUT) : 0;
 }
 
 void rumpuser_cv_signal(struct rumpuser_cv *cv)
 {
-	pthread_cond_signal(&cv->host);
+	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0)
+		futex_wake((int *)&cv->seq, 1);
 }
 
 void rumpuser_cv_broadcast(struct rumpuser_cv *cv)
 {
-	pthread_cond_broadcast(&cv->host);
+	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0)
+		futex_wake((int *)&cv->seq, INT_MAX);
 }
 
 void rumpuser_cv_has_waiters(struct rumpuser_cv *cv, int *waiters)
 {
-	*waiters = cv->waiters;
+	*waiters = __atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST);
 }

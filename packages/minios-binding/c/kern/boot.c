@@ -13,6 +13,7 @@
 #include <mk/time.h>
 #include <mk/xenbus.h>
 #include <mk/appcfg.h>
+#include <mk/gnttab.h>
 
 extern int main(int argc, char **argv);
 
@@ -31,14 +32,17 @@ static void *main_thread(void *unused)
 
 MK_NORETURN void mk_kernel_main(void)
 {
+	mk_evtchn_init();
+	/* A DomU's console_io output is dropped by a release Xen: use the ring from the start. */
+	if (mk_boot.console_pfn)
+		mk_console_ring_attach((void *)(mk_boot.console_pfn << 12), mk_boot.console_evtchn);
 	mk_printk("rumpxen: %s guest kernel, %lu MiB, %s\n", mk_boot.target,
 		mk_boot.nr_pages >> 8, mk_boot.is_dom0 ? "dom0" : "domU");
 	mk_mm_init();
-	mk_evtchn_init();
+	/* Page 0 stays unmapped so that NULL dereferences fault. */
+	mk_arch_unmap_page(0);
 	mk_time_init();
-	if (mk_boot.console_pfn) {
-		mk_console_ring_attach((void *)(mk_boot.console_pfn << 12), mk_boot.console_evtchn);
-	}
+	mk_gnttab_init();
 	if (mk_boot.store_pfn)
 		mk_xenbus_init((void *)(mk_boot.store_pfn << 12), mk_boot.store_evtchn);
 	if (!mk_thread_create("main", main_thread, NULL, 256 * 1024, false))

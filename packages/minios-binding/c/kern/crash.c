@@ -75,6 +75,19 @@ static void symtab_probe(void)
 	strtab_size = sh[2].size;
 }
 
+bool mk_symbol_table(void **sym, uint64_t *symsize, char **str, uint64_t *strsize)
+{
+	if (!symtab_probed)
+		symtab_probe();
+	if (!symtab)
+		return false;
+	*sym = (void *)symtab;
+	*symsize = symtab_count * sizeof(struct elf64_sym);
+	*str = (char *)strtab;
+	*strsize = strtab_size;
+	return true;
+}
+
 const char *mk_symbol_lookup(unsigned long addr, unsigned long *offset)
 {
 	if (!symtab_probed)
@@ -122,7 +135,8 @@ static bool frame_readable(unsigned long rbp)
 void mk_backtrace(unsigned long rip, unsigned long rbp)
 {
 	mk_printk("rumpxen: backtrace:\n");
-	print_location(rip);
+	if (rip)
+		print_location(rip);
 	for (int depth = 0; depth < 32 && frame_readable(rbp); depth++) {
 		const unsigned long *fp = (const unsigned long *)rbp;
 		unsigned long ret = fp[1];
@@ -156,7 +170,7 @@ void mk_trap_handle(struct mk_trap_frame *f)
 				mk_fault_guard_owner(cr2));
 	}
 	mk_printk("rumpxen: rip %#018lx cs %#lx rflags %#lx rsp %#018lx ss %#lx\n", f->rip,
-		f->cs, f->rflags, f->rsp, f->ss);
+		f->cs & 0xffff, f->rflags, f->rsp, f->ss & 0xffff);
 	mk_printk("rumpxen: rax %#018lx rbx %#018lx rcx %#018lx rdx %#018lx\n", f->rax, f->rbx,
 		f->rcx, f->rdx);
 	mk_printk("rumpxen: rsi %#018lx rdi %#018lx rbp %#018lx r8  %#018lx\n", f->rsi, f->rdi,
@@ -179,8 +193,8 @@ MK_NORETURN void mk_panic(const char *fmt, ...)
 	mk_vprintk(fmt, ap);
 	mk_printk("\n");
 	va_end(ap);
-	mk_backtrace((unsigned long)__builtin_return_address(0),
-		(unsigned long)__builtin_frame_address(0));
+	/* From mk_panic's own frame: the first line is its caller. */
+	mk_backtrace(0, (unsigned long)__builtin_frame_address(0));
 	mk_printk("rumpxen: shutting down with reason crash\n");
 	mk_shutdown(XEN_SHUTDOWN_crash);
 }

@@ -44,8 +44,10 @@ void mk_evtchn_mask(uint32_t port)
 void mk_evtchn_unmask(uint32_t port)
 {
 	struct xen_evtchn_port_op op = { .port = port };
-	/* The hypercall re-raises the event if it became pending while masked. */
-	bit_clear(&mk_boot.shared_info->evtchn_mask[port / 64], port % 64);
+	/*
+	 * Xen clears the mask bit itself and re-raises the event if it became pending while
+	 * masked; clearing it here first would make Xen skip that.
+	 */
 	mk_hc_event_channel_op(XEN_EVTCHNOP_unmask, &op);
 }
 
@@ -142,4 +144,16 @@ void mk_evtchn_poll_once(uint32_t port, uint64_t timeout_ns)
 	struct xen_sched_poll p = { .ports = ports, .nr_ports = 1,
 		.timeout = mk_time_monotonic_ns() + timeout_ns };
 	mk_hc_sched_op(XEN_SCHEDOP_poll, &p);
+}
+
+void mk_evtchn_poll_bound(uint64_t deadline_ns)
+{
+	/* Xen polls at most 128 ports at a time. */
+	static uint32_t ports[128];
+	unsigned n = 0;
+	for (uint32_t p = 1; p < MK_EVTCHN_MAX_PORTS && n < MK_ARRAY_SIZE(ports); p++)
+		if (slots[p].handler)
+			ports[n++] = p;
+	struct xen_sched_poll poll = { .ports = ports, .nr_ports = n, .timeout = deadline_ns };
+	mk_hc_sched_op(XEN_SCHEDOP_poll, &poll);
 }

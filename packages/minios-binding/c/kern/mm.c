@@ -53,7 +53,8 @@ void mk_mm_init(void)
 	mk_memset(page_meta, 0, meta_bytes);
 	unsigned long image_pfn = (unsigned long)mk_image_start >> 12;
 	for (unsigned long pfn = 0; pfn < nr_pages; pfn++) {
-		bool used = pfn == 0 || (pfn >= image_pfn && pfn < first);
+		bool used = pfn == 0 || pfn < mk_boot.low_reserved_pfns ||
+			(pfn >= image_pfn && pfn < first);
 		mark(pfn, used);
 		if (!used)
 			free_pages++;

@@ -36,6 +36,10 @@ static struct mk_thread *current;
 static struct mk_thread *reap_list;
 static unsigned long boot_sp;
 static uint64_t switches;
+static uint64_t slice_start_ns;
+
+/* A thread that keeps running past this at a preemption point lets others run. */
+#define SLICE_NS 1000000ULL
 
 struct mk_thread *mk_thread_self(void)
 {
@@ -96,6 +100,19 @@ static bool tls_setup(struct mk_thread *t)
 	return true;
 }
 
+/* Canary words just above the guard page catch overflows that stopped short of it. */
+#define STACK_CANARY 0x5741524e53544b21UL
+#define STACK_CANARY_WORDS 8
+
+static void canary_check(struct mk_thread *t)
+{
+	const unsigned long *c = (const unsigned long *)(t->stack + 4096);
+	for (int i = 0; i < STACK_CANARY_WORDS; i++)
+		if (c[i] != STACK_CANARY)
+			mk_panic("stack overflow in thread '%s': the canary above its guard page "
+				"at %p is overwritten", t->name, (void *)(t->stack + 4096));
+}
+
 static void thread_free(struct mk_thread *t)
 {
 	mk_arch_remap_page((unsigned long)t->stack);
@@ -127,11 +144,13 @@ struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 	if (mk_arch_unmap_page((unsigned long)t->stack) != 0)
 		mk_panic("cannot unmap the stack guard page at %p", t->stack);
 	mk_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
+	for (int i = 0; i < STACK_CANARY_WORDS; i++)
+		((unsigned long *)(t->stack + 4096))[i] = STACK_CANARY;
 	t->joinable = joinable;
 	t->state = T_RUNNABLE;
 	/* Initial frame for mk_context_switch: r15 r14 r13 r12 rbx rbp, then return address. */
 	unsigned long *sp = (unsigned long *)(t->stack + pages * 4096);
-	*--sp = 0; /* keeps the trampoline's stack 16-byte aligned at its call */
+	/* After the final ret the trampoline runs with rsp 16-byte aligned, as a call needs. */
 	*--sp = (unsigned long)mk_thread_trampoline;
 	*--sp = 0;			/* rbp: ends backtraces */
 	*--sp = 0;			/* rbx */
@@ -181,8 +200,11 @@ static void switch_to(struct mk_thread *next)
 	struct mk_thread *prev = current;
 	if (next == prev)
 		return;
+	if (prev && prev->state != T_DEAD)
+		canary_check(prev);
 	current = next;
 	switches++;
+	slice_start_ns = mk_time_monotonic_ns();
 	mk_arch_set_tls_base(next->tls_tp);
 	mk_context_switch(prev ? &prev->sp : &boot_sp, next->sp);
 	reap();
@@ -198,23 +220,28 @@ static void schedule(void)
 		struct mk_thread *start = current && current->state != T_DEAD ? current : threads;
 		if (!start)
 			mk_panic("no threads left to run");
-		struct mk_thread *t = start->next, *pick = NULL;
-		for (int n = 0;; t = t->next) {
+		struct mk_thread *t = start->next, *pick = NULL, *expired = NULL;
+		for (;; t = t->next) {
 			if (t->state == T_BLOCKED && t->deadline_ns) {
 				if (t->deadline_ns <= now) {
-					t->state = T_RUNNABLE;
-					t->timed_out = true;
-					t->deadline_ns = 0;
+					/* Of several expired sleepers, the earliest deadline goes first. */
+					if (!expired || t->deadline_ns < expired->deadline_ns)
+						expired = t;
 				} else if (!earliest || t->deadline_ns < earliest) {
 					earliest = t->deadline_ns;
 				}
 			}
 			if (!pick && t->state == T_RUNNABLE)
 				pick = t;
-			if (t == start) {
-				if (++n == 1)
-					break;
-			}
+			if (t == start)
+				break;
+		}
+		if (expired) {
+			expired->state = T_RUNNABLE;
+			expired->timed_out = true;
+			expired->deadline_ns = 0;
+			if (!pick || pick == current)
+				pick = expired;
 		}
 		if (pick) {
 			switch_to(pick);
@@ -222,6 +249,14 @@ static void schedule(void)
 		}
 		/* Nothing runnable: sleep in Xen until the earliest deadline or any event. */
 		mk_time_block_until(earliest ? earliest : now + 10000000000ULL);
+	}
+}
+
+void mk_thread_preempt_point(void)
+{
+	if (current && mk_time_monotonic_ns() - slice_start_ns >= SLICE_NS) {
+		slice_start_ns = mk_time_monotonic_ns();
+		schedule();
 	}
 }
 

@@ -57,11 +57,5 @@ void mk_time_init(void)
 
 void mk_time_block_until(uint64_t deadline_ns)
 {
-	mk_hc_set_timer_op(deadline_ns);
-	/*
-	 * SCHEDOP_block unmasks event delivery and returns at once if anything is pending;
-	 * the upcall that follows re-masks (arch), so handlers still run from the scheduler.
-	 */
-	mk_hc_sched_op(XEN_SCHEDOP_block, NULL);
-	mk_boot.shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+	mk_arch_block(deadline_ns);
 }

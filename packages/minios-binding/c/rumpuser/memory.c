@@ -1,5 +1,6 @@
 /* Kernel memory from the guest kernel's heap and page allocator. */
 #include "xen_int.h"
+#include <mk/lib.h>
 #include <mk/mm.h>
 
 int rumpuser_malloc(size_t len, int alignment, void **memp)
@@ -30,6 +31,8 @@ int rumpuser_anonmmap(void *prefaddr, size_t size, int alignbit, int exec, void 
 	void *p = mk_page_alloc(MK_ALIGN_UP(size, 4096UL) >> 12, align_pages);
 	if (!p)
 		return RUMPXEN_NETBSD_ENOMEM;
+	/* Anonymous memory reads as zero, as a fresh mapping does on posix. */
+	mk_memset(p, 0, MK_ALIGN_UP(size, 4096UL));
 	*memp = p;
 	return 0;
 }

@@ -22,6 +22,7 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
   private ended = false;
   private failure: Error | undefined;
   private waiter: (() => void) | undefined;
+  private lastDataAt = performance.now();
   private readonly stream: ReadStream;
   private writeFd: number;
 
@@ -72,6 +73,7 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
   }
 
   private take(text: string): void {
+    this.lastDataAt = performance.now();
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop() ?? '';
     for (const raw of parts) {
@@ -138,6 +140,20 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
       return await Promise.race([search, timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Resolves once no output has arrived for quietMs (or the console ended),
+   * at most maxMs: lets xenconsoled drain the ring of a domain that just shut
+   * down before the domain is destroyed.
+   */
+  async settle(quietMs = 150, maxMs = 2000): Promise<void> {
+    const deadline = performance.now() + maxMs;
+    while (!this.ended && performance.now() < deadline) {
+      const idle = performance.now() - this.lastDataAt;
+      if (idle >= quietMs) return;
+      await new Promise((r) => setTimeout(r, quietMs - idle));
     }
   }
 

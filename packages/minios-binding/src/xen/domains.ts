@@ -26,7 +26,9 @@ export interface DomainInfo {
 export interface CreatedDomain {
   domid: number;
   name: string;
-  /** Milliseconds in libxl_domain_create_new, writing the guest config, and unpausing. */
+  /** Which path built it (see DomainConfig.engine). */
+  engine: 'direct' | 'libxl';
+  /** Milliseconds building the domain (libxl_domain_create_new, or the direct builder), writing xenstore, unpausing, and in all. */
   timings: { build: number; xenstore: number; unpause: number; total: number };
 }
 
@@ -88,6 +90,7 @@ export class Domains {
   constructor(
     private readonly session: () => NativeSession,
     private readonly exitStatusOf: (domid: number) => number | undefined,
+    private readonly beforeDestroy: (domid: number) => Promise<void> = async () => undefined,
   ) {}
 
   async list(): Promise<DomainInfo[]> {
@@ -109,8 +112,9 @@ export class Domains {
   }
 
   /**
-   * Creates and starts a domain without xl: libxl_domain_create_new with a
-   * config built in C, the guest config written to xenstore, then unpause.
+   * Creates and starts a domain without xl: the direct builder or
+   * libxl_domain_create_new with a config built in C (see DomainConfig.engine),
+   * the guest config written to xenstore, then unpause.
    * A failure part way destroys the half-built domain before rejecting.
    */
   async create(config: DomainConfig): Promise<CreatedDomain> {
@@ -121,6 +125,7 @@ export class Domains {
     return {
       domid: r.domid,
       name: spec.name,
+      engine: spec.direct ? 'direct' : 'libxl',
       timings: { build: r.buildMs, xenstore: r.xenstoreMs, unpause: r.unpauseMs, total: performance.now() - t0 },
     };
   }
@@ -159,6 +164,8 @@ export class Domains {
     }
     const reason = shutdownReasonName(await call(this.session().domainWaitShutdown(domid)));
     const action = opts.action ?? actionFor(this.actions.get(domid) ?? {}, reason);
+    // An open console may still be draining the ring (and the exit line) from xenconsoled.
+    await this.beforeDestroy(domid);
     const seen = this.exitStatusOf(domid);
     const exitStatus = seen !== undefined ? seen : reason === 'poweroff' ? 0 : null;
     if (action === 'destroy') {

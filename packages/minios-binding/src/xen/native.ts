@@ -26,6 +26,8 @@ export interface NativeDomainInfo {
 /** The flat domain spec the addon converts to an rxc_domain_spec (see native/include/rxctl.h). */
 export interface NativeDomainSpec {
   name: string;
+  /** 1: libxenguest builder (rxc_domain_create_direct), 0: libxl. */
+  direct: number;
   kernel: string;
   ramdisk?: string;
   cmdline?: string;

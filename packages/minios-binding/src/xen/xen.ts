@@ -43,6 +43,7 @@ export class Xen implements Disposable {
   private session: NativeSession | undefined;
   private readonly children = new Set<{ close(): void }>();
   private readonly exitStatus = new Map<number, number>();
+  private readonly consoles = new Map<number, Set<DomainConsole>>();
 
   private constructor(private readonly addon: NativeAddon, session: NativeSession) {
     this.session = session;
@@ -51,7 +52,13 @@ export class Xen implements Disposable {
       if (!this.session) throw new Error('this Xen handle is closed; call Xen.open() again');
       return this.session;
     };
-    this.domains = new Domains(get, (domid) => this.exitStatus.get(domid));
+    this.domains = new Domains(
+      get,
+      (domid) => this.exitStatus.get(domid),
+      async (domid) => {
+        await Promise.all([...(this.consoles.get(domid) ?? [])].map((c) => c.settle()));
+      },
+    );
     this.xenstore = new XenStore(get, addon, (h) => this.track(h));
   }
 
@@ -90,9 +97,14 @@ export class Xen implements Disposable {
     checkDomid(domid);
     const c = await DomainConsole.open(this.xenstore, domid, (s) => this.exitStatus.set(domid, s), opts);
     const untrack = this.track(c);
+    const open = this.consoles.get(domid) ?? new Set<DomainConsole>();
+    open.add(c);
+    this.consoles.set(domid, open);
     const close = c.close.bind(c);
     c.close = () => {
       untrack();
+      open.delete(c);
+      if (open.size === 0) this.consoles.delete(domid);
       close();
     };
     return c;

@@ -30,6 +30,11 @@ try {
       out = { bdfs: devices.map((d) => d.bdf), device, config, iommu: await pci.detectIommu({ xlInfo }) };
       break;
     }
+    case 'inspect-all': {
+      const devices = await pci.listDevices();
+      out = { entries: await Promise.all(devices.map((d) => pci.inspectDevice(d.bdf))) };
+      break;
+    }
     case 'assert':
       try {
         await pci.assertAssignable(EDU);

@@ -1,13 +1,91 @@
-// PLACEHOLDER written by the testbed foundation so the CLI builds; the full-mode engineer
-// owns this file and replaces it (contract: export `command: CliCommand` from ./command.js).
-import type { CliCommand } from './command.js';
+/**
+ * `rumpxen-testbed boot --domu IMG`: boots Xen with the full-mode Linux dom0 and starts IMG
+ * as a real DomU with xl (optionally with a vbd, vifs and PCI devices); streams its console
+ * and exits with its verdict.
+ */
+import { parseArgs } from 'node:util';
+import { type DomUOptions, checkDomUOptions } from '../full/domu.js';
+import { type CliCommand, UsageError, numberOption, withUsage } from './command.js';
+import { FULL_MODE_HELP, FULL_MODE_OPTIONS, startFromOptions } from './run.js';
 
 export const command: CliCommand = {
   name: 'boot --domu',
-  summary: 'full mode (not built yet)',
-  help: 'Full mode (Linux dom0 with xl) is not built yet in this checkout.\n',
-  async main() {
-    process.stderr.write('rumpxen-testbed: full mode is not built yet in this checkout\n');
-    return 1;
+  summary: 'boot a kernel as a DomU next to a Linux dom0 (full mode) and exit with its verdict',
+  help: `Usage: rumpxen-testbed boot --domu IMG [--cmdline S] [--memory MB] [--timeout S]
+                            [--disk FILE]... [--vif]... [--pci BDF]... [--pvh] [options]
+
+Boots Xen 4.17 with a Debian Linux dom0 in QEMU, then creates IMG as a DomU with xl (PV, or
+PVH with --pvh). The DomU's console (read by xenconsoled from its console ring) goes to
+stdout; progress to stderr. When the DomU powers off, crashes or reboots, it is destroyed
+and QEMU stopped.
+
+Devices: --disk FILE gives a vbd (xvda, xvdb, ...) backed by FILE through blkback (a file
+outside the shared folder is copied in, so the DomU's writes do not reach it); --vif adds a
+vif on dom0's bridge xenbr0 (10.77.0.1/24); --pci BDF passes a PCI device through
+(QEMU's edu device is 0000:00:03.0 and is bound to xen-pciback).
+
+Exit code:
+  0/3/4/5/6  the DomU's last "Test result: SUCCESS|SKIP|ERROR|FAILURE|CRASH" line
+  N          else its "rumpxen: exit N" line
+  0          else a clean poweroff (or reboot)
+  6          else a crash
+  124        no end within --timeout
+  2          bad input: IMG is not a Xen ELF, an asset is missing, a bad option
+  1          the testbed failed (QEMU, dom0 or xl create)
+
+Options:
+  --domu IMG          the DomU kernel (required)
+  --cmdline S         the DomU's command line
+  --memory MB         the DomU's memory in MiB (default 32)
+  --timeout S         seconds the DomU may run (default 60)
+  --disk FILE         a raw disk image (repeat for several)
+  --vif               a network interface on xenbr0 (repeat for several)
+  --pci BDF           a PCI device to pass through (repeat for several)
+  --pvh               boot IMG as PVH (Xen gets HAP: CPU qemu64,+rdrand,+svm,+npt)
+${FULL_MODE_HELP}  --help              this text
+`,
+  async main(argv) {
+    const v = withUsage('boot --domu', () =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          domu: { type: 'string' },
+          cmdline: { type: 'string' },
+          memory: { type: 'string' },
+          timeout: { type: 'string' },
+          disk: { type: 'string', multiple: true },
+          vif: { type: 'boolean', multiple: true },
+          pci: { type: 'string', multiple: true },
+          pvh: { type: 'boolean' },
+          ...FULL_MODE_OPTIONS,
+        },
+      }),
+    ).values;
+    if (!v.domu) throw new UsageError('boot --domu', 'missing the image after --domu (boot --domu IMG)');
+    const memory = numberOption('boot --domu', 'memory', v.memory, true);
+    const timeoutS = numberOption('boot --domu', 'timeout', v.timeout) ?? 60;
+    const opts: DomUOptions = {
+      kernel: v.domu,
+      cmdline: v.cmdline,
+      memory,
+      type: v.pvh ? 'pvh' : 'pv',
+      disks: (v.disk ?? []).map((file) => ({ file })),
+      vifs: v.vif?.length ?? 0,
+      pci: v.pci,
+      onConsoleLine: (line) => process.stdout.write(`${line}\n`),
+    };
+    checkDomUOptions(opts); // bad input fails before a boot is paid for
+    const tb = await startFromOptions('boot --domu', v, { pvh: !!v.pvh });
+    try {
+      const domu = await tb.createDomU(opts);
+      process.stderr.write(`rumpxen-testbed: created DomU ${domu.name} (domid ${domu.domid}) in ${(domu.createMs / 1000).toFixed(1)} s\n`);
+      const r = await domu.wait({ timeoutMs: timeoutS * 1000 });
+      process.stderr.write(`rumpxen-testbed: ${r.reason} (exit ${r.exitCode})\n`);
+      return r.exitCode;
+    } finally {
+      await tb.stop();
+    }
   },
 };

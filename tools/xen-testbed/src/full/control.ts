@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { TestbedError } from '../errors.js';
+import { shellQuote } from './dom0-scripts.js';
 
 export interface ExecResult {
   code: number;
@@ -22,6 +23,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Working folder in dom0 (default: the repository share, or `/`). */
   cwd?: string;
+  /** Environment variables exported for the command. */
+  env?: Record<string, string>;
 }
 
 interface Pending {
@@ -109,7 +112,13 @@ export class ControlChannel {
     if (!this.isReady || !this.socket) throw new TestbedError(`dom0 command '${script}' not run: dom0 is not ready yet (await Testbed.start() first)`);
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const id = String(this.nextId++);
-    const body = (opts.cwd ? `cd '${opts.cwd.replace(/'/g, `'\\''`)}' || exit 125\n` : '') + script + '\n';
+    const prelude: string[] = [];
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TestbedError(`environment variable name '${k}' is not valid for sh; use letters, digits and '_'`);
+      prelude.push(`export ${k}=${shellQuote(v)}`);
+    }
+    if (opts.cwd) prelude.push(`cd ${shellQuote(opts.cwd)} || exit 125`);
+    const body = [...prelude, script, ''].join('\n');
     writeFileSync(join(this.ctlDir, `${id}.sh`), body);
     const started = performance.now();
     const { code } = await new Promise<{ code: number }>((resolve, reject) => {

@@ -215,3 +215,48 @@ export function hostProgramWrapper(program: string): string {
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * /init of the Linux DomU (buildLinuxDomUInitramfs). Loads the Xen net and block frontends,
+ * prints `linux-domu: disk xvdX N sectors, starts with: TEXT` for each vbd, configures eth0
+ * from `tb.ip=A.B.C.D/N` and pings `tb.peer=ADDR` (3 tries), then ends with
+ * `Test result: SUCCESS|FAILURE` and powers off; with `tb.mode=hang` it stays up instead
+ * (so dom0 can reach it) until destroyed.
+ */
+export const LINUX_DOMU_INIT = `#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+say() { echo "linux-domu: $*"; }
+for m in xen-netfront xen-blkfront; do modprobe "$m" || say "modprobe $m failed"; done
+ip=; peer=; mode=
+for w in $(cat /proc/cmdline); do
+  case "$w" in
+    tb.ip=*) ip=\${w#tb.ip=} ;;
+    tb.peer=*) peer=\${w#tb.peer=} ;;
+    tb.mode=*) mode=\${w#tb.mode=} ;;
+  esac
+done
+fails=0
+sleep 1
+for b in /sys/block/xvd*; do
+  [ -e "$b" ] || continue
+  d=\${b##*/}
+  say "disk $d $(cat "$b/size") sectors, starts with: $(head -c 64 "/dev/$d" | tr -cd 'A-Za-z0-9 _.:=-')"
+done
+if [ -n "$ip" ]; then
+  ip link set lo up
+  if ip link set eth0 up && ip addr add "$ip" dev eth0; then say "eth0 $ip up"; else say "eth0 failed"; fails=1; fi
+  if [ -n "$peer" ]; then
+    if ping -c 3 -w 15 "$peer" >/dev/null 2>&1; then say "ping $peer ok"; else say "ping $peer failed"; fails=1; fi
+  fi
+fi
+if [ "$mode" = hang ]; then
+  say "staying up"
+  while :; do sleep 3600; done
+fi
+if [ $fails = 0 ]; then echo "Test result: SUCCESS"; else echo "Test result: FAILURE"; fi
+poweroff -f
+`;

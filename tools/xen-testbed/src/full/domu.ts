@@ -5,7 +5,7 @@
  * (DomUs are created with `on_poweroff/on_crash/on_reboot = "preserve"`, so their shutdown
  * reason can still be read), and the verdict follows the testbed's result protocol.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TestbedError } from '../errors.js';
 import type { ExecOptions, ExecResult } from './control.js';
@@ -63,6 +63,8 @@ export interface DomUVif {
 export interface DomUOptions {
   /** The DomU kernel: an ELF with Xen notes. */
   kernel: string;
+  /** An initial ramdisk for the kernel (e.g. a Linux initramfs). */
+  ramdisk?: string;
   /** Memory in MiB (default 32). */
   memory?: number;
   cmdline?: string;
@@ -109,26 +111,34 @@ export class DomU implements AsyncIterable<string> {
   /** ms from just before `xl create` to the first console line, when there was one. */
   firstLineMs?: number;
   /** ms that `xl create` took (as seen from the host). */
-  readonly createMs: number;
+  createMs = 0;
+  /** Xen's domain id. */
+  domid = -1;
+  private readonly createdAt = performance.now();
   private partial = '';
-  private offset = 0;
+  private offset: number;
   private poller?: NodeJS.Timeout;
   private ended = false;
   private waiters: Array<() => void> = [];
   private result?: Promise<DomUResult>;
   private detachedReason?: string;
 
+  /** Starts reading the console log; call before `xl create` so the first line's time is seen. */
   constructor(
     private readonly dom0: Exec,
     readonly name: string,
-    readonly domid: number,
     private readonly logFile: string,
-    private readonly createdAt: number,
-    createMs: number,
     private readonly onLine?: (line: string) => void,
   ) {
-    this.createMs = createMs;
+    // xenconsoled appends: skip what an earlier domain of the same name left in the log.
+    this.offset = existsSync(logFile) ? statSync(logFile).size : 0;
     this.poller = setInterval(() => this.readLog(), POLL_MS);
+  }
+
+  /** Records what `xl create` reported. */
+  created(domid: number, createMs: number): void {
+    this.domid = domid;
+    this.createMs = createMs;
     this.readLog();
   }
 
@@ -255,7 +265,7 @@ export class DomU implements AsyncIterable<string> {
 
 function checkName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
-    throw new TestbedError(`DomU name '${name}' is not usable: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new TestbedError(`DomU name '${name}' is not usable: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`, 2);
   }
 }
 
@@ -268,11 +278,14 @@ function isInside(file: string, dir: string | undefined): boolean {
   return dir !== undefined && (file === dir || file.startsWith(dir.endsWith('/') ? dir : dir + '/'));
 }
 
-/** Creates a DomU: stages its files on the run share, writes its xl.cfg and runs `xl create`. */
-export async function createDomU(dom0: Exec, runDir: string, shareDir: string | undefined, name: string, opts: DomUOptions): Promise<DomU> {
-  checkName(name);
+/**
+ * Checks what can be checked before any boot: names, files, the kernel's Xen notes, BDFs.
+ * Throws TestbedError/BadKernelError (exit code 2 for a bad kernel) naming the bad input.
+ */
+export function checkDomUOptions(opts: DomUOptions): void {
+  if (opts.name !== undefined) checkName(opts.name);
   const kernel = resolve(opts.kernel);
-  if (!existsSync(kernel)) throw new TestbedError(`DomU kernel '${opts.kernel}' does not exist; pass the path of an ELF image with Xen notes`);
+  if (!existsSync(kernel)) throw new BadKernelError(`DomU kernel '${opts.kernel}' does not exist; pass the path of an ELF image with Xen notes`);
   const info = readKernelInfo(kernel);
   if (info.kind === 'elf') {
     if ((opts.type ?? 'pv') === 'pv' && !info.xenNotes.has(XEN_ELFNOTE.ENTRY) && !info.xenNotes.has(XEN_ELFNOTE.HYPERCALL_PAGE)) {
@@ -282,8 +295,31 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
       throw new BadKernelError(`DomU kernel '${opts.kernel}' has no XEN_ELFNOTE_PHYS32_ENTRY note, so it cannot boot as PVH; boot it as PV or add the note`);
     }
   }
+  if (opts.ramdisk !== undefined && !existsSync(opts.ramdisk)) throw new TestbedError(`DomU ramdisk '${opts.ramdisk}' does not exist; pass the path of an initramfs`, 2);
+  for (const d of opts.disks ?? []) {
+    if (!existsSync(d.file)) throw new TestbedError(`disk file '${d.file}' does not exist; create it first (e.g. truncate -s 16M ${d.file})`, 2);
+    if (d.vdev !== undefined && !/^xvd[a-z]+$/.test(d.vdev)) throw new TestbedError(`disk '${d.file}': vdev '${d.vdev}' is not a Xen disk name like xvda`, 2);
+  }
+  for (const bdf of opts.pci ?? []) {
+    if (!/^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(bdf)) throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`, 2);
+  }
+  for (const [key, v] of [['memory', opts.memory], ['vcpus', opts.vcpus]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new TestbedError(`DomU ${key} ${v} is not a positive whole number`, 2);
+  }
+}
+
+/** Creates a DomU: stages its files on the run share, writes its xl.cfg and runs `xl create`. */
+export async function createDomU(dom0: Exec, runDir: string, shareDir: string | undefined, name: string, opts: DomUOptions): Promise<DomU> {
+  checkName(name);
+  checkDomUOptions(opts);
   const staged = join(runDir, 'domu', `${name}.kernel`);
-  copyFileSync(kernel, staged);
+  copyFileSync(resolve(opts.kernel), staged);
+
+  let stagedRamdisk: string | undefined;
+  if (opts.ramdisk !== undefined) {
+    stagedRamdisk = join(runDir, 'domu', `${name}.ramdisk`);
+    copyFileSync(opts.ramdisk, stagedRamdisk);
+  }
 
   const cfg: string[] = [
     `name = ${cfgString(name)}`,
@@ -295,10 +331,10 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
     'on_reboot = "preserve"',
     'on_crash = "preserve"',
   ];
+  if (stagedRamdisk) cfg.push(`ramdisk = ${cfgString(stagedRamdisk)}`);
   if (opts.cmdline !== undefined) cfg.push(`cmdline = ${cfgString(opts.cmdline)}`);
   const disks = (opts.disks ?? []).map((d, i) => {
     const file = resolve(d.file);
-    if (!existsSync(file)) throw new TestbedError(`disk file '${d.file}' does not exist; create it first (e.g. truncate -s 16M ${d.file})`);
     // dom0 sees the repository and the run folder at their host paths; other files are copied in.
     let target = file;
     if (!isInside(file, shareDir) && !isInside(file, runDir)) {
@@ -315,20 +351,21 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
     cfg.push(`vif = [ ${vifs.map((v) => `'${[`bridge=${v.bridge ?? 'xenbr0'}`, ...(v.mac ? [`mac=${v.mac}`] : [])].join(',')}'`).join(', ')} ]`);
   }
   if (opts.pci?.length) {
-    for (const bdf of opts.pci) if (!/^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(bdf)) throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`);
     cfg.push(`pci = [ ${opts.pci.map((b) => `'${b}'`).join(', ')} ]`);
   }
   cfg.push(...(opts.extraCfg ?? []));
   const cfgFile = join(runDir, 'domu', `${name}.cfg`);
   writeFileSync(cfgFile, cfg.join('\n') + '\n');
 
-  const logFile = join(runDir, 'xenlog', `guest-${name}.log`);
-  const createdAt = performance.now();
-  const r = await dom0.exec(`xl create ${shellQuote(cfgFile)} && xl domid ${shellQuote(name)}`, { timeoutMs: 120_000 });
+  const domu = new DomU(dom0, name, join(runDir, 'xenlog', `guest-${name}.log`), opts.onConsoleLine);
+  const r = await dom0.exec(`xl create ${shellQuote(cfgFile)} && xl domid ${shellQuote(name)}`, { timeoutMs: 120_000 }).catch((e: unknown) => {
+    domu.detach('xl create failed');
+    throw e;
+  });
   if (r.code !== 0) {
+    domu.detach('xl create failed');
     throw new TestbedError(`xl create of DomU '${name}' failed (exit ${r.code}):\n${(r.stderr + r.stdout).trim()}\nxl.cfg (${cfgFile}):\n${cfg.join('\n')}`);
   }
-  const createMs = performance.now() - createdAt;
-  const domid = Number(r.stdout.trim().split('\n').pop());
-  return new DomU(dom0, name, domid, logFile, createdAt, createMs, opts.onConsoleLine);
+  domu.created(Number(r.stdout.trim().split('\n').pop()), r.ms);
+  return domu;
 }

@@ -16,6 +16,7 @@ import {
   BLOCK_HOTPLUG_SCRIPT,
   HOSTRUN_SCRIPT,
   INITTAB,
+  LINUX_DOMU_INIT,
   RC_SCRIPT,
   VIF_HOTPLUG_SCRIPT,
   WAIT_DOMAIN_SCRIPT,
@@ -51,7 +52,7 @@ const DLOPENED_HOST_LIBRARIES = ['libgcc_s.so.1'] as const;
 /** Host programs dom0 runs through `hostrun` under their own name. */
 export const HOST_PROGRAM_WRAPPERS = ['node', 'npm', 'npx'] as const;
 
-export interface Dom0Initramfs {
+export interface Initramfs {
   /** The cpio file in the cache. */
   path: string;
   /** sha256 of the archive content (also in the file name). */
@@ -142,21 +143,52 @@ function busyboxApplets(busybox: string): string[] {
   return r.stdout.split('\n').filter((l) => l.length > 0).map((l) => '/' + l);
 }
 
-/** Assembles the dom0 tree from the cached packages. */
-function dom0Tree(assets: AssetPaths): { tree: Tree; modules: string[] } {
+/** A root with the basic folders, device nodes and busybox with all its applets. */
+function busyboxTree(assets: AssetPaths): Tree {
   const tree = new Tree();
   for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'root', 'etc', 'var/lib', 'var/log', 'mnt']) tree.dir(d);
   tree.char('dev/console', 5, 1);
   tree.char('dev/null', 1, 3, 0o666);
   tree.symlink('var/run', '../run');
   tree.symlink('var/lock', '../run/lock');
-
   const busybox = assets.busybox;
   tree.file('bin/busybox', readFileSync(busybox), 0o755);
   for (const applet of busyboxApplets(busybox)) {
     if (applet === '/bin/busybox') continue;
     tree.symlink(applet, posix.relative(posix.dirname(applet), '/bin/busybox'));
   }
+  return tree;
+}
+
+/** Adds the dom0 kernel's `wanted` modules (and their dependencies) with a modules.dep; returns them in load order. */
+function addModules(tree: Tree, assets: AssetPaths, wanted: readonly string[]): string[] {
+  const release = assets.dom0KernelRelease;
+  const moduleDir = assets.dom0Modules;
+  const modules = resolveModules(moduleDir, wanted);
+  for (const m of modules) tree.file(`lib/modules/${release}/${m.relPath}`, readFileSync(join(moduleDir, m.relPath)));
+  tree.file(`lib/modules/${release}/modules.dep`, modulesDep(modules));
+  for (const f of ['modules.builtin', 'modules.order']) tree.file(`lib/modules/${release}/${f}`, readFileSync(join(moduleDir, f)));
+  return modules.map((m) => m.name);
+}
+
+/** Writes `tree` as `<cache>/initramfs/<kind>-<hash>.cpio` unless that file is already there. */
+function writeCached(tree: Tree, kind: string, cacheDir: string, modules: string[]): Initramfs {
+  const archive = writeCpio(tree.list());
+  const hash = createHash('sha256').update(archive).digest('hex');
+  const path = join(cacheDir, 'initramfs', `${kind}-${hash.slice(0, 16)}.cpio`);
+  if (existsSync(path) && statSync(path).size === archive.length) {
+    return { path, hash, sizeBytes: archive.length, built: false, modules };
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, archive);
+  renameSync(tmp, path);
+  return { path, hash, sizeBytes: archive.length, built: true, modules };
+}
+
+/** Assembles the dom0 tree from the cached packages. */
+function dom0Tree(assets: AssetPaths): { tree: Tree; modules: string[] } {
+  const tree = busyboxTree(assets);
   tree.symlink('init', 'bin/busybox');
 
   // Xen programs and their libraries.
@@ -202,33 +234,31 @@ function dom0Tree(assets: AssetPaths): { tree: Tree; modules: string[] } {
   tree.file('usr/local/bin/tb-wait-domain', WAIT_DOMAIN_SCRIPT, 0o755);
   for (const p of HOST_PROGRAM_WRAPPERS) tree.file(`usr/local/bin/${p}`, hostProgramWrapper(p), 0o755);
 
-  // Kernel modules.
-  const release = assets.dom0KernelRelease;
-  const moduleDir = assets.dom0Modules;
-  const modules = resolveModules(moduleDir, DOM0_MODULES);
-  for (const m of modules) tree.file(`lib/modules/${release}/${m.relPath}`, readFileSync(join(moduleDir, m.relPath)));
-  tree.file(`lib/modules/${release}/modules.dep`, modulesDep(modules));
-  for (const f of ['modules.builtin', 'modules.order']) tree.file(`lib/modules/${release}/${f}`, readFileSync(join(moduleDir, f)));
+  const modules = addModules(tree, assets, DOM0_MODULES);
   tree.file('etc/testbed/modules', DOM0_MODULES.join('\n') + '\n');
-  return { tree, modules: modules.map((m) => m.name) };
+  return { tree, modules };
 }
 
 /**
  * The dom0 initramfs for the cached assets: built when its content changed, else the cached
  * file. Written to a temp file and renamed, so a cached file is always complete.
  */
-export function buildDom0Initramfs(assets: AssetPaths = assetPaths()): Dom0Initramfs {
+export function buildDom0Initramfs(assets: AssetPaths = assetPaths()): Initramfs {
   const { tree, modules } = dom0Tree(assets);
-  const archive = writeCpio(tree.list());
-  const hash = createHash('sha256').update(archive).digest('hex');
-  const dir = join(assets.cacheDir, 'initramfs');
-  const path = join(dir, `dom0-${hash.slice(0, 16)}.cpio`);
-  if (existsSync(path) && statSync(path).size === archive.length) {
-    return { path, hash, sizeBytes: archive.length, built: false, modules };
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, archive);
-  renameSync(tmp, path);
-  return { path, hash, sizeBytes: archive.length, built: true, modules };
+  return writeCached(tree, 'dom0', assets.cacheDir, modules);
+}
+
+/** Modules of the Linux DomU: the Xen frontends. */
+export const LINUX_DOMU_MODULES = ['xen-netfront', 'xen-blkfront'] as const;
+
+/**
+ * The ramdisk of a known-good Linux DomU (the dom0 kernel booted as a PV DomU, with
+ * busybox), to check the dom0 side of vifs and vbds against Linux's own frontends. Its
+ * /init is LINUX_DOMU_INIT: see there for what it does and prints.
+ */
+export function buildLinuxDomUInitramfs(assets: AssetPaths = assetPaths()): Initramfs {
+  const tree = busyboxTree(assets);
+  const modules = addModules(tree, assets, LINUX_DOMU_MODULES);
+  tree.file('init', LINUX_DOMU_INIT, 0o755);
+  return writeCached(tree, 'linux-domu', assets.cacheDir, modules);
 }

@@ -102,6 +102,7 @@ mk_context_switch:
 
 /* First return target of a new thread: r12 = function, r13 = argument. */
 	.globl mk_thread_trampoline
+	.type mk_thread_trampoline, @function
 mk_thread_trampoline:
 	movq %r13, %rdi
 	call *%r12
@@ -109,5 +110,6 @@ mk_thread_trampoline:
 	call mk_thread_exit_from_trampoline
 1:	hlt
 	jmp 1b
+	.size mk_thread_trampoline, . - mk_thread_trampoline
 
 	.section .note.GNU-stack, "", @progbits

@@ -10,6 +10,7 @@ struct mk_boot_info {
 	const char *target;		/* "xen-pv" or "xen-pvh" */
 	unsigned long nr_pages;		/* pseudo-physical pages 0..nr_pages-1 are RAM */
 	unsigned long first_free_pfn;	/* first page not used by image or boot data */
+	unsigned long low_reserved_pfns; /* pages [0, this) are never allocated */
 	bool is_dom0;
 	struct xen_shared_info *shared_info;
 	char cmdline[1024];
@@ -34,6 +35,11 @@ int mk_arch_unmap_page(unsigned long va);
 int mk_arch_remap_page(unsigned long va);
 /* Maps machine frame mfn (foreign or special) read-write at va; va must be an unused slot. */
 int mk_arch_map_mfn(unsigned long va, unsigned long mfn);
+/*
+ * Blocks the vcpu until an event is pending or deadline_ns (Xen system time) passes.
+ * PV: set_timer_op + SCHEDOP_block. PVH: SCHEDOP_poll on the bound ports with the deadline.
+ */
+void mk_arch_block(uint64_t deadline_ns);
 /* Sets the fs base of the current CPU (thread pointer). */
 void mk_arch_set_tls_base(unsigned long base);
 /* Address of the last page fault (cr2). */

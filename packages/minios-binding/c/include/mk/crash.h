@@ -19,6 +19,8 @@ MK_NORETURN void mk_panic(const char *fmt, ...) MK_PRINTF(1, 2);
 void mk_backtrace(unsigned long rip, unsigned long rbp);
 /* Looks up the function containing addr; returns its name and sets *offset, or NULL. */
 const char *mk_symbol_lookup(unsigned long addr, unsigned long *offset);
+/* The image's ELF symbol table as Xen loaded it (Elf64_Sym array + strings); false if none. */
+bool mk_symbol_table(void **sym, uint64_t *symsize, char **str, uint64_t *strsize);
 void mk_trap_handle(struct mk_trap_frame *f);
 /* Installs the exception handlers (arch). */
 void mk_arch_traps_init(void);

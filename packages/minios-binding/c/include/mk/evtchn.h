@@ -29,6 +29,8 @@ void mk_evtchn_unmask(uint32_t port);
 bool mk_evtchn_test_and_clear(uint32_t port);
 /* Runs handlers of all pending unmasked ports; returns how many ran. */
 int mk_evtchn_dispatch(void);
+/* Blocks the vcpu until a port with a handler is pending or deadline_ns (SCHEDOP_poll). */
+void mk_evtchn_poll_bound(uint64_t deadline_ns);
 /* Blocks the vcpu until port is pending or timeout_ns passed (SCHEDOP_poll); no handler. */
 void mk_evtchn_poll_once(uint32_t port, uint64_t timeout_ns);
 

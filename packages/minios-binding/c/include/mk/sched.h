@@ -24,6 +24,12 @@ const char *mk_thread_name(struct mk_thread *t);
 /* Per-thread slot for the layer above (rumpuser keeps the current lwp there). */
 void **mk_thread_cookie(struct mk_thread *t);
 void mk_thread_yield(void);
+/*
+ * Called from hypercalls a thread may poll in a loop (clock reads): after a 1 ms slice the
+ * caller yields, so busy-waiting on another thread's progress works as it does on a
+ * preemptive host. Never blocks.
+ */
+void mk_thread_preempt_point(void);
 /* Sleeps until woken by mk_thread_wake. */
 void mk_thread_block(void);
 /* Sleeps until woken or deadline (monotonic ns); returns true if the deadline passed. */

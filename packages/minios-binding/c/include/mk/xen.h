@@ -33,6 +33,8 @@
 #define XEN_EAGAIN 11
 #define XEN_ENOMEM 12
 #define XEN_EINVAL 22
+#define XEN_E2BIG 7
+#define XEN_EIO 5
 #define XEN_ENOSYS 38
 
 #define XEN_SHUTDOWN_poweroff 0

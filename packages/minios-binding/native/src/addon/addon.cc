@@ -332,6 +332,7 @@ Napi::Object DomainInfoToJs(Napi::Env env, const rxc_domain_info& d) {
 // Owned copies of a domain spec's strings, kept alive for the worker thread.
 struct SpecStorage {
   rxc_domain_spec spec{};
+  bool direct = false;  // libxenguest builder instead of libxl
   std::string name, kernel, ramdisk, cmdline, guest_config;
   std::vector<std::string> strings;  // disk/nic strings; reserved up front so c_str() stays valid
   std::vector<rxc_disk_spec> disks;
@@ -371,6 +372,8 @@ bool ConvertSpec(Napi::Object o, SpecStorage* st) {
   st->spec.on_crash = static_cast<int>(num);
   if (!GetNumber(o, "leavePaused", &num)) return false;
   st->spec.leave_paused = num != 0;
+  if (!GetNumber(o, "direct", &num)) return false;
+  st->direct = num != 0;
 
   Napi::Value dv = o.Get("disks"), nv = o.Get("nics"), pv = o.Get("pcis");
   if (!dv.IsArray() || !nv.IsArray() || !pv.IsArray()) {
@@ -549,7 +552,10 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
     auto timing = std::make_shared<rxc_create_timing>();
     rxc_session* s = s_;
     return RunInPool(env, this, Value(),
-        [=](rxc_error* e) { return api.domain_create(s, &st->spec, domid.get(), timing.get(), e); },
+        [=](rxc_error* e) {
+          return st->direct ? api.domain_create_direct(s, &st->spec, domid.get(), timing.get(), e)
+                            : api.domain_create(s, &st->spec, domid.get(), timing.get(), e);
+        },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);
           o.Set("domid", *domid);

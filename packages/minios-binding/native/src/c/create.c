@@ -157,11 +157,30 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
 undo:
     /* libxl may leave a half-built domain (ERROR_ABORTED and friends): remove it. */
     if (domid != (uint32_t)INVALID_DOMID && domid != 0) {
+        libxl_dominfo d;
+        libxl_dominfo_init(&d);
+        int gone = libxl_domain_info(s->ctx, &d, domid) == ERROR_DOMAIN_NOTFOUND;
+        libxl_dominfo_dispose(&d);
+        size_t used0 = strnlen(err->detail, sizeof err->detail);
+        if (gone) {
+            snprintf(err->detail + used0, sizeof err->detail - used0,
+                     "\n(libxl already removed the half-built domain %u)", domid);
+            goto out;
+        }
+        const char *how = "libxl";
         int drc = libxl_domain_destroy(s->ctx, domid, NULL);
+        if (drc) {
+            /* libxl could not (e.g. its lock file is unusable): ask the hypervisor directly. */
+            how = "xc_domain_destroy";
+            drc = xc_domain_destroy(s->xch, domid);
+            char path[64];
+            snprintf(path, sizeof path, "/local/domain/%u", domid);
+            xs_rm(s->xsh, XBT_NULL, path);
+        }
         size_t used = strnlen(err->detail, sizeof err->detail);
         snprintf(err->detail + used, sizeof err->detail - used,
-                 drc ? "\n(destroying the half-built domain %u also failed: libxl %d)"
-                     : "\n(the half-built domain %u was destroyed)", domid, drc);
+                 drc ? "\n(destroying the half-built domain %u also failed, last via %s)"
+                     : "\n(the half-built domain %u was destroyed via %s)", domid, how);
     }
 out:
     libxl_domain_config_dispose(&cfg);

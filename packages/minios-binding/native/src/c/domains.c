@@ -98,7 +98,21 @@ int rxc_domain_destroy(rxc_session *s, uint32_t domid, rxc_error *err)
 {
     rxc_log_begin();
     int rc = libxl_domain_destroy(s->ctx, domid, NULL);
-    return rc ? rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u", domid) : 0;
+    if (rc == ERROR_DOMAIN_NOTFOUND || rc == 0)
+        return rc ? rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u", domid) : 0;
+    /* libxl could not (its state files unusable, say): ask the hypervisor directly and tidy xenstore. */
+    if (xc_domain_destroy(s->xch, domid))
+        return rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u (xc_domain_destroy failed too)", domid);
+    char path[64];
+    char *vm = NULL;
+    snprintf(path, sizeof path, "/local/domain/%u/vm", domid);
+    vm = xs_read(s->xsh, XBT_NULL, path, NULL);
+    if (vm && strncmp(vm, "/vm/", 4) == 0)
+        xs_rm(s->xsh, XBT_NULL, vm);
+    free(vm);
+    snprintf(path, sizeof path, "/local/domain/%u", domid);
+    xs_rm(s->xsh, XBT_NULL, path);
+    return 0;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rxc_internal.h"
 
@@ -61,7 +62,14 @@ static void logger_vmessage(xentoollog_logger *lg, xentoollog_level level, int e
     /* Debug-level chatter is not worth an error message, but keep it for the debug log. */
     if (level >= XTL_INFO)
         append_bounded(thread_log, sizeof thread_log, &thread_log_len, line, len);
+    /* The debug log carries a monotonic timestamp so slow steps stand out. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    char stamp[32];
+    int sn = snprintf(stamp, sizeof stamp, "[%lld.%03ld] ", (long long)now.tv_sec, now.tv_nsec / 1000000);
     pthread_mutex_lock(&ring_lock);
+    if (sn > 0)
+        append_bounded(debug_ring, sizeof debug_ring, &debug_ring_len, stamp, (size_t)sn);
     append_bounded(debug_ring, sizeof debug_ring, &debug_ring_len, line, len);
     pthread_mutex_unlock(&ring_lock);
 }

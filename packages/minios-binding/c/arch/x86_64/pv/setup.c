@@ -8,6 +8,7 @@
 #include <mk/crash.h>
 #include <mk/hypercall.h>
 #include <mk/lib.h>
+#include <mk/mm.h>
 
 #define PTE_P 0x001UL
 #define PTE_RW 0x002UL
@@ -63,9 +64,18 @@ static void early_fail(const char *what, long rc)
 /* Takes a page from the mapped boot area for a new page table and makes it read-only. */
 static unsigned long new_table_page(void)
 {
-	unsigned long pfn = bump_pfn++;
-	if (pfn >= mapped_limit_pfn)
-		early_fail("no mapped page left for a page table", 0);
+	unsigned long pfn;
+	if (mk_boot.first_free_pfn) {
+		/* After boot the page allocator owns the free pages. */
+		void *p = mk_page_alloc(1, 1);
+		if (!p)
+			mk_panic("out of memory for a page table");
+		pfn = (unsigned long)p >> 12;
+	} else {
+		pfn = bump_pfn++;
+		if (pfn >= mapped_limit_pfn)
+			early_fail("no mapped page left for a page table", 0);
+	}
 	mk_memset((void *)(pfn << 12), 0, 4096);
 	long rc = mk_hc_update_va_mapping(pfn << 12, (p2m[pfn] << 12) | PTE_P | PTE_U | PTE_A,
 		XEN_UVMF_INVLPG);
@@ -133,6 +143,17 @@ int mk_arch_map_mfn(unsigned long va, unsigned long mfn)
 unsigned long mk_arch_fault_address(void)
 {
 	return mk_boot.shared_info->vcpu_info[0].cr2;
+}
+
+/*
+ * SCHEDOP_block unmasks event delivery and returns at once if anything is pending; the
+ * upcall that follows re-masks (callback.S), so handlers still run from the scheduler.
+ */
+void mk_arch_block(uint64_t deadline_ns)
+{
+	mk_hc_set_timer_op(deadline_ns);
+	mk_hc_sched_op(XEN_SCHEDOP_block, NULL);
+	mk_boot.shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
 }
 
 void mk_arch_set_tls_base(unsigned long base)
@@ -257,7 +278,31 @@ MK_NORETURN void mk_pv_setup(struct xen_start_info *si)
 
 	map_all_ram();
 	mk_boot.first_free_pfn = bump_pfn;
-	/* Page 0 stays unmapped so that NULL dereferences fault. */
-	mk_arch_unmap_page(0);
+	mk_boot.low_reserved_pfns = 1;
 	mk_kernel_main();
+}
+
+struct gnttab_setup_table {
+	uint16_t dom;
+	uint32_t nr_frames;
+	int16_t status;
+	unsigned long *frame_list;
+};
+
+/* PV: Xen hands out the machine frames of the table; map them at va. */
+int mk_arch_gnttab_map(void *va, unsigned nr)
+{
+	unsigned long frames[8];
+	struct gnttab_setup_table st = { .dom = XEN_DOMID_SELF, .nr_frames = nr,
+		.frame_list = frames };
+	if (nr > MK_ARRAY_SIZE(frames))
+		return -XEN_EINVAL;
+	long rc = mk_hc_grant_table_op(2 /* GNTTABOP_setup_table */, &st, 1);
+	if (rc)
+		return (int)rc;
+	if (st.status)
+		return st.status;
+	for (unsigned i = 0; i < nr; i++)
+		mk_arch_map_mfn((unsigned long)va + i * 4096UL, frames[i]);
+	return 0;
 }

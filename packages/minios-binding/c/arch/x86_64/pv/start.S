@@ -26,6 +26,7 @@ ELFNOTE(2, .quad, mk_hypercall_page)		/* HYPERCALL_PAGE */
 ELFNOTE(9, .asciz, "yes")			/* PAE_MODE */
 ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
 ELFNOTE(11, .asciz, "yes")			/* BSD_SYMTAB: load symbols for backtraces */
+ELFNOTE(17, .long, (1 << 11))			/* SUPPORTED_FEATURES: XENFEAT_dom0 */
 
 	.section .text.boot, "ax"
 	.code64

@@ -1,0 +1,59 @@
+/*
+ * Host-side check of rumpuser_daemonize_begin/done, which the freestanding suite cannot
+ * exercise (it forks). Usage: daemonize_probe ERROR REPORT_FILE
+ * The parent must stay until the child calls rumpuser_daemonize_done(ERROR) and exit 0 for
+ * ERROR 0, 1 otherwise. The child then writes "pid PID sid SID" to REPORT_FILE and prints
+ * "child stdout" (which must not reach the parent's stdout once daemonized).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "rumpuser.h"
+
+static void backend_unschedule(int nlocks, int *countp, void *interlock)
+{
+	(void)nlocks;
+	(void)interlock;
+	*countp = 0;
+}
+
+static void backend_schedule(int nlocks, void *interlock)
+{
+	(void)nlocks;
+	(void)interlock;
+}
+
+static const struct rumpuser_hyperup hyp = {
+	.hyp_backend_unschedule = backend_unschedule,
+	.hyp_backend_schedule = backend_schedule,
+};
+
+int main(int argc, char **argv)
+{
+	FILE *report;
+	int error, rv;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: daemonize_probe ERROR REPORT_FILE\n");
+		return 2;
+	}
+	error = atoi(argv[1]);
+	if (rumpuser_init(RUMPUSER_VERSION, &hyp) != 0)
+		return 2;
+	rv = rumpuser_daemonize_begin();
+	if (rv != 0) {
+		fprintf(stderr, "daemonize_probe: rumpuser_daemonize_begin returned %d\n", rv);
+		return 2;
+	}
+	/* Only the child gets here: pretend start-up takes a moment. */
+	usleep(100000);
+	rv = rumpuser_daemonize_done(error);
+	report = fopen(argv[2], "w");
+	if (report == NULL)
+		return 2;
+	fprintf(report, "pid %d sid %d done %d\n", (int)getpid(), (int)getsid(0), rv);
+	fclose(report);
+	printf("child stdout\n");
+	return 0;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Bench: build time of the hello and conformance images per target (median of N), against a
+// baseline measured in the same run — the same inputs linked by hand with ld (or cc) and the
+// target's script, without image-linker's reading, validating and annotating — and image sizes (text, data, bss, file) per target.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, buildProject, loadManifest, resolveTarget, compileSources } from '../dist/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const N = Number(process.env.BENCH_RUNS ?? 5);
+const examples = ['hello', 'conformance'];
+const targets = ['xen-pv', 'xen-pvh', 'posix'];
+const dir = mkdtempSync(join(tmpdir(), 'image-linker-bench-'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+try {
+  for (const ex of examples) {
+    const m = loadManifest(join(root, 'examples', ex, 'rumpxen.json'));
+    for (const t of targets) {
+      let def;
+      try {
+        def = resolveTarget(t);
+        if (![def.startObject, ...def.libraries].filter(Boolean).every((f) => existsSync(f))) throw new Error('not built');
+      } catch {
+        rows.push({ image: ex, target: t, note: 'target not built' });
+        continue;
+      }
+      const objs = await compileSources(m.sources, def, join(dir, 'obj', t), 'cc', undefined, m.cflags);
+      const out = join(dir, `${ex}.${t}`);
+      const times = [];
+      let result;
+      for (let i = 0; i < N; i += 1) {
+        const t0 = performance.now();
+        result = await build({ inputs: [...objs, ...m.inputs], target: def, components: m.components, output: out });
+        times.push(performance.now() - t0);
+      }
+      // Baseline: the link a user would write by hand for the same inputs, no checks.
+      const inputs = [...objs, ...m.inputs];
+      let cmd;
+      let args;
+      if (def.linkerScript !== null) {
+        const script = join(dir, `${t}.ld`);
+        writeFileSync(script, def.linkerScript);
+        cmd = 'ld';
+        args = ['-T', script, ...def.ldflags, '-o', join(dir, 'baseline.out'), def.startObject, '--start-group', ...inputs, ...def.libraries, '--end-group'];
+      } else {
+        cmd = 'cc';
+        args = ['-o', join(dir, 'baseline.out'), '-Wl,--start-group', ...inputs, ...def.libraries, '-Wl,--end-group', ...def.ldflags];
+      }
+      const base = [];
+      for (let i = 0; i < N; i += 1) {
+        const t0 = performance.now();
+        const r = spawnSync(cmd, args.filter(Boolean));
+        if (r.status !== 0) {
+          console.error(`bench: baseline link failed: ${r.stderr}`);
+          break;
+        }
+        base.push(performance.now() - t0);
+      }
+      const s = result.report.sizes;
+      rows.push({
+        image: ex,
+        target: t,
+        buildMs: Math.round(median(times)),
+        ldMs: base.length ? Math.round(median(base)) : null,
+        text: s.text,
+        data: s.data,
+        bss: s.bss,
+        file: s.file,
+      });
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`image-linker bench (median of ${N} builds; ld = the same link by hand)`);
+console.log('image        target    build ms   ld ms  ratio      text     data       bss      file');
+for (const r of rows) {
+  if (r.note) {
+    console.log(`${r.image.padEnd(12)} ${r.target.padEnd(8)}  (${r.note})`);
+    continue;
+  }
+  const ratio = r.ldMs ? (r.buildMs / r.ldMs).toFixed(1) : '-';
+  console.log(
+    `${r.image.padEnd(12)} ${r.target.padEnd(8)} ${String(r.buildMs).padStart(9)} ${String(r.ldMs ?? '-').padStart(7)} ${ratio.padStart(6)} ${String(r.text).padStart(9)} ${String(r.data).padStart(8)} ${String(r.bss).padStart(9)} ${String(r.file).padStart(9)}`,
+  );
+}

@@ -1,0 +1,256 @@
+/*
+ * Guest kernel self-test: pages, heap, threads (create, join, sleep, wake), per-thread TLS,
+ * time, event channels (loopback with mask/unmask) and rumpuser_malloc running out of
+ * memory. One `case NAME: PASS|FAIL reason` line per case, then XTF's result line.
+ */
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/evtchn.h>
+#include <mk/gnttab.h>
+#include <mk/xenbus.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+#include "rumpuser.h"
+#include "rumpxen/netbsd_errno.h"
+
+static int failed;
+static char why[160];
+
+#define CHECK(cond, ...) do { if (!(cond)) { mk_snprintf(why, sizeof(why), __VA_ARGS__); \
+	return false; } } while (0)
+
+static bool case_pages(void)
+{
+	size_t before = mk_mm_free_pages();
+	char *p = mk_page_alloc(3, 4);
+	CHECK(p, "mk_page_alloc(3, 4) failed with %zu pages free", before);
+	CHECK(((unsigned long)p & (4 * 4096 - 1)) == 0, "%p is not 16 KiB aligned", p);
+	mk_memset(p, 0xa5, 3 * 4096);
+	CHECK(mk_mm_free_pages() == before - 3, "free pages %zu, expected %zu",
+		mk_mm_free_pages(), before - 3);
+	mk_page_free(p, 3);
+	CHECK(mk_mm_free_pages() == before, "free pages not restored");
+	return true;
+}
+
+static bool case_heap(void)
+{
+	void *blocks[64];
+	for (int i = 0; i < 64; i++) {
+		size_t size = (size_t)(1 + i * 97) % 9000 + 1;
+		size_t align = (size_t)1 << (i % 13);
+		blocks[i] = mk_malloc(size, align);
+		CHECK(blocks[i], "mk_malloc(%zu, %zu) failed", size, align);
+		CHECK(((unsigned long)blocks[i] & (align - 1)) == 0 &&
+			((unsigned long)blocks[i] & 15) == 0, "mk_malloc(%zu, %zu) gave %p", size,
+			align, blocks[i]);
+		mk_memset(blocks[i], i, size);
+	}
+	for (int i = 0; i < 64; i++) {
+		size_t size = (size_t)(1 + i * 97) % 9000 + 1;
+		const unsigned char *b = blocks[i];
+		for (size_t j = 0; j < size; j++)
+			CHECK(b[j] == (unsigned char)i, "block %d byte %zu overwritten", i, j);
+	}
+	for (int i = 0; i < 64; i++)
+		mk_free(blocks[i]);
+	return true;
+}
+
+/* Robustness: exhaustion gives ENOMEM (NetBSD 12), and memory comes back after. */
+static bool case_malloc_oom(void)
+{
+	void **list = NULL;
+	size_t n = 0;
+	int rv;
+	size_t before = mk_mm_free_pages();
+	for (;;) {
+		void *p;
+		rv = rumpuser_malloc(256 * 1024, 0, &p);
+		if (rv)
+			break;
+		*(void **)p = list;
+		list = p;
+		n++;
+	}
+	CHECK(rv == RUMPXEN_NETBSD_ENOMEM, "rumpuser_malloc at exhaustion returned %d, not ENOMEM (12)",
+		rv);
+	CHECK(n > 0, "not even one 256 KiB block could be allocated");
+	void *huge;
+	rv = rumpuser_malloc((size_t)1 << 40, 0, &huge);
+	CHECK(rv == RUMPXEN_NETBSD_ENOMEM, "rumpuser_malloc(1 TiB) returned %d", rv);
+	while (list) {
+		void *next = *list;
+		rumpuser_free(list, 256 * 1024);
+		list = next;
+	}
+	CHECK(mk_mm_free_pages() == before, "free pages %zu after freeing, %zu before",
+		mk_mm_free_pages(), before);
+	mk_printk("ktest: %zu blocks of 256 KiB before ENOMEM\n", n);
+	return true;
+}
+
+static __thread int tls_value = 1234;
+static __thread char tls_zero[64];
+static int order[3], order_n;
+static uint64_t sleep_base;
+
+static void *sleeper(void *arg)
+{
+	long id = (long)arg;
+	if (tls_value != 1234 || tls_zero[5] != 0)
+		return (void *)-1L;
+	tls_value = (int)id;
+	tls_zero[5] = (char)id;
+	/* Deadlines 100 ms apart from a common base: they expire in the order 2, 1, 0. */
+	mk_thread_sleep_until(sleep_base + (uint64_t)(3 - id) * 100000000ULL);
+	order[order_n++] = (int)id;
+	if (tls_value != id || tls_zero[5] != (char)id)
+		return (void *)-2L;
+	return (void *)(id * 10);
+}
+
+static bool case_threads_tls(void)
+{
+	struct mk_thread *t[3];
+	tls_value = 99;
+	order_n = 0;
+	sleep_base = mk_time_monotonic_ns();
+	for (long i = 0; i < 3; i++) {
+		t[i] = mk_thread_create("sleeper", sleeper, (void *)i, 0, true);
+		CHECK(t[i], "mk_thread_create failed");
+	}
+	for (long i = 0; i < 3; i++) {
+		long rv = (long)mk_thread_join(t[i]);
+		CHECK(rv == i * 10, "thread %ld returned %ld (-1: bad TLS init, -2: TLS changed)", i,
+			rv);
+	}
+	CHECK(order_n == 3 && order[0] == 2 && order[1] == 1 && order[2] == 0,
+		"threads woke in order %d %d %d, expected by deadline 2 1 0", order[0], order[1],
+		order[2]);
+	CHECK(tls_value == 99, "main thread's TLS changed to %d", tls_value);
+	return true;
+}
+
+static struct mk_thread *blocked;
+static void *waker(void *arg)
+{
+	(void)arg;
+	mk_thread_wake(blocked);
+	return NULL;
+}
+
+static bool case_block_wake(void)
+{
+	blocked = mk_thread_self();
+	struct mk_thread *w = mk_thread_create("waker", waker, NULL, 0, true);
+	CHECK(w, "mk_thread_create failed");
+	uint64_t t0 = mk_time_monotonic_ns();
+	bool timed_out = mk_thread_block_until(t0 + 5000000000ULL);
+	mk_thread_join(w);
+	CHECK(!timed_out, "mk_thread_wake did not end the block");
+	timed_out = mk_thread_block_until(mk_time_monotonic_ns() + 10000000ULL);
+	CHECK(timed_out, "block with a 10 ms deadline was not a timeout");
+	return true;
+}
+
+static bool case_time(void)
+{
+	uint64_t a = mk_time_monotonic_ns();
+	mk_thread_sleep_until(a + 30000000ULL);
+	uint64_t b = mk_time_monotonic_ns();
+	CHECK(b - a >= 30000000ULL, "slept %lu ns of 30 ms", (unsigned long)(b - a));
+	CHECK(b - a < 3000000000ULL, "a 30 ms sleep took %lu ns", (unsigned long)(b - a));
+	uint64_t wall = mk_time_wallclock_ns() / 1000000000ULL;
+	CHECK(wall > 1600000000ULL && wall < 4000000000ULL, "wallclock %lu s is not plausible",
+		(unsigned long)wall);
+	return true;
+}
+
+static int events_seen;
+static struct mk_thread *event_waiter;
+static void on_event(uint32_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	events_seen++;
+	if (event_waiter)
+		mk_thread_wake(event_waiter);
+}
+
+static bool case_evtchn_loopback(void)
+{
+	long a = mk_evtchn_alloc_unbound(XEN_DOMID_SELF, on_event, NULL);
+	CHECK(a > 0, "alloc_unbound failed: %ld", a);
+	long b = mk_evtchn_bind_interdomain(XEN_DOMID_SELF, (uint32_t)a, NULL, NULL);
+	CHECK(b > 0, "bind_interdomain failed: %ld", b);
+	event_waiter = mk_thread_self();
+	events_seen = 0;
+	mk_evtchn_notify((uint32_t)b);
+	mk_thread_block_until(mk_time_monotonic_ns() + 2000000000ULL);
+	CHECK(events_seen == 1, "%d events after one notify", events_seen);
+	mk_evtchn_mask((uint32_t)a);
+	mk_evtchn_notify((uint32_t)b);
+	mk_thread_block_until(mk_time_monotonic_ns() + 20000000ULL);
+	CHECK(events_seen == 1, "a masked port ran its handler");
+	mk_evtchn_unmask((uint32_t)a);
+	mk_thread_block_until(mk_time_monotonic_ns() + 2000000000ULL);
+	CHECK(events_seen == 2, "unmask did not deliver the pending event (%d)", events_seen);
+	event_waiter = NULL;
+	CHECK(mk_evtchn_close((uint32_t)b) == 0 && mk_evtchn_close((uint32_t)a) == 0,
+		"close failed");
+	return true;
+}
+
+static bool case_gnttab(void)
+{
+	int self = mk_xenbus_available() ? mk_xs_domid() : 0;
+	CHECK(self >= 0, "own domid unknown");
+	CHECK(mk_gnttab_nr_entries() >= 512, "grant table has %u entries", mk_gnttab_nr_entries());
+	char *src = mk_page_alloc(1, 1), *dst = mk_page_alloc(1, 1);
+	CHECK(src && dst, "out of pages");
+	for (int i = 0; i < 4096; i++)
+		src[i] = (char)(i * 7);
+	mk_memset(dst, 0, 4096);
+	long ref = mk_gnttab_grant_access((uint16_t)self, src, true);
+	CHECK(ref >= 8, "grant_access gave %ld", ref);
+	int rc = mk_gnttab_copy_from((uint16_t)self, (mk_grant_ref_t)ref, 100, dst + 8, 1000);
+	CHECK(rc == 0, "grant copy through our own grant failed: %d", rc);
+	CHECK(mk_memcmp(dst + 8, src + 100, 1000) == 0 && dst[0] == 0 && dst[1008] == 0,
+		"grant copy moved the wrong bytes");
+	CHECK(mk_gnttab_end_access((mk_grant_ref_t)ref), "end_access refused an unused grant");
+	rc = mk_gnttab_copy_from((uint16_t)self, (mk_grant_ref_t)ref, 0, dst, 16);
+	CHECK(rc != 0, "a revoked grant still copied");
+	mk_page_free(src, 1);
+	mk_page_free(dst, 1);
+	return true;
+}
+
+static void run(const char *name, bool (*fn)(void))
+{
+	why[0] = 0;
+	if (fn()) {
+		mk_printk("case %s: PASS\n", name);
+	} else {
+		mk_printk("case %s: FAIL %s\n", name, why);
+		failed++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	run("pages", case_pages);
+	run("heap", case_heap);
+	run("malloc_oom", case_malloc_oom);
+	run("threads_tls", case_threads_tls);
+	run("block_wake", case_block_wake);
+	run("time", case_time);
+	run("evtchn_loopback", case_evtchn_loopback);
+	run("gnttab", case_gnttab);
+	mk_printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
+	return failed ? 5 : 0;
+}

@@ -1,0 +1,167 @@
+// Runs inside the testbed's dom0 (host node, chrooted onto the host's / by
+// `hostrun`): exercises the Xen API against real Xen and prints one JSON
+// object on stdout.  Progress goes to stderr.
+//   node xen-check.mjs [--kernel PATH [--cmdline TEXT] [--cycles N]]
+import { Xen } from '../../dist/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const kernel = opt('--kernel');
+const cmdline = opt('--cmdline');
+const cycles = Number(opt('--cycles') ?? '0');
+const log = (msg) => process.stderr.write(`xen-check: ${msg}\n`);
+const out = {};
+
+const xen = await Xen.open();
+
+// Creates the fixture through one engine, reads its console, waits for its poweroff.
+async function bootAndWait(engine) {
+  const r = {};
+  log(`creating a DomU from ${kernel} (${engine})`);
+  const t0 = performance.now();
+  const d = await xen.domains.create({ name: `rumpxen-check-${engine}`, kernel, memory: 16, cmdline, guestConfig: { check: engine }, engine });
+  const con = await xen.console(d.domid);
+  r.created = d;
+  r.guestCfg = await xen.xenstore.read(`/local/domain/${d.domid}/rumpxen/cfg`);
+  r.listed = (await xen.domains.list()).some((x) => x.domid === d.domid && x.name === `rumpxen-check-${engine}`);
+  const lines = [];
+  let firstAt;
+  const reading = (async () => {
+    for await (const line of con) {
+      firstAt ??= performance.now();
+      lines.push(line);
+    }
+  })();
+  r.shutdown = await xen.domains.waitForShutdown(d.domid);
+  con.close();
+  await reading;
+  r.firstLineMs = firstAt === undefined ? null : firstAt - t0;
+  r.console = lines;
+  r.gone = !(await xen.domains.list()).some((x) => x.domid === d.domid);
+  return r;
+}
+
+try {
+  log('listing domains');
+  out.domains = await xen.domains.list();
+  out.dom0 = await xen.domains.get(0);
+  out.dom0ByName = (await xen.domains.get('Domain-0')).domid;
+
+  log('xenstore');
+  const base = '/local/domain/0/rumpxen-check';
+  await xen.xenstore.write(`${base}/a`, 'hello from node');
+  out.read = await xen.xenstore.read(`${base}/a`);
+  await xen.xenstore.mkdir(`${base}/dir`);
+  out.ls = (await xen.xenstore.ls(base)).sort();
+  out.missing = await xen.xenstore.readOptional(`${base}/nope`);
+  const watch = await xen.xenstore.watch(`${base}/w`, 'tok');
+  const initial = await watch.next(); // xenstore fires once on registration
+  const fired = watch.next();
+  await xen.xenstore.write(`${base}/w`, 'changed');
+  out.watch = { initial: initial.value, fired: (await fired).value };
+  watch.close();
+  out.txResult = await xen.xenstore.transaction(async (tx) => {
+    await tx.write(`${base}/tx`, 'in-tx');
+    return tx.read(`${base}/tx`);
+  });
+  out.txCommitted = await xen.xenstore.read(`${base}/tx`);
+  await xen.xenstore.setPermissions(`${base}/a`, [{ domid: 0, access: 'none' }, { domid: 5, access: 'read' }]);
+  out.perms = await xen.xenstore.getPermissions(`${base}/a`);
+  await xen.xenstore.rm(base);
+  out.removed = (await xen.xenstore.readOptional(`${base}/a`)) === undefined;
+
+  log('event channels within dom0');
+  {
+    const a = await xen.evtchn();
+    const b = await xen.evtchn();
+    const pa = await a.bindUnbound(0);
+    const pb = await b.bindInterdomain(0, pa);
+    const waiting = a.wait(10_000);
+    await b.notify(pb);
+    out.evtchn = { pa, pb, fired: await waiting, timeout: await a.wait(50) };
+    await a.unbind(pa);
+    await b.unbind(pb);
+    a.close();
+    b.close();
+  }
+
+  if (kernel) {
+    out.badCreate = {};
+    for (const engine of ['direct', 'libxl']) {
+      log(`a create that fails part way (${engine})`);
+      try {
+        await xen.domains.create({ name: 'rumpxen-bad', kernel: '/nonexistent/kernel.elf', memory: 16, engine });
+        out.badCreate[engine] = { rejected: false };
+      } catch (e) {
+        out.badCreate[engine] = { rejected: true, name: e.name, code: e.code, syscall: e.syscall, message: e.message };
+      }
+      out.badCreate[engine].leftover = (await xen.domains.list()).filter((x) => x.domid !== 0).length;
+    }
+    for (const engine of ['direct', 'libxl']) out[engine] = await bootAndWait(engine);
+
+    log('a crashing DomU kept by on_crash=preserve');
+    const crasher = await xen.domains.create({ name: 'rumpxen-crash', kernel, memory: 16, cmdline: 'crash', on_crash: 'preserve' });
+    out.crash = await xen.domains.waitForShutdown(crasher.domid);
+    out.crashKept = await xen.domains.get('rumpxen-crash');
+    await xen.domains.destroy(crasher.domid);
+
+    log('mapping a live DomU console ring by gfn and by grant');
+    const hang = await xen.domains.create({ name: 'rumpxen-hang', kernel, memory: 16, cmdline: 'hang' });
+    {
+      const con = await xen.console(hang.domid);
+      await con.waitForLine(/hello from a PV DomU/, 60_000);
+      con.close();
+      const ringRef = Number(await xen.xenstore.read(`/local/domain/${hang.domid}/console/ring-ref`));
+      const fmem = await xen.foreignMemory();
+      const m1 = await fmem.map(hang.domid, [ringRef]);
+      // struct xencons_interface: in[1024], out[2048], then the indices.
+      out.fmemRing = { size: m1.size, text: m1.read(1024, 2048).toString('latin1').replace(/\0+$/, '') };
+      try {
+        m1.write(0, Buffer.from('x'));
+        out.fmemReadOnly = false;
+      } catch (e) {
+        out.fmemReadOnly = /read-only/.test(e.message);
+      }
+      m1.close();
+      fmem.close();
+      const gnt = await xen.grantTable();
+      const m2 = await gnt.map(hang.domid, [0]); // grant 0: the console ring, seeded for dom0 by the toolstack
+      out.gntRing = m2.read(1024, 2048).toString('latin1').replace(/\0+$/, '');
+      m2.close();
+      gnt.close();
+    }
+    log('pause, unpause, shutdown request, destroy');
+    await xen.domains.pause(hang.domid);
+    out.pausedState = (await xen.domains.get(hang.domid)).state;
+    await xen.domains.unpause(hang.domid);
+    out.unpausedState = (await xen.domains.get(hang.domid)).state;
+    await xen.domains.destroy('rumpxen-hang');
+    out.hangGone = !(await xen.domains.list()).some((x) => x.name === 'rumpxen-hang');
+
+    if (cycles > 0) {
+      out.cycles = {};
+      for (const engine of ['direct', 'libxl']) {
+        log(`${cycles} create/destroy cycles (${engine})`);
+        const free0 = await xen.domains.freeMemory();
+        const t1 = performance.now();
+        for (let i = 0; i < cycles; i++) {
+          const c = await xen.domains.create({ name: `rumpxen-cycle-${i}`, kernel, memory: 16, cmdline: 'hang', paused: i % 2 === 1, engine });
+          await xen.domains.destroy(c.domid);
+        }
+        out.cycles[engine] = {
+          count: cycles,
+          ms: performance.now() - t1,
+          freeBefore: free0,
+          freeAfter: await xen.domains.freeMemory(),
+          leftover: (await xen.domains.list()).filter((x) => x.name.startsWith('rumpxen-cycle-')).length,
+        };
+      }
+    }
+  }
+} finally {
+  xen.close();
+}
+process.stdout.write(JSON.stringify(out) + '\n');

@@ -1,0 +1,57 @@
+/**
+ * Test helper: compiles C test programs for a guest target and links them into a bootable
+ * image with the target's own start object, libraries and linker script, as the
+ * image-linker does.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+import type { TargetDefinition } from '@rumpxen/hypercall-api';
+import { guestPackageRoot } from '../src/targets.js';
+
+const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
+
+export const testSourceDir = join(guestPackageRoot, 'c', 'test');
+
+/** A fresh temp folder for one test file's images. */
+export function imageDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `rumpxen-guest-${label}-`));
+}
+
+/** Compiles one C file for the target; returns the object's path. */
+export function compileForTarget(target: TargetDefinition, source: string, outDir: string): string {
+  const out = join(outDir, basename(source).replace(/\.c$/, '.o'));
+  execFileSync('gcc', [
+    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags,
+    '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]),
+    '-c', source, '-o', out,
+  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return out;
+}
+
+/** Links objects (and archives, wrapped whole when `whole`) into a guest image. */
+export function linkImage(
+  target: TargetDefinition,
+  inputs: { objects?: string[]; wholeArchives?: string[] },
+  out: string,
+): string {
+  for (const f of [target.startObject!, ...target.libraries]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npx nx run @rumpxen/minios-binding:build\` first`);
+  }
+  const script = `${out}.lds`;
+  writeFileSync(script, target.linkerScript!);
+  const whole = inputs.wholeArchives?.length
+    ? ['--whole-archive', ...inputs.wholeArchives, '--no-whole-archive'] : [];
+  execFileSync('ld', [
+    ...target.ldflags, '-T', script, '-o', out, target.startObject!,
+    ...(inputs.objects ?? []), ...whole, ...target.libraries,
+  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return out;
+}
+
+/** Compiles the named programs from c/test and links them into one image. */
+export function buildTestImage(target: TargetDefinition, programs: string[], outDir: string, name: string): string {
+  const objects = programs.map((p) => compileForTarget(target, join(testSourceDir, p), outDir));
+  return linkImage(target, { objects }, join(outDir, name));
+}

@@ -1,0 +1,167 @@
+// Proof on real Xen: one testbed dom0 (Xen 4.17 + Debian dom0 in QEMU) runs
+// the host's node on this package's dist/ and addon from the repository share
+// (test/dom0/xen-check.mjs), against Xen itself: Domain-0, xenstore, event
+// channels, the libxl fast path with a DomU that writes its console ring,
+// shutdown reasons, mappings, and 20 create/destroy cycles.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testbed } from '@rumpxen/xen-testbed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { buildDomUFixture, DOM0_PREP, PACKAGE_DIR } from './dom0/testbed-setup.mjs';
+
+const pkg = PACKAGE_DIR;
+
+const CYCLES = 20;
+
+interface DomainJson { domid: number; name: string; uuid: string; state: string; memory: number; maxMemory: number; vcpus: number; cpuTime: number; shutdownReason?: string }
+interface Booted {
+  created: { domid: number; name: string; engine: string; timings: { build: number; xenstore: number; unpause: number; total: number } };
+  guestCfg: string;
+  listed: boolean;
+  shutdown: { domid: number; reason: string; exitStatus: number | null; action: string };
+  firstLineMs: number | null;
+  console: string[];
+  gone: boolean;
+}
+interface BadCreate { rejected: boolean; name?: string; syscall?: string; message?: string; leftover: number }
+interface Cycles { count: number; ms: number; freeBefore: number; freeAfter: number; leftover: number }
+interface CheckOutput {
+  domains: DomainJson[];
+  dom0: DomainJson;
+  dom0ByName: number;
+  read: string;
+  ls: string[];
+  watch: { initial: { path: string; token: string }; fired: { path: string; token: string } };
+  txResult: string;
+  txCommitted: string;
+  perms: { domid: number; access: string }[];
+  removed: boolean;
+  evtchn: { pa: number; pb: number; fired: number | null; timeout: number | null };
+  badCreate: Record<Engine, BadCreate>;
+  direct: Booted;
+  libxl: Booted;
+  crash: { reason: string; exitStatus: number | null; action: string };
+  crashKept: DomainJson;
+  fmemRing: { size: number; text: string };
+  fmemReadOnly: boolean;
+  gntRing: string;
+  pausedState: string;
+  unpausedState: string;
+  hangGone: boolean;
+  cycles: Record<Engine, Cycles>;
+}
+type Engine = 'direct' | 'libxl';
+const ENGINES: Engine[] = ['direct', 'libxl'];
+
+let tb: Testbed | undefined;
+let out: CheckOutput;
+let stderrLines: string[];
+
+beforeAll(async () => {
+  const kernel = buildDomUFixture();
+  if (!existsSync(join(pkg, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build in packages/minios-binding first');
+  tb = await Testbed.start({ edu: false });
+  const prep = await tb.dom0.exec(DOM0_PREP, { timeoutMs: 30_000 });
+  if (prep.code !== 0) throw new Error(`dom0 preparation failed (${prep.code}): ${prep.stderr}`);
+  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES}`, { timeoutMs: 240_000 });
+  if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
+  out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
+  stderrLines = r.stderr.split('\n').filter((l) => l.length > 0);
+}, 400_000);
+
+afterAll(async () => {
+  await tb?.stop();
+});
+
+describe('the addon in a real dom0', () => {
+  it('lists Domain-0 and finds it by id and by name', () => {
+    expect(out.domains.map((d) => d.name)).toEqual(['Domain-0']);
+    expect(out.dom0).toMatchObject({ domid: 0, name: 'Domain-0', state: 'running', vcpus: 1 });
+    expect(out.dom0.memory).toBeGreaterThan(100 * 1024);
+    expect(out.dom0.cpuTime).toBeGreaterThan(0);
+    expect(out.dom0ByName).toBe(0);
+  });
+
+  it('reads, writes, lists, removes and sets permissions in xenstore', () => {
+    expect(out.read).toBe('hello from node');
+    expect(out.ls).toEqual(['a', 'dir']);
+    expect(out.perms).toEqual([{ domid: 0, access: 'none' }, { domid: 5, access: 'read' }]);
+    expect(out.removed).toBe(true);
+  });
+
+  it('fires a watch on registration and again on a write', () => {
+    expect(out.watch.initial).toEqual({ path: '/local/domain/0/rumpxen-check/w', token: 'tok' });
+    expect(out.watch.fired).toEqual({ path: '/local/domain/0/rumpxen-check/w', token: 'tok' });
+  });
+
+  it('commits a transaction', () => {
+    expect(out.txResult).toBe('in-tx');
+    expect(out.txCommitted).toBe('in-tx');
+  });
+
+  it('delivers an event between two bound ports and times out when none is pending', () => {
+    expect(out.evtchn.fired).toBe(out.evtchn.pa);
+    expect(out.evtchn.pb).not.toBe(out.evtchn.pa);
+    expect(out.evtchn.timeout).toBeNull();
+  });
+
+  it('never lets the Xen libraries write to stderr', () => {
+    expect(stderrLines.length).toBeGreaterThan(0);
+    expect(stderrLines.filter((l) => !l.startsWith('xen-check: '))).toEqual([]);
+  });
+});
+
+describe.each(ENGINES)('creating domains through the %s path', (engine) => {
+  it('rejects a bad kernel with the builder\'s own explanation and leaves no domain behind', () => {
+    const bad = out.badCreate[engine];
+    expect(bad.rejected).toBe(true);
+    expect(bad.name).toBe('XenError');
+    expect(bad.syscall).toBe(engine === 'direct' ? 'xc_dom_kernel_file' : 'libxl_domain_create_new');
+    expect(bad.message).toMatch(/failed to open file '\/nonexistent\/kernel\.elf'/);
+    expect(bad.leftover).toBe(0);
+  });
+
+  it('creates a PV DomU, writes its guest config before it runs, and reads its console', () => {
+    const b = out[engine];
+    expect(b.created.engine).toBe(engine);
+    expect(b.created.domid).toBeGreaterThan(0);
+    expect(b.listed).toBe(true);
+    expect(JSON.parse(b.guestCfg)).toEqual({ check: engine });
+    expect(b.console).toEqual(['domu-fixture: hello from a PV DomU', 'domu-fixture: cmdline=', 'Test result: SUCCESS']);
+    expect(b.firstLineMs).toBeGreaterThan(0);
+  });
+
+  it('reports the poweroff with exit status 0 and destroys the domain', () => {
+    const b = out[engine];
+    expect(b.shutdown).toEqual({ domid: b.created.domid, reason: 'poweroff', exitStatus: 0, action: 'destroy' });
+    expect(b.gone).toBe(true);
+  });
+
+  it(`runs ${CYCLES} create/destroy cycles with no domain left and Xen's free memory back where it started`, () => {
+    const c = out.cycles[engine];
+    expect(c.count).toBe(CYCLES);
+    expect(c.leftover).toBe(0);
+    expect(c.freeAfter).toBe(c.freeBefore);
+  });
+});
+
+describe('domains of the default (direct) path', () => {
+  it('reports a crash and keeps the domain when on_crash is preserve', () => {
+    expect(out.crash).toMatchObject({ reason: 'crash', exitStatus: null, action: 'preserve' });
+    expect(out.crashKept).toMatchObject({ name: 'rumpxen-crash', state: 'shutdown', shutdownReason: 'crash' });
+  });
+
+  it('maps a live DomU console ring read-only by frame and by grant', () => {
+    expect(out.fmemRing.size).toBe(4096);
+    expect(out.fmemRing.text).toContain('domu-fixture: hello from a PV DomU\ndomu-fixture: cmdline=hang\n');
+    expect(out.fmemReadOnly).toBe(true);
+    expect(out.gntRing).toBe(out.fmemRing.text);
+  });
+
+  it('pauses and unpauses a domain and destroys it by name', () => {
+    expect(out.pausedState).toBe('paused');
+    expect(out.unpausedState).not.toBe('paused');
+    expect(out.hangGone).toBe(true);
+  });
+});
