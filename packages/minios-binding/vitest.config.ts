@@ -5,5 +5,7 @@ export default defineConfig({
     name: 'minios-binding',
     include: ['test/**/*.test.ts'],
     passWithNoTests: true,
+    // Files boot Xen in QEMU: one at a time, so a file never shares the 2 cores with another boot.
+    fileParallelism: false,
   },
 });

@@ -26,12 +26,16 @@ export interface HypercallApiArtifacts {
   conformancePosixShared: string;
   /** The suite linked against librumpuser.a (non-PIE executable). */
   conformancePosixStatic: string;
-  /** Benchmark of the posix target against raw pthreads/malloc. */
+  /** Benchmark of the posix target (librumpuser.so.0) against raw pthreads/malloc. */
   benchPosix: string;
+  /** The same benchmark linked against librumpuser.a. */
+  benchPosixStatic: string;
   /** Host-side probe of rumpuser_daemonize_begin/done (forks; not part of the suite). */
   daemonizeProbe: string;
   /** Host-side probe of rumpuser_dl_bootstrap against a real shared object. */
   dlProbe: string;
+  /** Host-side probe of getparam, exit, panic, kill, seterrno and errtrans. */
+  posixProbe: string;
 }
 
 const buildDir = join(hypercallApiRoot, 'build');
@@ -45,8 +49,10 @@ export const hypercallApiArtifacts: Readonly<HypercallApiArtifacts> = Object.fre
   conformancePosixShared: join(buildDir, 'conformance-posix-shared'),
   conformancePosixStatic: join(buildDir, 'conformance-posix-static'),
   benchPosix: join(buildDir, 'bench-posix'),
+  benchPosixStatic: join(buildDir, 'bench-posix-static'),
   daemonizeProbe: join(buildDir, 'daemonize-probe'),
   dlProbe: join(buildDir, 'dl-probe'),
+  posixProbe: join(buildDir, 'posix-probe'),
 });
 
 /**

@@ -4,13 +4,18 @@
  * `conformance: rumpuser vN, M cases` announcement, and XTF's `Test result:` line).
  */
 
-/** Flags the suite's objects are compiled with: freestanding, no PIC, no red zone (x86-64). */
+/**
+ * Flags the suite's objects are compiled with: freestanding, no PIC, small code model (the
+ * image must sit in the low 2 GiB), no red zone (x86-64), frame pointers for backtraces.
+ */
 export const conformanceCflags: readonly string[] = Object.freeze([
   '-ffreestanding',
   '-fno-pic',
   '-fno-pie',
+  '-mcmodel=small',
   '-mno-red-zone',
   '-fno-stack-protector',
+  '-fno-omit-frame-pointer',
   '-nostdinc',
   '-fno-builtin',
   '-fno-tree-loop-distribute-patterns',

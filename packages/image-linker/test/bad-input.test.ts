@@ -76,6 +76,13 @@ describe('bad input: exit 2, named input, a fix, no output', () => {
     expect(r.stderr).toMatch(/leave 1 symbol\(s\) undefined.*absent_fn/);
   });
 
+  it('a component name without a sysroot, and one the sysroot lacks', () => {
+    expectBadInput(['build', main, '--target', target, '--component', 'rumpvfs', '-o', out()], /--component rumpvfs: /, /no --sysroot was given\. Pass --sysroot DIR/);
+    const empty = join(dir, 'empty-sysroot');
+    execFileSync('mkdir', ['-p', join(empty, 'lib')]);
+    expectBadInput(['build', main, '--target', target, '--sysroot', empty, '--component', 'rumpnet', '-o', out()], /--component rumpnet: /, /was not found in sysroot .*librumpnet\.a/);
+  });
+
   it('an unknown target', () => {
     expectBadInput(['build', main, '--target', 'xen-hvm', '-o', out()], /target "xen-hvm"/, /is not a known target\. Use one of: xen-pv, xen-pvh, posix\./);
   });

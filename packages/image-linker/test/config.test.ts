@@ -105,6 +105,36 @@ describe('renderConfig', () => {
   });
 });
 
+const hasValidator = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v virt-xml-validate && command -v xmllint']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('libvirt XML against libvirt\'s schema (virt-xml-validate, Debian libvirt-clients + libxml2-utils)', () => {
+  it.runIf(hasValidator)('validates for PV with every device kind and for PVH; a broken document does not', () => {
+    const dir = workdir('virt');
+    const a = disk(dir, 'a.img');
+    const validate = (xml: string) => {
+      const f = join(dir, 'd.xml');
+      writeFileSync(f, xml);
+      try {
+        execFileSync('virt-xml-validate', [f, 'domain'], { stdio: 'pipe' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pv = renderConfig({ image: join(dir, 'img'), disks: [`${a},xvda,ro`], nets: ['xenbr0', '00:16:3e:00:00:01'], pci: ['00:03.0'], env: ['A=1'], args: ['x'] });
+    expect(validate(pv.libvirt)).toBe(true);
+    expect(validate(renderConfig({ image: join(dir, 'img'), type: 'xen-pvh' }).libvirt)).toBe(true);
+    expect(validate(pv.libvirt.replace('<vcpu>', '<vcpus>').replace('</vcpu>', '</vcpus>'))).toBe(false);
+  });
+});
+
 describe('config CLI', () => {
   it('writes all four forms beside the image by default, one with --format', () => {
     const dir = workdir('cfgcli');

@@ -1,11 +1,16 @@
 /**
  * Images run on Xen in the embedded testbed (QEMU TCG): hello and a link-set/TLS image as
- * the only domain, and hello as a DomU of a full testbed when it has a device. Three boots.
+ * the only domain, and hello as a DomU of a full testbed when it has a device; and our xl.cfg
+ * and libxl JSON against the real toolstack: in a full testbed's dom0, `xl create -n` (dry run)
+ * must accept our xl.cfg with a disk, two vifs and the testbed's PCI device, the libxl JSON it
+ * derives must agree with ours, and our xl.cfg must really start hello (`xl create -c`).
+ * One file, so its QEMU boots run one after another.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Testbed, EDU_BDF } from '@rumpxen/xen-testbed';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build, buildProject, compileSources, loadManifest, resolveTarget, run } from '../src/index.js';
+import { build, buildProject, compileSources, loadManifest, renderConfig, resolveTarget, run } from '../src/index.js';
 import { COMPONENT_C, archive, cli, workdir } from './helpers.js';
 
 const HELLO = join(__dirname, '..', '..', '..', 'examples', 'hello', 'rumpxen.json');
@@ -26,10 +31,20 @@ describe('run on the embedded testbed (xen-pv)', () => {
     expect(lines).toContain('Test result: SUCCESS');
   }, 200_000);
 
+  it('hello as a PVH guest (PHYS32_ENTRY, the testbed boots it with HAP)', async () => {
+    const dir = workdir('hello-pvh');
+    const img = await buildProject(loadManifest(HELLO), { target: 'xen-pvh', output: join(dir, 'hello.xen-pvh') });
+    const res = await run({ image: img.output, on: 'testbed', timeoutS: 150, args: ['pvh'] });
+    expect(res.ranOn).toBe('testbed');
+    expect(res.console.some((l) => /^rumpxen: xen-pvh guest kernel/.test(l))).toBe(true);
+    expect(res.console).toContain('hello: argv[1] = pvh');
+    expect(res.console).toContain('case threads_wake_in_order: PASS');
+    expect(res.exitCode).toBe(0);
+  }, 200_000);
+
   it('components linked whole: link set entries and per-thread TLS work in the guest', async () => {
     const def = resolveTarget('xen-pv');
     const dir = workdir('ls-xen');
-    const { readFileSync } = await import('node:fs');
     // Same program as the posix test, printing through the guest's console.
     const src = readFileSync(join(__dirname, 'real-targets.test.ts'), 'utf8');
     const body = /const LINKSET_MAIN = \(print: string\) => `([\s\S]*?)`;/.exec(src)![1]!.replaceAll('${print}', 'rumpuser_dprintf').replaceAll('\\\\n', '\\n');
@@ -47,10 +62,12 @@ describe('run on the embedded testbed (xen-pv)', () => {
   it('examples/conformance: the conformance suite as an image passes on xen-pv and on posix', async () => {
     const m = loadManifest(join(__dirname, '..', '..', '..', 'examples', 'conformance', 'rumpxen.json'));
     const dir = workdir('conf');
-    for (const target of ['xen-pv', 'posix']) {
+    for (const target of ['xen-pv', 'xen-pvh', 'posix']) {
       const img = await buildProject(m, { target, output: join(dir, `conformance.${target}`) });
       const res = await run({ image: img.output, on: 'testbed', timeoutS: 240 });
       expect(res.ranOn, target).toBe(target === 'posix' ? 'host' : 'testbed');
+      // The guest kernel's banner names the boot path it took.
+      if (target !== 'posix') expect(res.console.some((l) => l.startsWith(`rumpxen: ${target} guest kernel`)), target).toBe(true);
       expect(res.console.find((l) => /^conformance: \d+ passed, 0 failed/.test(l)), target).toBeDefined();
       expect(res.console.filter((l) => /^case \S+: FAIL/.test(l)), target).toEqual([]);
       expect(res.exitCode, target).toBe(0);
@@ -69,5 +86,44 @@ describe('run on the embedded testbed (xen-pv)', () => {
     expect(res.console.some((l) => /^hello: domain id \d+ /.test(l))).toBe(true);
     expect(res.console).toContain('Test result: SUCCESS');
     expect(res.exitCode).toBe(0);
+  }, 300_000);
+});
+
+describe('xl accepts the rendered config (full testbed)', () => {
+  it('dry run agrees with our libxl JSON; the xl.cfg boots hello', async () => {
+    const dir = workdir('xl');
+    const img = await buildProject(loadManifest(HELLO), { target: 'xen-pv', output: join(dir, 'hello.xen-pv') });
+    const disk = join(dir, 'disk.img');
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    const withDevices = renderConfig({ image: img.output, name: 'hello-dev', memoryMb: 32, disks: [`${disk},xvda,ro`], nets: ['xenbr0', '00:16:3e:00:00:07'], pci: [EDU_BDF], env: ['A=1'], args: ['one'] });
+    writeFileSync(join(dir, 'dev.cfg'), withDevices.xl);
+    const plain = renderConfig({ image: img.output, name: 'hello-run', memoryMb: 32, args: ['via-xl-cfg'] });
+    writeFileSync(join(dir, 'run.cfg'), plain.xl);
+    const tb = await Testbed.start({ shareDir: dir });
+    try {
+      const dry = await tb.dom0.exec(`xl -v create -n ${join(dir, 'dev.cfg')} 2>/dev/null`, { timeoutMs: 60_000 });
+      expect(dry.code).toBe(0);
+      const theirs = JSON.parse(dry.stdout);
+      const ours = JSON.parse(withDevices.libxl);
+      expect(theirs.c_info.name).toBe(ours.c_info.name);
+      expect(theirs.c_info.type).toBe(ours.c_info.type);
+      for (const k of ['kernel', 'cmdline', 'max_memkb', 'target_memkb', 'max_vcpus']) expect(theirs.b_info[k], k).toBe(ours.b_info[k]);
+      expect(theirs.b_info['type.pv']).toBeDefined();
+      expect(theirs.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev])).toEqual(ours.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev]));
+      expect(theirs.disks[0].readwrite ?? 0).toBe(ours.disks[0].readwrite);
+      // xl fills in the default bridge (xenbr0) for the MAC-only vif.
+      expect(theirs.nics.map((n: { bridge?: string; mac?: string }) => [n.bridge, n.mac ?? null])).toEqual([['xenbr0', null], ['xenbr0', '00:16:3e:00:00:07']]);
+      expect(ours.nics).toEqual([{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:07' }]);
+      expect(theirs.pcidevs.map((p: { dev?: number; bus?: number; func?: number }) => [p.bus ?? 0, p.dev ?? 0, p.func ?? 0])).toEqual(ours.pcidevs.map((p: { bus: number; dev: number; func: number }) => [p.bus, p.dev, p.func]));
+      // Start it with our xl.cfg alone; it is destroyed at poweroff; xenconsoled keeps its log.
+      const ran = await tb.dom0.exec(`xl create ${join(dir, 'run.cfg')} && for i in $(seq 1 120); do xl domid hello-run >/dev/null 2>&1 || exit 0; sleep 1; done; exit 1`, { timeoutMs: 150_000 });
+      expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      const log = readFileSync(join(tb.runDir, 'xenlog', 'guest-hello-run.log'), 'utf8');
+      expect(log).toContain('hello: argv[1] = via-xl-cfg');
+      expect(log).toContain('Test result: SUCCESS');
+    } finally {
+      await tb.stop();
+    }
   }, 300_000);
 });

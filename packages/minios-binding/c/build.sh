@@ -29,14 +29,11 @@ build_target() {
 		"$CC" "${common_flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
 		objs+=("$obj")
 	done
-	if [[ -d "$here/rumpuser" && -f "$api_include/rumpuser.h" ]]; then
-		for src in "$here"/rumpuser/*.c; do
-			[[ -e "$src" ]] || continue
-			local obj="$tmp/rumpuser_$(basename "$src").o"
-			"$CC" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
-			objs+=("$obj")
-		done
-	fi
+	for src in "$here"/rumpuser/*.c; do
+		local obj="$tmp/rumpuser_$(basename "$src").o"
+		"$CC" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
+		objs+=("$obj")
+	done
 	"$CC" "${common_flags[@]}" "${extra[@]}" -c "$here/arch/x86_64/$arch_dir/start.S" -o "$tmp/start.o"
 	"$AR" rcs "$tmp/libmkernel.a" "${objs[@]}"
 	sed "s/@ENTRY@/$entry/" "$here/xen.lds" > "$tmp/image.lds"
@@ -45,8 +42,11 @@ build_target() {
 	echo "minios-binding: built $target into $out" >&2
 }
 
-mkdir -p "$pkg/build"
-build_target xen-pv pv mk_start -DMK_PV_FRAME -DMK_TARGET_PV
-if [[ -f "$here/arch/x86_64/pvh/start.S" ]]; then
-	build_target xen-pvh pvh mk_pvh_start -DMK_TARGET_PVH
+if [[ ! -f "$api_include/rumpuser.h" || ! -f "$api_include/rumpxen/netbsd_errno.h" ]]; then
+	echo "minios-binding: $api_include/rumpuser.h (or rumpxen/netbsd_errno.h) is missing;" \
+		"it is generated: run \`npx nx run @rumpxen/hypercall-api:build\` first" >&2
+	exit 1
 fi
+mkdir -p "$pkg/build"
+build_target xen-pv pv mk_start -DMK_PV_FRAME
+build_target xen-pvh pvh mk_pvh_start

@@ -7,33 +7,23 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testbed } from '@rumpxen/xen-testbed';
-import { xenPvTarget, guestPackageRoot } from '../src/targets.js';
-import { buildTestImage, imageDir, linkImage } from './guest-image.js';
+import { xenPvTarget, xenPvhTarget } from '../src/targets.js';
+import { buildTestImage, imageDir, linkConformanceImage, caseResults } from './guest-image.js';
 
-const conformanceLib = join(guestPackageRoot, '..', 'hypercall-api', 'build', 'libconformance.a');
 let tb: Testbed;
 let dir: string;
 
 beforeAll(async () => {
   dir = imageDir('domu');
-  tb = await Testbed.start({ edu: false });
+  tb = await Testbed.start({ edu: false, pvh: true });
 }, 240_000);
 
 afterAll(async () => {
   await tb?.stop();
 });
 
-function caseResults(lines: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of lines) {
-    const m = /^case (\S+): (PASS|FAIL|SKIP)(.*)$/.exec(l.trim());
-    if (m) out[m[1]] = m[2] + m[3];
-  }
-  return out;
-}
-
-describe('xen-pv guest as a DomU (memory=16)', () => {
-  it('reads argv and env from xenstore cfg JSON and uses xenstore (read, write, ls, watch, transactions)', async () => {
+describe('guest as a DomU (memory=16)', () => {
+  it('xen-pv: reads argv and env from xenstore cfg JSON and uses xenstore (read, write, ls, watch, transactions)', async () => {
     const image = buildTestImage(xenPvTarget, ['xstest.c'], dir, 'xstest.elf');
     const name = 'xstest';
     const kernel = join(tb.runDir, 'domu', `${name}.kernel`);
@@ -71,38 +61,58 @@ describe('xen-pv guest as a DomU (memory=16)', () => {
     expect(state.stdout).toMatch(/\s-+s-+\s/);
   }, 120_000);
 
-  it('falls back to the start_info command line for argv and env', async () => {
-    const image = buildTestImage(xenPvTarget, ['xstest.c'], dir, 'xstest2.elf');
-    const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'GREETING=hi one two' });
+  it('xen-pvh: falls back to the command line for argv and env, and uses xenstore', async () => {
+    const image = buildTestImage(xenPvhTarget, ['xstest.c'], dir, 'xstest-pvh.elf');
+    const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'GREETING=hi one two', type: 'pvh' });
     const r = await domu.wait({ timeoutMs: 60_000 });
     expect(r.console).toContain('xstest: argv[0] = rumpxen');
     expect(r.console).toContain('xstest: argv[1] = one');
     expect(r.console).toContain('xstest: argv[2] = two');
     expect(r.console).toContain('xstest: GREETING = hi');
+    expect(caseResults(r.console)).toEqual({
+      xs_read_write: 'PASS', xs_ls: 'PASS', xs_watch: 'PASS', xs_transaction: 'PASS',
+    });
     expect(r.exitCode).toBe(0);
   }, 120_000);
 
-  it('passes the kernel self-test, grant tables included', async () => {
-    const image = buildTestImage(xenPvTarget, ['ktest.c'], dir, 'ktest.elf');
-    const domu = await tb.createDomU({ kernel: image, memory: 16 });
-    const r = await domu.wait({ timeoutMs: 90_000 });
-    const cases = caseResults(r.console);
-    for (const c of ['pages', 'heap', 'malloc_oom', 'threads_tls', 'block_wake', 'time', 'evtchn_loopback', 'gnttab']) {
-      expect(cases[c], c).toBe('PASS');
-    }
-    expect(r.verdict).toBe('SUCCESS');
-  }, 120_000);
+  for (const how of ['length', 'index']) {
+    it(`xen-pv: refuses a xenstore ring with a bad ${how === 'length' ? 'message length' : 'producer index'}`, async () => {
+      const image = buildTestImage(xenPvTarget, ['ringtest.c'], dir, `ringtest-${how}.elf`);
+      const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: how });
+      const r = await domu.wait({ timeoutMs: 60_000 });
+      expect(r.console).toContain('ringtest: read before corruption: 0');
+      expect(r.console).toContain(how === 'length'
+        ? 'rumpxen: xenstore ring unusable: response longer than XENSTORE_PAYLOAD_MAX; xenstore is off from now on'
+        : 'rumpxen: xenstore ring unusable: response producer index out of range; xenstore is off from now on');
+      expect(r.console).toContain('ringtest: read after corruption: 5');
+      expect(r.console).toContain('ringtest: read after that: 38');
+      expect(r.verdict).toBe('SUCCESS');
+    }, 120_000);
+  }
 
-  it('passes the rumpuser conformance suite', async () => {
-    if (!existsSync(conformanceLib)) {
-      throw new Error(`${conformanceLib} is missing: run \`npx nx run @rumpxen/hypercall-api:build\` first`);
-    }
-    const image = linkImage(xenPvTarget, { wholeArchives: [conformanceLib] }, join(dir, 'conformance.elf'));
-    const domu = await tb.createDomU({ kernel: image, memory: 16 });
-    const r = await domu.wait({ timeoutMs: 120_000 });
-    const failed = r.console.filter((l) => /^case \S+: FAIL/.test(l));
-    expect(failed, failed.join('\n')).toEqual([]);
-    expect(r.console).toContain('Test result: SUCCESS');
-    expect(r.exitCode).toBe(0);
-  }, 180_000);
+  for (const [target, type] of [[xenPvTarget, 'pv'], [xenPvhTarget, 'pvh']] as const) {
+    it(`${target.name}: passes the kernel self-test, grant tables included`, async () => {
+      const image = buildTestImage(target, ['ktest.c'], dir, `ktest-${type}.elf`);
+      const domu = await tb.createDomU({ kernel: image, memory: 16, type });
+      const r = await domu.wait({ timeoutMs: 90_000 });
+      expect(r.console).toContain(`rumpxen: ${target.name} guest kernel, 16 MiB, domU`);
+      const cases = caseResults(r.console);
+      for (const c of ['pages', 'heap', 'malloc_oom', 'threads_tls', 'block_wake', 'time', 'evtchn_loopback', 'gnttab']) {
+        expect(cases[c], c).toBe('PASS');
+      }
+      expect(r.verdict).toBe('SUCCESS');
+    }, 120_000);
+
+    it(`${target.name}: passes the rumpuser conformance suite`, async () => {
+      const image = linkConformanceImage(target, join(dir, `conformance-${type}.elf`));
+      const domu = await tb.createDomU({ kernel: image, memory: 16, type });
+      const r = await domu.wait({ timeoutMs: 120_000 });
+      const cases = caseResults(r.console);
+      for (const [name, outcome] of Object.entries(cases)) console.log(`${target.name} DomU case ${name}: ${outcome}`);
+      const failed = Object.entries(cases).filter(([, o]) => o.startsWith('FAIL'));
+      expect(failed.map(([n, o]) => `${n}: ${o}`)).toEqual([]);
+      expect(r.console).toContain('Test result: SUCCESS');
+      expect(r.exitCode).toBe(0);
+    }, 180_000);
+  }
 });

@@ -55,3 +55,23 @@ export function buildTestImage(target: TargetDefinition, programs: string[], out
   const objects = programs.map((p) => compileForTarget(target, join(testSourceDir, p), outDir));
   return linkImage(target, { objects }, join(outDir, name));
 }
+
+/** `case NAME: PASS|FAIL reason|SKIP reason` lines of a console, by case name. */
+export function caseResults(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const m = /^case (\S+): (PASS|FAIL|SKIP)(.*)$/.exec(l.trim());
+    if (m?.[1] && m[2]) out[m[1]] = m[2] + (m[3] ?? '');
+  }
+  return out;
+}
+
+const conformanceLib = join(guestPackageRoot, '..', 'hypercall-api', 'build', 'libconformance.a');
+
+/** The conformance suite's objects (hypercall-api's libconformance.a, linked whole) as an image. */
+export function linkConformanceImage(target: TargetDefinition, out: string): string {
+  if (!existsSync(conformanceLib)) {
+    throw new Error(`${conformanceLib} is missing: run \`npx nx run @rumpxen/hypercall-api:build\` first`);
+  }
+  return linkImage(target, { wholeArchives: [conformanceLib] }, out);
+}

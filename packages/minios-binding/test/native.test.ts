@@ -2,7 +2,7 @@
 // the Debian Xen 4.17 sonames, and its failures carry errno names and the
 // libraries' own log lines instead of printing them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -53,7 +53,7 @@ describe('native addon build', () => {
 describe('native addon loading', () => {
   it('loads and exposes the opener functions', () => {
     const a = loadAddon();
-    for (const f of ['load', 'isLoaded', 'drainLog', 'openSession', 'openWatch', 'openEvtchn', 'openGnttab', 'openForeignMemory']) {
+    for (const f of ['load', 'isLoaded', 'drainLog', 'ttyMakeRaw', 'openSession', 'openWatch', 'openEvtchn', 'openGnttab', 'openForeignMemory']) {
       expect(typeof (a as unknown as Record<string, unknown>)[f]).toBe('function');
     }
     expect(a.abiVersion).toBe(1);
@@ -62,6 +62,15 @@ describe('native addon loading', () => {
   it('refuses a library path that is not a string', () => {
     const a = loadAddon();
     expect(() => a.load(42 as unknown as string)).toThrow(/path must be the path of librxctl\.so/);
+  });
+
+  it('refuses to make a non-terminal raw, naming the fd', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => loadAddon().ttyMakeRaw(fd)).toThrow(new RegExp(`tcgetattr: fd ${fd} is not a terminal`));
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('reports a missing library with the dlopen message', () => {

@@ -49,6 +49,15 @@ interface CheckOutput {
   pausedState: string;
   unpausedState: string;
   hangGone: boolean;
+  consoleInput: boolean;
+  shutdownRequest: string;
+  parallel: {
+    listedWhileParked: boolean;
+    watchEndsOnClose: boolean[];
+    hangStillRunning: boolean;
+    waitPending: boolean;
+    waitAfterDestroy: { resolved?: { reason: string; exitStatus: number | null }; rejected?: string };
+  };
   cycles: Record<Engine, Cycles>;
 }
 type Engine = 'direct' | 'libxl';
@@ -157,6 +166,22 @@ describe('domains of the default (direct) path', () => {
     expect(out.fmemRing.text).toContain('domu-fixture: hello from a PV DomU\ndomu-fixture: cmdline=hang\n');
     expect(out.fmemReadOnly).toBe(true);
     expect(out.gntRing).toBe(out.fmemRing.text);
+  });
+
+  it('keeps serving calls while six blocking waits are parked, and ends them on close or destroy', () => {
+    expect(out.parallel.listedWhileParked).toBe(true);
+    expect(out.parallel.watchEndsOnClose).toEqual([true, true, true, true, true]);
+    expect(out.parallel.hangStillRunning).toBe(true);
+    expect(out.parallel.waitPending).toBe(true);
+    expect(out.parallel.waitAfterDestroy.resolved).toMatchObject({ reason: 'destroyed', exitStatus: null });
+  });
+
+  it('writes console input that xenconsoled delivers into the guest\'s ring', () => {
+    expect(out.consoleInput).toBe(true);
+  });
+
+  it('asks the guest to power off through xenstore control/shutdown', () => {
+    expect(out.shutdownRequest).toBe('poweroff');
   });
 
   it('pauses and unpauses a domain and destroys it by name', () => {

@@ -17,23 +17,28 @@ if (!Number.isInteger(runs) || runs < 1) {
 const DOMUS_PER_BOOT = 3;
 const EXECS_PER_BOOT = 20;
 
-const fixture = buildDomUFixtures().pv;
+const fixtures = buildDomUFixtures();
 const xenUp: number[] = [];
 const ready: number[] = [];
 const create: number[] = [];
 const firstLine: number[] = [];
+const pvhFirstLine: number[] = [];
 const roundTrip: number[] = [];
 const node: number[] = [];
 
 for (let i = 0; i < runs; i++) {
   let firstSerial: number | undefined;
   const t0 = performance.now();
-  const tb = await Testbed.start({ onConsoleLine: () => (firstSerial ??= performance.now() - t0) });
+  const tb = await Testbed.start({ pvh: true, onConsoleLine: () => (firstSerial ??= performance.now() - t0) });
   try {
     xenUp.push(firstSerial ?? NaN);
     ready.push(tb.timings.readyMs);
+    const pvh = await tb.createDomU({ kernel: fixtures.pvh, type: 'pvh', memory: 16 });
+    const pr = await pvh.wait({ timeoutMs: 60_000 });
+    if (pr.exitCode !== 0 || pvh.firstLineMs === undefined) throw new Error(`bench: PVH DomU ended with exit ${pr.exitCode}: ${pr.reason}`);
+    pvhFirstLine.push(pvh.firstLineMs);
     for (let d = 0; d < DOMUS_PER_BOOT; d++) {
-      const domu = await tb.createDomU({ kernel: fixture, memory: 16 });
+      const domu = await tb.createDomU({ kernel: fixtures.pv, memory: 16 });
       const r = await domu.wait({ timeoutMs: 60_000 });
       if (r.exitCode !== 0 || domu.firstLineMs === undefined) throw new Error(`bench: DomU ended with exit ${r.exitCode}: ${r.reason}`);
       create.push(domu.createMs);
@@ -52,12 +57,13 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const row = (name: string, xs: number[], fmt = s) =>
   console.log(`${name.padEnd(44)} ${fmt(mean(xs)).padStart(9)} ${fmt(Math.min(...xs)).padStart(9)} ${fmt(Math.max(...xs)).padStart(9)}   n=${xs.length}`);
-console.log(`full mode, ${runs} dom0 boot(s), ${DOMUS_PER_BOOT} DomUs and ${EXECS_PER_BOOT} execs per boot (wall clock)`);
+console.log(`full mode (pvh: true), ${runs} dom0 boot(s), ${DOMUS_PER_BOOT} PV DomUs, 1 PVH DomU and ${EXECS_PER_BOOT} execs per boot (wall clock)`);
 console.log(`${'measure'.padEnd(44)} ${'mean'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
 row('QEMU spawn -> Xen first serial line (baseline)', xenUp);
 row('QEMU spawn -> dom0 ready', ready);
 row('xl create (with xl domid)', create);
 row('before xl create -> DomU first console line', firstLine);
+row('  the same for the PVH fixture', pvhFirstLine);
 row('dom0.exec("true") round trip', roundTrip, (ms) => `${ms.toFixed(0)} ms`);
 row("host's node -e 0 in dom0", node);
 console.log(`dom0 ready / Xen first line: ${(mean(ready) / mean(xenUp)).toFixed(1)}x`);

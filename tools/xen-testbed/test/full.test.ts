@@ -43,6 +43,16 @@ describe('full mode: dom0', () => {
     expect(e).toMatchObject({ code: 0, stdout: "it's $HOME\n/proc/xen\n" });
   });
 
+  it('exec streams output while the command runs', async () => {
+    const chunks: Array<[string, string]> = [];
+    const r = await tb.dom0.exec('echo first; echo oops >&2; sleep 2; echo second', { onOutput: (c, s) => chunks.push([s, c]) });
+    expect(r).toMatchObject({ code: 0, stdout: 'first\nsecond\n', stderr: 'oops\n' });
+    const out = chunks.filter(([s]) => s === 'stdout').map(([, c]) => c);
+    expect(out.length).toBeGreaterThanOrEqual(2); // 'first' came before 'second' was written
+    expect(out.join('')).toBe(r.stdout);
+    expect(chunks.filter(([s]) => s === 'stderr').map(([, c]) => c).join('')).toBe('oops\n');
+  });
+
   it('exec kills a command that outlives its timeout', async () => {
     const err = await tb.dom0.exec('sleep 617; echo not reached', { timeoutMs: 1500 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TestbedError);

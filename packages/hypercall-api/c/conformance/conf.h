@@ -17,16 +17,15 @@
 #include "rumpxen/netbsd_errno.h"
 
 /*
- * Optional hypercalls are referenced weakly: a target without one still links the suite,
- * and the cases that need it SKIP. (posix defines them all; its runner requires PASS.)
+ * The optional hypercalls librump.so does not import (iovread, iovwrite, syncfd) are
+ * referenced weakly: a target without them still links the suite, and their cases SKIP.
+ * The optional ones librump does import (anonmmap, unmap, kill, dl_bootstrap) every target
+ * must define anyway, so they are strong references: a weak reference would not pull them
+ * out of an archive such as librumpuser.a.
  */
-#pragma weak rumpuser_anonmmap
-#pragma weak rumpuser_unmap
 #pragma weak rumpuser_iovread
 #pragma weak rumpuser_iovwrite
 #pragma weak rumpuser_syncfd
-#pragma weak rumpuser_kill
-#pragma weak rumpuser_dl_bootstrap
 
 /* SKIP the running case (and return) if the target does not define optional hypercall fn. */
 #define REQUIRE_OPTIONAL(fn) do { \

@@ -85,7 +85,6 @@ static void kill_self_null_signal(void)
 {
 	int rv;
 
-	REQUIRE_OPTIONAL(rumpuser_kill);
 	rv = rumpuser_kill(RUMPUSER_PID_SELF, 0);
 	CHECK_RV("rumpuser_kill(RUMPUSER_PID_SELF, 0)", rv, 0);
 }

@@ -47,7 +47,6 @@ static int symload(void *symtab, uint64_t symsize, char *strtab, uint64_t strsiz
 
 static void dl_bootstrap_components(void)
 {
-	REQUIRE_OPTIONAL(rumpuser_dl_bootstrap);
 	ours_seen = others_seen = symloads = modinits = 0;
 	rumpuser_dl_bootstrap(modinit, symload, compload);
 	if (ours_seen == 0 && others_seen == 0) {

@@ -67,8 +67,6 @@ static void anonmmap_unmap(void)
 	size_t i;
 	int rv;
 
-	REQUIRE_OPTIONAL(rumpuser_anonmmap);
-	REQUIRE_OPTIONAL(rumpuser_unmap);
 	rv = rumpuser_anonmmap(NULL, size, 16, 0, &mem);
 	CHECK_RV("rumpuser_anonmmap(NULL, 256 KiB, alignbit 16, 0)", rv, 0);
 	CHECK(((uintptr_t)mem & 0xffff) == 0, "rumpuser_anonmmap gave %p, not 64 KiB aligned",

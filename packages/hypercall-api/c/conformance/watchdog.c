@@ -4,14 +4,14 @@
  */
 #include "conf.h"
 
-static const char *volatile running_case;
-static volatile int64_t case_started_ns;
+static const char *running_case;
+static int64_t case_started_ns;
 static struct lwp *watchdog_lwp;
 
 void conf_watchdog_case(const char *name)
 {
-	case_started_ns = conf_now_ns();
-	running_case = name;
+	__atomic_store_n(&case_started_ns, conf_now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&running_case, name, __ATOMIC_RELEASE);
 }
 
 static void *watchdog(void *arg)
@@ -23,8 +23,10 @@ static void *watchdog(void *arg)
 	for (;;) {
 		const char *name;
 		conf_sleep_ms(100);
-		name = running_case;
-		if (name == NULL || conf_now_ns() - case_started_ns < CONF_CASE_LIMIT_NS)
+		name = __atomic_load_n(&running_case, __ATOMIC_ACQUIRE);
+		if (name == NULL ||
+		    conf_now_ns() - __atomic_load_n(&case_started_ns, __ATOMIC_RELAXED) <
+		    CONF_CASE_LIMIT_NS)
 			continue;
 		conf_snprintf(line, sizeof(line),
 		    "case %s: FAIL still running after %lld s: deadlock or lost wakeup", name,

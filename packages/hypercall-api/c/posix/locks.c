@@ -7,8 +7,9 @@
  * releasing the CPU cannot deadlock, and releasing would be wrong.
  *
  * Mutexes and condition variables sit directly on Linux futexes: the uncontended paths
- * are one atomic instruction each (pthread_mutex_trylock costs several times a lock in
- * glibc), and a signal with nobody waiting makes no system call. Reader/writer locks are
+ * are one atomic instruction each (glibc's pthread_mutex_trylock, which a try-then-block
+ * enter needs, is markedly slower than its lock), and a signal with nobody waiting makes
+ * no system call. Reader/writer locks are
  * rarer and use pthreads.
  */
 #include <errno.h>
@@ -61,6 +62,12 @@ static void futex_wake(int *addr, int n)
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
+/* Other threads read the owner (rumpuser_mutex_owner) while it changes. */
+static inline void mtx_set_owner(struct rumpuser_mtx *mtx, struct lwp *l)
+{
+	__atomic_store_n(&mtx->owner, l, __ATOMIC_RELAXED);
+}
+
 static inline int mtx_try(struct rumpuser_mtx *mtx)
 {
 	int expected = MTX_FREE;
@@ -101,7 +108,7 @@ void rumpuser_mutex_init(struct rumpuser_mtx **mtxp, int flags)
 
 	mtx->word = MTX_FREE;
 	mtx->flags = flags;
-	mtx->owner = NULL;
+	mtx_set_owner(mtx, NULL);
 	*mtxp = mtx;
 }
 
@@ -109,7 +116,7 @@ void rumpuser_mutex_enter_nowrap(struct rumpuser_mtx *mtx)
 {
 	if (!mtx_try(mtx))
 		mtx_lock_slow(mtx);
-	mtx->owner = posix_curlwp;
+	mtx_set_owner(mtx, posix_curlwp);
 }
 
 void rumpuser_mutex_enter(struct rumpuser_mtx *mtx)
@@ -123,20 +130,20 @@ void rumpuser_mutex_enter(struct rumpuser_mtx *mtx)
 			posix_cpu_retake(nlocks, NULL);
 		}
 	}
-	mtx->owner = posix_curlwp;
+	mtx_set_owner(mtx, posix_curlwp);
 }
 
 int rumpuser_mutex_tryenter(struct rumpuser_mtx *mtx)
 {
 	if (!mtx_try(mtx))
 		return posix_errtrans(EBUSY);
-	mtx->owner = posix_curlwp;
+	mtx_set_owner(mtx, posix_curlwp);
 	return 0;
 }
 
 void rumpuser_mutex_exit(struct rumpuser_mtx *mtx)
 {
-	mtx->owner = NULL;
+	mtx_set_owner(mtx, NULL);
 	mtx_unlock(mtx);
 }
 
@@ -147,7 +154,7 @@ void rumpuser_mutex_destroy(struct rumpuser_mtx *mtx)
 
 void rumpuser_mutex_owner(struct rumpuser_mtx *mtx, struct lwp **lp)
 {
-	*lp = mtx->owner;
+	*lp = __atomic_load_n(&mtx->owner, __ATOMIC_RELAXED);
 }
 
 void rumpuser_rw_init(struct rumpuser_rw **rwp)
@@ -299,15 +306,14 @@ void rumpuser_cv_destroy(struct rumpuser_cv *cv)
  */
 static void cv_rejoin(struct rumpuser_mtx *mtx, int nlocks)
 {
-	if ((mtx->flags & (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) ==
-	    (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) {
+	if (mtx->flags & RUMPUSER_MTX_SPIN) {
 		posix_cpu_retake(nlocks, mtx);
 		mtx_lock_slow(mtx);
 	} else {
 		mtx_lock_slow(mtx);
 		posix_cpu_retake(nlocks, mtx);
 	}
-	mtx->owner = posix_curlwp;
+	mtx_set_owner(mtx, posix_curlwp);
 }
 
 /*
@@ -325,7 +331,7 @@ static int cv_sleep(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx, int releas
 	seq = __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST);
 	if (release_cpu)
 		*nlocks = posix_cpu_release(mtx);
-	mtx->owner = NULL;
+	mtx_set_owner(mtx, NULL);
 	mtx_unlock(mtx);
 	rv = futex_wait((int *)&cv->seq, (int)seq, deadline);
 	__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
@@ -344,7 +350,7 @@ void rumpuser_cv_wait_nowrap(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
 {
 	cv_sleep(cv, mtx, 0, NULL, NULL);
 	mtx_lock_slow(mtx);
-	mtx->owner = posix_curlwp;
+	mtx_set_owner(mtx, posix_curlwp);
 }
 
 int rumpuser_cv_timedwait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx,

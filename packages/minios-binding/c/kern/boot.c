@@ -17,14 +17,11 @@
 
 extern int main(int argc, char **argv);
 
-uint64_t mk_boot_tsc_at_main;
-
 static void *main_thread(void *unused)
 {
 	(void)unused;
 	struct mk_app_config cfg;
 	mk_appcfg_load(&cfg);
-	mk_boot_tsc_at_main = mk_rdtsc();
 	int rc = main(cfg.argc, cfg.argv);
 	mk_printk("rumpxen: exit %d\n", rc);
 	mk_shutdown(rc == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);

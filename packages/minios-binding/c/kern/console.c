@@ -53,7 +53,6 @@ static void ring_write(const char *buf, size_t len)
 void mk_console_write(const char *buf, size_t len)
 {
 	if (cons_ring) {
-		/* The ring protocol wants CRLF for a terminal; xenconsoled logs it as is. */
 		ring_write(buf, len);
 		return;
 	}

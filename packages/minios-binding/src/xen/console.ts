@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, write as fsWrite } from 'node:fs';
 import { ReadStream } from 'node:tty';
 
 import { XenConfigError } from './errors.js';
+import { loadAddon } from './native.js';
 import type { XenStore } from './xenstore.js';
 
 export interface ConsoleOptions {
@@ -34,9 +35,9 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
     private readonly onExitStatus: (status: number) => void,
   ) {
     this.writeFd = writeFd;
-    this.stream = new ReadStream(readFd);
     // Raw: no echo (echo would send the guest's output back to it as input), no CR/LF rewriting.
-    this.stream.setRawMode(true);
+    loadAddon().ttyMakeRaw(readFd);
+    this.stream = new ReadStream(readFd);
     this.stream.on('data', (chunk: Buffer) => this.take(chunk.toString('utf8')));
     this.stream.on('end', () => this.finish());
     this.stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -61,6 +62,11 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    return DomainConsole.fromTty(tty, domid, onExitStatus);
+  }
+
+  /** Opens a console on a known pty path (xenconsoled's, or any tty that carries a guest console). */
+  static fromTty(tty: string, domid: number, onExitStatus: (status: number) => void = () => undefined): DomainConsole {
     const readFd = openSync(tty, constants.O_RDWR | constants.O_NOCTTY);
     let writeFd: number;
     try {

@@ -1,10 +1,11 @@
 /** Domains: list, look up, create (the libxl fast path), pause, shut down, destroy, wait. */
 import { actionFor, toNativeSpec, type DomainConfig, type ShutdownAction } from './config.js';
-import { call, XenConfigError } from './errors.js';
+import { call, XenConfigError, XenError } from './errors.js';
 import type { NativeDomainInfo, NativeSession } from './native.js';
 
 export type DomainState = 'running' | 'blocked' | 'paused' | 'shutdown' | 'dying' | 'idle';
-export type ShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash' | 'watchdog' | 'soft_reset' | 'unknown';
+/** `destroyed`: the domain was destroyed (by anyone) before it shut down. */
+export type ShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash' | 'watchdog' | 'soft_reset' | 'destroyed' | 'unknown';
 
 export interface DomainInfo {
   domid: number;
@@ -138,7 +139,7 @@ export class Domains {
     return call(this.session().domainUnpause(await this.resolve(id)));
   }
 
-  /** Asks the guest to power off or reboot (through xenstore control/shutdown); it decides when. */
+  /** Asks the guest to power off or reboot (writes xenstore control/shutdown); resolves once asked, without waiting: the guest decides when (see waitForShutdown). */
   async shutdown(id: number | string, reason: 'poweroff' | 'reboot' = 'poweroff'): Promise<void> {
     if (reason !== 'poweroff' && reason !== 'reboot') {
       throw new XenConfigError('reason', `unsupported shutdown reason ${JSON.stringify(reason)}`, "use 'poweroff' or 'reboot'");
@@ -162,16 +163,28 @@ export class Domains {
     if (opts.action !== undefined && opts.action !== 'destroy' && opts.action !== 'preserve') {
       throw new XenConfigError('action', `unknown action ${JSON.stringify(opts.action)}`, "use 'destroy' or 'preserve'");
     }
-    const reason = shutdownReasonName(await call(this.session().domainWaitShutdown(domid)));
+    await call(this.session().domainInfo(domid)); // a domain that never existed is an error, not a result
+    let reason: ShutdownReason;
+    try {
+      reason = shutdownReasonName(await call(this.session().domainWaitShutdown(domid)));
+    } catch (e) {
+      if (!(e instanceof XenError && e.code === 'ESRCH')) throw e;
+      reason = 'destroyed';
+    }
     const action = opts.action ?? actionFor(this.actions.get(domid) ?? {}, reason);
     // An open console may still be draining the ring (and the exit line) from xenconsoled.
     await this.beforeDestroy(domid);
     const seen = this.exitStatusOf(domid);
     const exitStatus = seen !== undefined ? seen : reason === 'poweroff' ? 0 : null;
-    if (action === 'destroy') {
-      await call(this.session().domainDestroy(domid));
-      this.actions.delete(domid);
+    if (action === 'destroy' && reason !== 'destroyed') {
+      try {
+        await call(this.session().domainDestroy(domid));
+      } catch (e) {
+        // Someone else finished it off between the shutdown and now.
+        if (!(e instanceof XenError && e.code === 'ESRCH')) throw e;
+      }
     }
+    this.actions.delete(domid);
     return { domid, reason, exitStatus, action };
   }
 

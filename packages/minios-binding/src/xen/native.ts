@@ -105,6 +105,8 @@ export interface NativeAddon {
   load(libraryPath: string): void;
   isLoaded(): boolean;
   drainLog(): string;
+  /** cfmakeraw on a tty fd (no echo, no CR/LF rewriting either way). */
+  ttyMakeRaw(fd: number): void;
   openSession(): Promise<NativeSession>;
   openWatch(path: string, token: string): Promise<NativeWatch>;
   openEvtchn(): Promise<NativeEvtchn>;

@@ -113,7 +113,7 @@ try {
     {
       const con = await xen.console(hang.domid);
       await con.waitForLine(/hello from a PV DomU/, 60_000);
-      con.close();
+      await con.write('ping from dom0\n');
       const ringRef = Number(await xen.xenstore.read(`/local/domain/${hang.domid}/console/ring-ref`));
       const fmem = await xen.foreignMemory();
       const m1 = await fmem.map(hang.domid, [ringRef]);
@@ -125,6 +125,15 @@ try {
       } catch (e) {
         out.fmemReadOnly = /read-only/.test(e.message);
       }
+      // Console input: xenconsoled copies what we wrote into the ring's in[] (the fixture never reads it).
+      const deadline = performance.now() + 10_000;
+      let input = '';
+      while (performance.now() < deadline && !input.includes('ping from dom0')) {
+        input = m1.read(0, 1024).toString('latin1');
+        if (!input.includes('ping from dom0')) await new Promise((r) => setTimeout(r, 50));
+      }
+      out.consoleInput = input.includes('ping from dom0');
+      con.close();
       m1.close();
       fmem.close();
       const gnt = await xen.grantTable();
@@ -133,12 +142,36 @@ try {
       m2.close();
       gnt.close();
     }
-    log('pause, unpause, shutdown request, destroy');
-    await xen.domains.pause(hang.domid);
-    out.pausedState = (await xen.domains.get(hang.domid)).state;
-    await xen.domains.unpause(hang.domid);
-    out.unpausedState = (await xen.domains.get(hang.domid)).state;
-    await xen.domains.destroy('rumpxen-hang');
+    log('blocking waits in parallel with ordinary calls');
+    {
+      // Six parked waits (one shutdown wait, five watches) outnumber libuv's four pool threads:
+      // ordinary calls must still complete, because waits park on threads of their own.
+      const waiting = xen.domains.waitForShutdown(hang.domid, { action: 'preserve' }).then(
+        (r) => ({ resolved: r }),
+        (e) => ({ rejected: e.message }),
+      );
+      const watches = await Promise.all([1, 2, 3, 4, 5].map((i) => xen.xenstore.watch(`/local/domain/0/rumpxen-park/${i}`)));
+      await Promise.all(watches.map((w) => w.next())); // the initial event of each
+      const parked = watches.map((w) => w.next());
+      const t0 = performance.now();
+      const listed = await xen.domains.list();
+      await xen.xenstore.write('/local/domain/0/rumpxen-park/x', '1');
+      out.parallel = { listedWhileParked: listed.some((d) => d.domid === hang.domid), ms: performance.now() - t0 };
+      for (const w of watches) w.close();
+      out.parallel.watchEndsOnClose = (await Promise.all(parked)).map((r) => r.done);
+      await xen.xenstore.rm('/local/domain/0/rumpxen-park');
+      out.parallel.hangStillRunning = (await xen.domains.get(hang.domid)).state !== 'shutdown';
+      out.parallel.waitPending = await Promise.race([waiting.then(() => false), new Promise((r) => setTimeout(() => r(true), 200))]);
+      await xen.domains.pause(hang.domid);
+      out.pausedState = (await xen.domains.get(hang.domid)).state;
+      await xen.domains.unpause(hang.domid);
+      out.unpausedState = (await xen.domains.get(hang.domid)).state;
+      await xen.domains.shutdown(hang.domid, 'poweroff');
+      out.shutdownRequest = await xen.xenstore.read(`/local/domain/${hang.domid}/control/shutdown`);
+      await xen.domains.destroy('rumpxen-hang');
+      out.parallel.waitAfterDestroy = await waiting;
+    }
+    log('destroy by name');
     out.hangGone = !(await xen.domains.list()).some((x) => x.name === 'rumpxen-hang');
 
     if (cycles > 0) {

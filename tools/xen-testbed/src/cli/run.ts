@@ -55,7 +55,8 @@ export const command: CliCommand = {
   help: `Usage: rumpxen-testbed run --dom0-cmd CMD [--timeout S] [options]
 
 Boots Xen 4.17 with a Debian Linux dom0 (xenstored, xenconsoled, xl) in QEMU, runs CMD
-with dom0's busybox sh, prints its stdout and stderr, and exits with its exit code.
+with dom0's busybox sh, streams its stdout and stderr (polled every 0.1 s), and exits with
+its exit code.
 
 In dom0: this repository (or --share DIR) is mounted read-write at its host path and is
 the working folder; the host's / is at /host (read-only), and 'node', 'npm', 'npx' and
@@ -80,9 +81,10 @@ ${FULL_MODE_HELP}  --help              this text
     const timeoutS = numberOption('run', 'timeout', v.timeout) ?? 300;
     const tb = await startFromOptions('run', v);
     try {
-      const r = await tb.dom0.exec(cmd, { timeoutMs: timeoutS * 1000 });
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+      const r = await tb.dom0.exec(cmd, {
+        timeoutMs: timeoutS * 1000,
+        onOutput: (chunk, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
+      });
       return r.code;
     } catch (e) {
       if (e instanceof TestbedError && e.exitCode === EXIT_TIMEOUT) {

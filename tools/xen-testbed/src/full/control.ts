@@ -7,7 +7,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { TestbedError } from '../errors.js';
+import { FileFollower } from './follow.js';
 import { shellQuote } from './dom0-scripts.js';
 
 export interface ExecResult {
@@ -25,6 +27,8 @@ export interface ExecOptions {
   cwd?: string;
   /** Environment variables exported for the command. */
   env?: Record<string, string>;
+  /** Output as it is written (polled every 100 ms); the result still holds all of it. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }
 
 interface Pending {
@@ -121,6 +125,16 @@ export class ControlChannel {
     const body = [...prelude, script, ''].join('\n');
     writeFileSync(join(this.ctlDir, `${id}.sh`), body);
     const started = performance.now();
+    const streams = opts.onOutput
+      ? (['stdout', 'stderr'] as const).map((name) => ({ name, file: new FileFollower(join(this.ctlDir, `${id}.${name === 'stdout' ? 'out' : 'err'}`)), decoder: new StringDecoder('utf8') }))
+      : [];
+    const pump = () => {
+      for (const s of streams) {
+        const text = s.decoder.write(s.file.next());
+        if (text) opts.onOutput!(text, s.name);
+      }
+    };
+    const poller = streams.length ? setInterval(pump, 100) : undefined;
     const { code } = await new Promise<{ code: number }>((resolve, reject) => {
       const entry: Pending = { resolve, reject };
       entry.timer = setTimeout(() => {
@@ -131,7 +145,14 @@ export class ControlChannel {
       }, timeoutMs);
       this.pending.set(id, entry);
       this.socket!.write(`RUN ${id}\n`);
+    }).finally(() => {
+      if (poller) clearInterval(poller);
     });
+    pump();
+    for (const s of streams) {
+      const rest = s.decoder.end();
+      if (rest) opts.onOutput!(rest, s.name);
+    }
     const read = (ext: string) => {
       const f = join(this.ctlDir, `${id}.${ext}`);
       return existsSync(f) ? readFileSync(f, 'utf8') : '';

@@ -189,11 +189,23 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 exec chroot /host /bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$PWD" "$@"
 `;
 
-/** Waits until a domain has shut down, crashed or gone; prints `shutdown <reason code>`, `crashed` or `gone`. */
+/**
+ * Waits until a domain has shut down, crashed or gone; prints `shutdown <reason code>`,
+ * `crashed` or `gone`. `xl list` costs ≈0.3 s of dom0 CPU under TCG, so instead of polling
+ * it the script sleeps in a xenstore watch on @releaseDomain (xenstored fires it when a
+ * domain shuts down or dies). The watch is registered (its first, immediate event seen)
+ * before the state is checked, so no shutdown slips between check and wait.
+ */
 export const WAIT_DOMAIN_SCRIPT = `#!/bin/sh
-# usage: tb-wait-domain NAME [POLL_SECONDS]
-name=$1; poll=\${2:-0.5}
+# usage: tb-wait-domain NAME
+name=$1
+events=/run/ctl/wait.$$
+trap 'rm -f "$events"; kill $watcher 2>/dev/null' EXIT
 while :; do
+  : >"$events"
+  xenstore-watch -n 2 @releaseDomain >"$events" 2>/dev/null &
+  watcher=$!
+  while [ ! -s "$events" ] && kill -0 $watcher 2>/dev/null; do usleep 20000; done
   line=$(xl list -v "$name" 2>/dev/null | sed -n 2p)
   [ -n "$line" ] || { echo gone; exit 0; }
   set -- $line
@@ -202,7 +214,7 @@ while :; do
     ????c*) echo crashed; exit 0 ;;
     ???s*) echo "shutdown $reason"; exit 0 ;;
   esac
-  sleep "$poll"
+  wait $watcher
 done
 `;
 

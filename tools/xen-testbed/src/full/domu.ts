@@ -1,15 +1,16 @@
 /**
  * DomUs started by xl in the full-mode dom0. The kernel (and any disk outside the shared
  * folders) is copied into the run share so dom0 sees it; the console is read from
- * xenconsoled's log on that share; the end is noticed by polling `xl list -v` in dom0
+ * xenconsoled's log on that share; the end is noticed by `xl list -v` in dom0 at each @releaseDomain event
  * (DomUs are created with `on_poweroff/on_crash/on_reboot = "preserve"`, so their shutdown
  * reason can still be read), and the verdict follows the testbed's result protocol.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TestbedError } from '../errors.js';
 import type { ExecOptions, ExecResult } from './control.js';
 import { shellQuote } from './dom0-scripts.js';
+import { FileFollower } from './follow.js';
 import { BadKernelError } from '../errors.js';
 import { XEN_ELFNOTE, readKernelInfo } from '../elf.js';
 import { type EndKind, type VerdictResult, decideVerdict } from '../verdict.js';
@@ -116,7 +117,7 @@ export class DomU implements AsyncIterable<string> {
   domid = -1;
   private readonly createdAt = performance.now();
   private partial = '';
-  private offset: number;
+  private readonly log: FileFollower;
   private poller?: NodeJS.Timeout;
   private ended = false;
   private waiters: Array<() => void> = [];
@@ -127,11 +128,11 @@ export class DomU implements AsyncIterable<string> {
   constructor(
     private readonly dom0: Exec,
     readonly name: string,
-    private readonly logFile: string,
+    logFile: string,
     private readonly onLine?: (line: string) => void,
   ) {
     // xenconsoled appends: skip what an earlier domain of the same name left in the log.
-    this.offset = existsSync(logFile) ? statSync(logFile).size : 0;
+    this.log = new FileFollower(logFile, existsSync(logFile) ? statSync(logFile).size : 0);
     this.poller = setInterval(() => this.readLog(), POLL_MS);
   }
 
@@ -151,24 +152,11 @@ export class DomU implements AsyncIterable<string> {
 
   /** Reads what xenconsoled appended to the DomU's log since the last call. */
   private readLog(final = false): void {
-    if (existsSync(this.logFile)) {
-      const fd = openSync(this.logFile, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        if (size > this.offset) {
-          const buf = Buffer.alloc(size - this.offset);
-          readSync(fd, buf, 0, buf.length, this.offset);
-          this.offset = size;
-          this.partial += buf.toString('latin1');
-          let nl: number;
-          while ((nl = this.partial.indexOf('\n')) >= 0) {
-            this.push(this.partial.slice(0, nl).replace(/\r+$/, ''));
-            this.partial = this.partial.slice(nl + 1);
-          }
-        }
-      } finally {
-        closeSync(fd);
-      }
+    this.partial += this.log.next().toString('latin1');
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      this.push(this.partial.slice(0, nl).replace(/\r+$/, ''));
+      this.partial = this.partial.slice(nl + 1);
     }
     if (final && this.partial) {
       this.push(this.partial.replace(/\r+$/, ''));
@@ -226,7 +214,7 @@ export class DomU implements AsyncIterable<string> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     let end: DomUEnd;
     try {
-      const r = await this.dom0.exec(`tb-wait-domain ${shellQuote(this.name)} 0.3`, { timeoutMs });
+      const r = await this.dom0.exec(`tb-wait-domain ${shellQuote(this.name)}`, { timeoutMs });
       const out = r.stdout.trim();
       const m = /^shutdown (\d+)$/.exec(out);
       end = m ? { kind: 'shutdown', reasonCode: Number(m[1]) } : out === 'crashed' ? { kind: 'crashed' } : { kind: 'gone' };

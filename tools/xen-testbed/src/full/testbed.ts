@@ -138,6 +138,9 @@ export class Testbed {
         ];
         writeFileSync(join(runDir, 'testbed.conf'), conf.join('\n') + '\n');
         const socket = join(tmp, 'ctl.sock');
+        if (Buffer.byteLength(socket) > 100) {
+          throw new TestbedError(`the control socket path ${socket} is longer than a unix socket allows (about 107 bytes); set TMPDIR to a shorter folder, e.g. TMPDIR=/tmp`);
+        }
         control = new ControlChannel(socket, join(runDir, 'ctl'));
         const xenCmdline = [
           'console=com1',

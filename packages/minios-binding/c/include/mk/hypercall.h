@@ -9,8 +9,6 @@
 
 extern char mk_hypercall_page[4096];
 
-#define MK_HC_CALL(nr) "call mk_hypercall_page + " #nr " * 32"
-
 static inline long mk_hc5(unsigned long nr_off, unsigned long a1, unsigned long a2,
 	unsigned long a3, unsigned long a4, unsigned long a5)
 {

@@ -4,8 +4,10 @@
 // so that this addon loads on machines without the Xen libraries.
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <functional>
@@ -55,11 +57,11 @@ bool RequireLoaded(Napi::Env env) {
 // load(path): dlopen librxctl.so and resolve every rxc_* entry point.
 Napi::Value Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (library) return env.Undefined();
   if (info.Length() < 1 || !info[0].IsString()) {
     Napi::TypeError::New(env, "load(path): path must be the path of librxctl.so").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  if (library) return env.Undefined();
   std::string path = info[0].As<Napi::String>();
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
@@ -103,6 +105,31 @@ Napi::Value DrainLog(const Napi::CallbackInfo& info) {
   size_t n;
   while ((n = api.log_drain(buf, sizeof buf)) > 0) out.append(buf, n);
   return Napi::String::New(env, out);
+}
+
+// ttyMakeRaw(fd): cfmakeraw on a console pty, as `xl console` does.  libuv's raw
+// mode keeps ONLCR, which would turn the guest's "\n" input into "\r\n".
+Napi::Value TtyMakeRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "ttyMakeRaw(fd): fd must be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) {
+    Napi::Error e = Napi::Error::New(env, std::string("tcgetattr: fd ") + std::to_string(fd) + " is not a terminal (" + strerror(errno) + ")");
+    e.Set("code", Napi::String::New(env, strerrorname_np(errno) ? strerrorname_np(errno) : "EIO"));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  cfmakeraw(&t);
+  if (tcsetattr(fd, TCSANOW, &t) != 0) {
+    Napi::Error e = Napi::Error::New(env, std::string("tcsetattr on fd ") + std::to_string(fd) + " failed (" + strerror(errno) + ")");
+    e.Set("code", Napi::String::New(env, strerrorname_np(errno) ? strerrorname_np(errno) : "EIO"));
+    e.ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
 }
 
 // ---- handles ----------------------------------------------------------------
@@ -1059,6 +1086,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("isLoaded", Napi::Function::New(env, IsLoaded));
   exports.Set("drainLog", Napi::Function::New(env, DrainLog));
+  exports.Set("ttyMakeRaw", Napi::Function::New(env, TtyMakeRaw));
   exports.Set("openSession", Napi::Function::New(env, OpenSession));
   exports.Set("openWatch", Napi::Function::New(env, OpenWatch));
   exports.Set("openEvtchn", Napi::Function::New(env, OpenEvtchn));

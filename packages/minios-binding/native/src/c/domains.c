@@ -84,13 +84,22 @@ int rxc_domain_unpause(rxc_session *s, uint32_t domid, rxc_error *err)
     return rc ? rxc_fail_libxl(err, rc, "libxl_domain_unpause", "cannot unpause domain %u", domid) : 0;
 }
 
+/*
+ * Writes the request to control/shutdown, as libxl does, but does not wait
+ * for the guest to acknowledge it: libxl's wait times out on slow or
+ * deaf guests; callers who care use rxc_domain_wait_shutdown.
+ */
 int rxc_domain_shutdown(rxc_session *s, uint32_t domid, int reboot, rxc_error *err)
 {
     rxc_log_begin();
-    int rc = reboot ? libxl_domain_reboot(s->ctx, domid, NULL) : libxl_domain_shutdown(s->ctx, domid, NULL);
-    if (rc)
-        return rxc_fail_libxl(err, rc, reboot ? "libxl_domain_reboot" : "libxl_domain_shutdown",
-                              "cannot ask domain %u to %s", domid, reboot ? "reboot" : "power off");
+    xc_domaininfo_t info;
+    if (xc_domain_getinfolist(s->xch, domid, 1, &info) != 1 || info.domain != domid)
+        return rxc_fail(err, ESRCH, "xc_domain_getinfolist", "no domain %u to ask to %s", domid, reboot ? "reboot" : "power off");
+    char path[64];
+    snprintf(path, sizeof path, "/local/domain/%u/control/shutdown", domid);
+    const char *what = reboot ? "reboot" : "poweroff";
+    if (!xs_write(s->xsh, XBT_NULL, path, what, (unsigned int)strlen(what)))
+        return rxc_fail(err, errno, "xs_write", "cannot write the %s request to %s", what, path);
     return 0;
 }
 
@@ -146,11 +155,15 @@ int rxc_domain_wait_shutdown(rxc_session *s, uint32_t domid, int cancel_fd, int 
             result = rxc_fail_libxl(err, rc, "libxl_domain_info", "cannot read the state of domain %u", domid);
             goto out;
         }
-        int down = d.shutdown || d.dying;
-        *reason = d.shutdown ? (int)d.shutdown_reason : -1;
+        int shut = d.shutdown, dying = d.dying;
+        *reason = shut ? (int)d.shutdown_reason : -1;
         libxl_dominfo_dispose(&d);
-        if (down)
+        if (shut)
             goto out;
+        if (dying) {
+            result = rxc_fail(err, ESRCH, "libxl_domain_info", "domain %u is being destroyed without having shut down", domid);
+            goto out;
+        }
         int p = rxc_poll_readable(fd, cancel_fd, -1);
         if (p == -ECANCELED) {
             result = rxc_fail(err, ECANCELED, "poll", "waiting for domain %u was cancelled (handle closed)", domid);

@@ -161,9 +161,30 @@ unsigned long mk_arch_fault_address(void)
 	return cr2;
 }
 
+static bool have_fsgsbase;
+
+/* wrfsbase when the CPU has FSGSBASE (no exit to Xen); else the FS_BASE MSR. */
 void mk_arch_set_tls_base(unsigned long base)
 {
-	wrmsr(0xc0000100, base);
+	if (have_fsgsbase)
+		__asm__ __volatile__("wrfsbase %0" :: "r"(base));
+	else
+		wrmsr(0xc0000100, base);
+}
+
+static void fsgsbase_init(void)
+{
+	uint32_t r[4];
+	mk_cpuid(0, 0, r);
+	if (r[0] < 7)
+		return;
+	mk_cpuid(7, 0, r);
+	if (!(r[1] & 1))
+		return;
+	unsigned long cr4;
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ __volatile__("mov %0, %%cr4" :: "r"(cr4 | (1UL << 16)));
+	have_fsgsbase = true;
 }
 
 /*
@@ -255,6 +276,7 @@ MK_NORETURN void mk_pvh_setup(uint32_t start_info_paddr)
 {
 	hypercall_page_init();
 	mk_arch_traps_init();
+	fsgsbase_init();
 	const struct hvm_start_info *si = (const void *)(unsigned long)start_info_paddr;
 	if (si->magic != HVM_START_MAGIC)
 		early_fail("hvm_start_info has the wrong magic", 0);

@@ -1,0 +1,76 @@
+/**
+ * The posix target's host-facing semantics the freestanding suite cannot see: parameters
+ * from the environment, process exit and panic, NetBSD signal numbers, errno numbering.
+ */
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { NETBSD_ERRNO, requireArtifact } from '../src/index.js';
+
+const probe = requireArtifact('posixProbe');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const clean = { ...process.env };
+  delete clean.RUMP_NCPU;
+  delete clean.RUMP_HOSTNAME;
+  return spawnSync(probe, args, { encoding: 'utf8', env: { ...clean, ...env }, timeout: 20_000 });
+}
+
+describe('rumpuser_getparam (posix)', () => {
+  it('_RUMPUSER_NCPU follows $RUMP_NCPU', () => {
+    expect(run(['getparam', '_RUMPUSER_NCPU'], { RUMP_NCPU: '3' }).stdout).toBe('rv 0 value 3\n');
+  });
+  it('_RUMPUSER_NCPU defaults to the host\'s online CPUs', () => {
+    const host = spawnSync('getconf', ['_NPROCESSORS_ONLN'], { encoding: 'utf8' }).stdout.trim();
+    expect(run(['getparam', '_RUMPUSER_NCPU']).stdout).toBe(`rv 0 value ${host}\n`);
+    expect(run(['getparam', '_RUMPUSER_NCPU'], { RUMP_NCPU: 'host' }).stdout).toBe(`rv 0 value ${host}\n`);
+  });
+  it('_RUMPUSER_HOSTNAME follows $RUMP_HOSTNAME, else rump-<pid>.<host name>', () => {
+    expect(run(['getparam', '_RUMPUSER_HOSTNAME'], { RUMP_HOSTNAME: 'kernel7' }).stdout).toBe('rv 0 value kernel7\n');
+    const r = run(['getparam', '_RUMPUSER_HOSTNAME']);
+    expect(r.stdout).toBe(`rv 0 value rump-${r.pid}.${hostname()}\n`);
+  });
+  it('other names come from the environment, ENOENT when unset', () => {
+    expect(run(['getparam', 'RUMPXEN_PROBE_PARAM'], { RUMPXEN_PROBE_PARAM: 'some value' }).stdout).toBe('rv 0 value some value\n');
+    expect(run(['getparam', 'RUMPXEN_PROBE_PARAM']).stdout).toBe(`rv ${NETBSD_ERRNO.ENOENT} value -\n`);
+  });
+});
+
+describe('rumpuser_exit (posix)', () => {
+  it('exits with the given status', () => {
+    expect(run(['exit', '7']).status).toBe(7);
+    expect(run(['exit', '0']).status).toBe(0);
+  });
+  it('RUMPUSER_PANIC aborts (SIGABRT, core dump if enabled)', () => {
+    expect(run(['panic']).signal).toBe('SIGABRT');
+  });
+});
+
+describe('rumpuser_kill (posix)', () => {
+  // NetBSD numbers that differ from Linux's: SIGUSR1 30 (Linux 10), SIGBUS 10 (Linux 7), SIGCHLD 20 (Linux 17).
+  it.each([
+    [30, 10],
+    [10, 7],
+    [20, 17],
+    [15, 15],
+  ])('NetBSD signal %i reaches the process as host signal %i', (netbsd, host) => {
+    expect(run(['kill', String(netbsd)]).stdout).toBe(`rv 0 host-signal ${host}\n`);
+  });
+  it('refuses a signal number NetBSD does not have', () => {
+    expect(run(['kill', '99']).stdout).toBe(`rv ${NETBSD_ERRNO.EINVAL} host-signal 0\n`);
+  });
+});
+
+describe('errno (posix)', () => {
+  it('rumpuser_seterrno sets the calling thread\'s errno', () => {
+    expect(run(['seterrno', String(NETBSD_ERRNO.EAGAIN)]).stdout).toBe('errno 35\n');
+  });
+  it.each([
+    [110, 'ETIMEDOUT'],
+    [11, 'EAGAIN'],
+    [35, 'EDEADLK'],
+    [2, 'ENOENT'],
+  ] as const)('rumpuser_component_errtrans(Linux %i) is NetBSD %s', (linux, name) => {
+    expect(run(['errtrans', String(linux)]).stdout).toBe(`netbsd ${NETBSD_ERRNO[name]}\n`);
+  });
+});

@@ -1,0 +1,58 @@
+/*
+ * Guest-side figures for the bench: cycles (rdtsc) per cooperative thread switch and per
+ * uncontended rumpuser mutex enter+exit, the TSC rate against Xen system time, and the
+ * Xen system time at which main started (boot time as dom0 is this minus the time of
+ * Xen's "Building a ... Dom0" line).
+ */
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+#include "rumpuser.h"
+
+#define SWITCHES 20000
+#define MUTEX_ROUNDS 200000
+
+static volatile int stop;
+
+static void *yielder(void *arg)
+{
+	(void)arg;
+	while (!stop)
+		mk_thread_yield();
+	return NULL;
+}
+
+int main(void)
+{
+	uint64_t main_ns = mk_time_monotonic_ns();
+	mk_printk("bench: main at system time %lu ns\n", (unsigned long)main_ns);
+
+	/* Two threads yielding to each other: every yield is one switch. */
+	struct mk_thread *t = mk_thread_create("yielder", yielder, NULL, 0, true);
+	mk_thread_yield();
+	uint64_t sw0 = mk_sched_switches(), c0 = mk_rdtsc(), n0 = mk_time_monotonic_ns();
+	for (int i = 0; i < SWITCHES / 2; i++)
+		mk_thread_yield();
+	uint64_t c1 = mk_rdtsc(), n1 = mk_time_monotonic_ns(), sw1 = mk_sched_switches();
+	stop = 1;
+	mk_thread_join(t);
+	uint64_t switch_cycles = (c1 - c0) / (sw1 - sw0);
+
+	struct rumpuser_mtx *m;
+	rumpuser_mutex_init(&m, RUMPUSER_MTX_KMUTEX);
+	uint64_t m0 = mk_rdtsc();
+	for (int i = 0; i < MUTEX_ROUNDS; i++) {
+		rumpuser_mutex_enter(m);
+		rumpuser_mutex_exit(m);
+	}
+	uint64_t m1 = mk_rdtsc();
+	rumpuser_mutex_destroy(m);
+	uint64_t mutex_cycles = (m1 - m0) / MUTEX_ROUNDS;
+	uint64_t tsc_mhz = (c1 - c0) * 1000 / (n1 - n0 ? n1 - n0 : 1);
+
+	mk_printk("bench: thread_switch_cycles %lu\n", (unsigned long)switch_cycles);
+	mk_printk("bench: mutex_enter_exit_cycles %lu\n", (unsigned long)mutex_cycles);
+	mk_printk("bench: tsc_mhz %lu\n", (unsigned long)tsc_mhz);
+	return 0;
+}

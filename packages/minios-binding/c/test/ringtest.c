@@ -1,0 +1,42 @@
+/*
+ * Robustness of the xenstore client against a misbehaving peer: argv[1] "length" puts a
+ * response header claiming 5000 payload bytes (> XENSTORE_PAYLOAD_MAX) in the ring,
+ * "index" moves the response producer 5000 bytes past the consumer. Either way the client
+ * must refuse the ring (EIO, then ENOSYS) instead of reading out of bounds or hanging.
+ */
+#include <mk/arch.h>
+#include <mk/console.h>
+#include <mk/lib.h>
+#include <mk/xen.h>
+#include <mk/xenbus.h>
+
+int main(int argc, char **argv)
+{
+	const char *how = argc > 1 ? argv[1] : "length";
+	struct xen_xs_ring *ring = (struct xen_xs_ring *)(mk_boot.store_pfn << 12);
+	char *v;
+	int rc = mk_xs_read(0, "name", &v, NULL);
+	mk_printk("ringtest: read before corruption: %d\n", rc);
+	if (rc)
+		return 1;
+	uint32_t prod = ring->rsp_prod;
+	if (!mk_strcmp(how, "length")) {
+		struct xen_xs_msg fake = { .type = XEN_XS_READ, .req_id = 0, .tx_id = 0, .len = 5000 };
+		for (size_t i = 0; i < sizeof(fake); i++)
+			ring->rsp[(prod + i) % XEN_XS_RING_SIZE] = ((char *)&fake)[i];
+		mk_wmb();
+		ring->rsp_prod = prod + sizeof(fake);
+	} else {
+		ring->rsp_prod = ring->rsp_cons + 5000;
+	}
+	rc = mk_xs_read(0, "name", &v, NULL);
+	mk_printk("ringtest: read after corruption: %d\n", rc);
+	int rc2 = mk_xs_read(0, "name", &v, NULL);
+	mk_printk("ringtest: read after that: %d\n", rc2);
+	if (rc == XEN_EIO && rc2 == XEN_ENOSYS && !mk_xenbus_available()) {
+		mk_printk("Test result: SUCCESS\n");
+		return 0;
+	}
+	mk_printk("Test result: FAILURE\n");
+	return 5;
+}

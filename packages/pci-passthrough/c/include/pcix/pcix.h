@@ -1,0 +1,83 @@
+/*
+ * PCI passthrough services of the rumpxen guest kernel (xen-pv): config space, device
+ * memory, interrupts and DMA memory, as dom0 (port I/O, physdev) or as a DomU (pcifront).
+ * Errors are positive Xen/Linux errno numbers (mk/xen.h XEN_E*); 0 is success.
+ * The NetBSD-shaped MD layer (pcix/bus.h) and rumpcomp_pci_* sit on top of this.
+ */
+#ifndef PCIX_PCIX_H
+#define PCIX_PCIX_H
+#include <mk/types.h>
+
+#define PCIX_EEXIST 17
+#define PCIX_EFBIG 27
+#define PCIX_ERANGE 34
+#define PCIX_ENODEV 19
+#define PCIX_EBUSY 16
+
+/* Sets up config space access (dom0: I/O privilege; DomU: pcifront). Idempotent. */
+int pcix_init(void);
+/* "dom0 port I/O" or "pcifront" once pcix_init succeeded, else "none". */
+const char *pcix_config_mechanism(void);
+
+/* 32-bit config register reg (4-aligned, < 256) of bus:dev.fn. Absent devices read all-ones. */
+int pcix_conf_read(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t *val);
+int pcix_conf_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint32_t val);
+
+/*
+ * Maps len bytes of device memory at machine address maddr uncached (DOMID_IO mapping) and
+ * returns the virtual address of maddr, or NULL with *err set: XEN_EINVAL for RAM or a bad
+ * range (the message on the console names the address), XEN_ENOMEM without virtual space.
+ */
+void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err);
+void pcix_unmap_mmio(void *va, uint64_t len);
+/* True when [maddr, maddr+len) overlaps RAM (the machine map as dom0, our own frames always). */
+bool pcix_range_is_ram(uint64_t maddr, uint64_t len);
+/* Enables port I/O for this kernel (dom0 only; a DomU has no I/O ports). */
+int pcix_iospace_init(void);
+static inline uint32_t pcix_inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline void pcix_outl(uint16_t port, uint32_t v)
+{
+	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* Interrupts: a pirq per source, delivered on its own event channel. */
+enum pcix_intr_kind { PCIX_INTR_INTX = 1, PCIX_INTR_MSI = 2 };
+/* INTx: routes the device's GSI (its interrupt line) as a level, active-high pirq. */
+int pcix_intr_map_intx(unsigned bus, unsigned dev, unsigned fn, unsigned gsi, int *pirq);
+/* MSI: one vector; Xen (dom0) or pciback (DomU) programs the capability; enabled on return. */
+int pcix_intr_map_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq);
+int pcix_intr_unmap_msi(unsigned bus, unsigned dev, unsigned fn, int pirq);
+
+struct pcix_intr;
+/*
+ * Binds pirq to an event channel and runs handler(arg) in a kernel thread of its own each
+ * time it fires (never in the upcall). take_rump_cpu: the thread enters the rump kernel
+ * (rumpuser_component_kthread / schedule) around the handler. NULL with *err on failure.
+ */
+struct pcix_intr *pcix_intr_establish(int pirq, int (*handler)(void *), void *arg,
+	bool take_rump_cpu, const char *name, int *err);
+void pcix_intr_disestablish(struct pcix_intr *ih);
+/* TSC at the last event-channel notification for ih (handler entry latency bench). */
+uint64_t pcix_intr_last_event_tsc(const struct pcix_intr *ih);
+uint64_t pcix_intr_count(const struct pcix_intr *ih);
+
+/*
+ * DMA memory: size bytes, machine-contiguous, machine-aligned to align (power of two, 0 =
+ * page), not crossing a multiple of boundary (power of two, 0 = none), below 2^addr_bits
+ * (0 = no limit). Zeroed. XEN_EINVAL for impossible constraints, XEN_ENOMEM when Xen has no
+ * such memory.
+ */
+int pcix_dma_alloc(size_t size, size_t align, size_t boundary, unsigned addr_bits,
+	void **va, uint64_t *maddr);
+void pcix_dma_free(void *va, size_t size);
+/* Machine address of any mapped RAM virtual address (DMA memory included). */
+uint64_t pcix_virt_to_mach(const void *va);
+/* The last error message (names the input, what was wrong and the fix). */
+const char *pcix_last_error(void);
+
+#endif

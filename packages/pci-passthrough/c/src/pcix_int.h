@@ -1,0 +1,31 @@
+/* Internal helpers shared by the PCI service files. */
+#ifndef PCIX_INT_H
+#define PCIX_INT_H
+#include <mk/arch.h>
+#include <mk/hypercall.h>
+#include <mk/lib.h>
+#include <pcix/pcix.h>
+#include <pcix/xenpci.h>
+
+/* Records the message returned by pcix_last_error and returns err. */
+int pcix_fail(int err, const char *fmt, ...) MK_PRINTF(2, 3);
+
+static inline long pcix_physdev_op(int cmd, void *arg)
+{
+	return mk_hypercall(PCIX_HC_physdev_op, cmd, arg, 0, 0, 0);
+}
+
+/* pcifront (DomU config space and MSI through pciback). */
+int pcix_front_init(void);
+int pcix_front_conf(bool write, unsigned bus, unsigned dev, unsigned fn, unsigned reg,
+	uint32_t *val);
+int pcix_front_enable_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq);
+int pcix_front_disable_msi(unsigned bus, unsigned dev, unsigned fn);
+
+/* Xen/Linux errno -> NetBSD errno. */
+int pcix_netbsd_errno(int err);
+
+/* Machine frame of a DMA page we exchanged (0 when va is not one). */
+unsigned long pcix_dma_mfn_of(unsigned long pfn);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * rumpcomp_pci_* (pci_user.h) on Xen over the pcix services. Errors are NetBSD errno
+ * values. Interrupt handlers established here enter the rump kernel (they come from one).
+ */
+#include <mk/mm.h>
+#include <mk/sched.h>
+#include "pcix_int.h"
+#include "pci_user.h"
+
+/* Xen/Linux errno -> NetBSD errno (the few that differ). */
+int pcix_netbsd_errno(int err)
+{
+	switch (err) {
+	case XEN_EAGAIN: return 35;
+	case XEN_ENOSYS: return 78;
+	default: return err;
+	}
+}
+
+static int ensure_init(void)
+{
+	return pcix_netbsd_errno(pcix_init());
+}
+
+void *rumpcomp_pci_map(unsigned long addr, unsigned long len)
+{
+	int err;
+	void *va = pcix_map_mmio(addr, len, &err);
+	if (!va)
+		mk_printk("%s\n", pcix_last_error());
+	return va;
+}
+
+int rumpcomp_pci_confread(unsigned bus, unsigned dev, unsigned fun, int reg, unsigned int *valp)
+{
+	int err = ensure_init();
+	if (err) {
+		*valp = 0xffffffffu;
+		return err;
+	}
+	uint32_t v;
+	err = pcix_conf_read(bus, dev, fun, (unsigned)reg, &v);
+	*valp = v;
+	return pcix_netbsd_errno(err);
+}
+
+int rumpcomp_pci_confwrite(unsigned bus, unsigned dev, unsigned fun, int reg, unsigned int val)
+{
+	int err = ensure_init();
+	return err ? err : pcix_netbsd_errno(pcix_conf_write(bus, dev, fun, (unsigned)reg, val));
+}
+
+/* cookie -> device and line, from rumpcomp_pci_irq_map; any number of them. */
+struct irq_route {
+	unsigned cookie, bus, dev, fun;
+	int line;
+	struct irq_route *next;
+};
+static struct irq_route *routes;
+
+int rumpcomp_pci_irq_map(unsigned bus, unsigned dev, unsigned fun, int intrline, unsigned cookie)
+{
+	struct irq_route *r = mk_zalloc(sizeof(*r), 0);
+	if (!r)
+		return 12;
+	*r = (struct irq_route){ cookie, bus, dev, fun, intrline, routes };
+	routes = r;
+	return 0;
+}
+
+void *rumpcomp_pci_irq_establish(unsigned cookie, int (*handler)(void *), void *arg)
+{
+	struct irq_route *r = routes;
+	while (r && r->cookie != cookie)
+		r = r->next;
+	if (!r) {
+		mk_printk("pcix: rumpcomp_pci_irq_establish: cookie %u was never mapped with "
+			"rumpcomp_pci_irq_map\n", cookie);
+		return NULL;
+	}
+	int pirq, err = pcix_intr_map_intx(r->bus, r->dev, r->fun, (unsigned)r->line, &pirq);
+	struct pcix_intr *ih = err ? NULL :
+		pcix_intr_establish(pirq, handler, arg, true, "rump-pci-intr", &err);
+	if (!ih)
+		mk_printk("%s\n", pcix_last_error());
+	return ih;
+}
+
+int rumpcomp_pci_dmalloc(size_t size, size_t align, unsigned long *pap, unsigned long *vap)
+{
+	void *va;
+	uint64_t ma;
+	int err = pcix_dma_alloc(size, align, 0, 0, &va, &ma);
+	if (err)
+		return pcix_netbsd_errno(err);
+	*pap = ma;
+	*vap = (unsigned long)va;
+	return 0;
+}
+
+void rumpcomp_pci_dmafree(unsigned long va, size_t size)
+{
+	pcix_dma_free((void *)va, size);
+}
+
+int rumpcomp_pci_dmamem_map(struct rumpcomp_pci_dmaseg *dss, size_t nseg, size_t totlen, void **vap)
+{
+	if (nseg == 1 && dss[0].ds_len >= totlen) {
+		*vap = (void *)dss[0].ds_vacookie;
+		return 0;
+	}
+	/* Several segments: map their frames one after another in the special-mapping area. */
+	unsigned long pages = 0;
+	for (size_t i = 0; i < nseg; i++) {
+		if ((dss[i].ds_pa | dss[i].ds_len) & 4095)
+			return 22;
+		pages += dss[i].ds_len >> 12;
+	}
+	if (pages << 12 < totlen)
+		return 22;
+	unsigned long base = mk_arch_mapping_area_start;
+	if (base + ((pages + 1) << 12) > mk_arch_mapping_area_end)
+		return 12;
+	mk_arch_mapping_area_start += (pages + 1) << 12;
+	unsigned long va = base;
+	for (size_t i = 0; i < nseg; i++)
+		for (unsigned long off = 0; off < dss[i].ds_len; off += 4096, va += 4096)
+			mk_arch_map_mfn(va, (dss[i].ds_pa + off) >> 12);
+	*vap = (void *)base;
+	return 0;
+}
+
+unsigned long rumpcomp_pci_virt_to_mach(void *va)
+{
+	return pcix_virt_to_mach(va);
+}
+
+int rumpcomp_pci_iospace_init(void)
+{
+	return pcix_netbsd_errno(pcix_iospace_init());
+}
