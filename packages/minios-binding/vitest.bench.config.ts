@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     name: 'minios-binding-bench',
     include: ['bench/**/*.bench-run.ts'],
+    // Each file boots Xen in QEMU: one at a time.
+    fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 600_000,
   },

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ImageLinkerError } from './errors.js';
 import { parseElf, SHF_ALLOC, ET_EXEC, type ElfFile } from './elf.js';
 import { hasTls, indexSymbols, linkSetNames, loadInput, resolveComponent, sysrootArchives, type LoadedInput } from './inputs.js';
-import { INPUTS_SECTION, inspectBytes, sectionSizes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
+import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
 import { archiveOf, parseLinkMap } from './linkmap.js';
 import { resolveTarget, type TargetDefinition, type TargetName } from './targets.js';
 import { xenNotes, targetFromNotes } from './xen-notes.js';
@@ -298,14 +298,18 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const undefs = parseUndefined(linked.stderr);
       if (undefs.length > 0) {
         const providers = [...components, ...libraries, ...(opts.sysroot ? sysrootArchives(opts.sysroot).map((p) => loadInput(p)) : [])];
+        const hostArtifacts = ['__stack_chk_fail', '__stack_chk_guard', '_GLOBAL_OFFSET_TABLE_', '__tls_get_addr', '__cxa_atexit', '__libc_start_main'];
         const detail = undefs.map((u) => {
           const where = hintFor(u.symbol, providers);
+          if (!where && hostArtifacts.includes(u.symbol) && def.name !== 'posix') {
+            return `${u.symbol} (needed by ${u.neededBy}; a host-compiler default: compile with target ${def.name}'s cflags, ${def.cflags.join(' ')})`;
+          }
           const hint = where ? `provided by ${where}${componentPaths.includes(resolve(where)) ? '' : ` (add --component ${where})`}` : 'defined by no input, component, target library or sysroot archive';
           return `${u.symbol} (needed by ${u.neededBy}; ${hint})`;
         });
         throw new ImageLinkerError(
           opts.inputs.join(', '),
-          `leave ${undefs.length} symbol(s) undefined for target ${def.name}: ${detail.join('; ')}.`,
+          `${undefs.length === 1 ? 'needs 1 symbol' : `need ${undefs.length} symbols`} that nothing defines when linked for target ${def.name}: ${detail.join('; ')}.`,
           'Add the component or object that defines each symbol (see the hints), or remove the references.',
         );
       }
@@ -314,7 +318,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
     progress('validating the image');
     let bytes = readFileSync(tmpOut);
-    let elf = parseElf(bytes, output);
+    const elf = parseElf(bytes, output);
     validateImage(elf, def, output, tls);
     const undefinedLeft = def.name === 'posix' ? [] : elf.symbols.filter((s) => s.shndx === 0 && s.binding === 'global' && s.name !== '');
     if (undefinedLeft.length > 0) {
@@ -336,9 +340,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       throw new ImageLinkerError(output, `could not be annotated by objcopy: ${objcopy.stderr.trim()}`, 'Install GNU binutils (objcopy).', 1);
     }
     bytes = readFileSync(tmpOut);
-    elf = parseElf(bytes, output);
     const report = inspectBytes(bytes, output);
-    void sectionSizes;
 
     if (opts.map) {
       const mapTmp = `${opts.map}.tmp-${process.pid}`;

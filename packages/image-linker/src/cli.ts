@@ -19,9 +19,11 @@ commands:
   build INPUT... --target xen-pv|xen-pvh|posix [--component NAME|ARCHIVE]... [--sysroot DIR]
         [-o OUT] [--map FILE] [--gc-sections]
       Link objects (.o) and archives (.a) into an image for the target and validate it.
-      Components (rump kernel archives) are linked whole. INPUT may instead be a rumpxen.json
-      manifest (its C sources are compiled first; flags override its target and output).
-  build MANIFEST.json [--target T] [-o OUT] [--map FILE]
+      Components (rump kernel archives) are linked whole. --target may also name a JSON
+      target definition file.
+  build MANIFEST.json [--target T] [-o OUT] [--map FILE] [--component X]... [--sysroot DIR]
+        [--gc-sections]
+      Compile the manifest's sources and link its image; flags override or add to it.
   inspect IMG [--json]
       Target (from the Xen notes), entry, notes, segments, size by input, hypercalls present
       and mandatory ones missing.
@@ -118,7 +120,13 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'build') {
     if (rest.length === 1 && isManifestPath(rest[0]!)) {
-      const m = loadManifest(rest[0]!);
+      const loaded = loadManifest(rest[0]!);
+      const m = {
+        ...loaded,
+        components: [...loaded.components, ...(values.component ?? [])],
+        sysroot: values.sysroot ?? loaded.sysroot,
+        gcSections: values['gc-sections'] ?? loaded.gcSections,
+      };
       const r = await buildProject(m, { target: values.target, output: values.output, map: values.map, onProgress: progress });
       process.stdout.write(`${r.output}\n`);
       return 0;

@@ -203,15 +203,28 @@ async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConf
   // and for kernels that do not declare dom0 support.
   const devices = cfg.disks.length + cfg.nets.length + cfg.pci.length > 0 || !declaresDom0(report);
   if (!declaresDom0(report)) progress('the image does not declare XENFEAT_dom0, so it runs as a DomU of a full testbed');
+  // Fetch the testbed's Debian assets on first use (the testbed reports its progress on stderr).
   const missing = TB.missingPackages as (() => string[]) | undefined;
+  const fetchAssets = TB.fetchAssets as ((o: { quiet?: boolean }) => unknown) | undefined;
   if (missing && missing().length > 0) {
-    throw new ImageLinkerError('testbed', `lacks its Debian assets (${missing().join(', ')}).`, 'Fetch them once with: npx rumpxen-testbed fetch', 1);
+    progress(`fetching the testbed's assets (${missing().join(', ')})`);
+    if (!fetchAssets) throw new ImageLinkerError('testbed', `lacks its Debian assets (${missing().join(', ')}).`, 'Fetch them once with: npx rumpxen-testbed fetch', 1);
+    fetchAssets({ quiet: true });
   }
   if (!devices) {
     const bootGuest = TB.bootGuest as ((o: Record<string, unknown>) => Promise<{ exitCode: number; verdict: string; reason: string }>) | undefined;
     if (!bootGuest) throw new ImageLinkerError('testbed', 'does not export bootGuest in the installed build.', 'Build the workspace (npx nx run-many -t build).', 1);
     progress(`booting Xen in QEMU with ${cfg.kernel} as its only domain${pvh ? ' (PVH)' : ''}`);
-    const r = await bootGuest({ kernel: cfg.kernel, cmdline: cfg.cmdline, memoryMb: Math.max(256, cfg.memoryMb + 64), timeoutS, pvh, onConsoleLine: emit });
+    // As the only domain the guest would get all of QEMU's memory: dom0_mem gives it its own.
+    const r = await bootGuest({
+      kernel: cfg.kernel,
+      cmdline: cfg.cmdline,
+      memoryMb: Math.max(256, cfg.memoryMb + 64),
+      xenCmdline: `dom0_mem=${cfg.memoryMb}M,max:${cfg.memoryMb}M`,
+      timeoutS,
+      pvh,
+      onConsoleLine: emit,
+    });
     return { exitCode: r.exitCode, verdict: r.verdict, reason: r.reason, ranOn: 'testbed' };
   }
   const Testbed = TB.Testbed as { start(o: Record<string, unknown>): Promise<{ createDomU(o: Record<string, unknown>): Promise<{ domid: number; wait(o: { timeoutMs: number }): Promise<{ exitCode: number; verdict: string; reason: string }> }>; dom0: { exec(s: string): Promise<{ code: number }> }; stop(): Promise<void> }> } | undefined;

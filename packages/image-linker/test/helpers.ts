@@ -6,13 +6,23 @@
  */
 import * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { TargetDefinition } from '../src/index.js';
 
+const made: string[] = [];
+// Temp folders go after each test file (set RUMPXEN_KEEP_TEST_DIRS=1 to look at them).
+afterAll(() => {
+  if (process.env.RUMPXEN_KEEP_TEST_DIRS) return;
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function workdir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `il-test-${tag}-`));
+  const d = mkdtempSync(join(tmpdir(), `il-test-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 export function compile(dir: string, name: string, source: string, flags: string[] = []): string {

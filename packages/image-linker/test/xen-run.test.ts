@@ -20,15 +20,30 @@ describe('run on the embedded testbed (xen-pv)', () => {
     const dir = workdir('hello-xen');
     const img = join(dir, 'hello.xen-pv');
     expect(cli(['build', HELLO, '--target', 'xen-pv', '-o', img]).code).toBe(0);
-    const r = cli(['run', img, '--on', 'testbed', '--timeout', '150', '--', 'world']);
+    const r = cli(['run', img, '--on', 'testbed', '--memory', '48', '--timeout', '150', '--', 'world']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toContain('hello from a rumpxen image');
     expect(lines).toContain('hello: argv[1] = world');
-    expect(lines.some((l) => /^hello: memory \d+ KiB, \d+ KiB free$/.test(l))).toBe(true);
+    // --memory 48 holds as the only domain too (dom0_mem): the guest sees about 48 MiB.
+    const kib = Number(/^hello: memory (\d+) KiB, \d+ KiB free$/m.exec(r.stdout)?.[1]);
+    expect(kib).toBeGreaterThan(40 * 1024);
+    expect(kib).toBeLessThanOrEqual(50 * 1024);
     expect(lines.filter((l) => /thread \d woke/.test(l))).toEqual(['hello: thread 1 woke after 100 ms', 'hello: thread 2 woke after 200 ms', 'hello: thread 3 woke after 300 ms']);
     expect(lines).toContain('case wallclock: PASS');
     expect(lines).toContain('Test result: SUCCESS');
+  }, 200_000);
+
+  it("an independent object's main return value is the run's exit code", async () => {
+    const def = resolveTarget('xen-pv');
+    const dir = workdir('exit7');
+    writeFileSync(join(dir, 'seven.c'), '#include <rumpuser.h>\nint main(void) { rumpuser_dprintf("returning 7\\n"); return 7; }\n');
+    const [obj] = await compileSources([join(dir, 'seven.c')], def, dir);
+    const img = join(dir, 'seven.xen-pv');
+    expect(cli(['build', obj!, '--target', 'xen-pv', '-o', img]).code).toBe(0);
+    const r = cli(['run', img, '--on', 'testbed', '--timeout', '100']);
+    expect(r.stdout).toContain('returning 7');
+    expect(r.code).toBe(7);
   }, 200_000);
 
   it('hello as a PVH guest (PHYS32_ENTRY, the testbed boots it with HAP)', async () => {

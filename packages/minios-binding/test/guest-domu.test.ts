@@ -69,24 +69,40 @@ describe('guest as a DomU (memory=16)', () => {
     expect(r.console).toContain('xstest: argv[1] = one');
     expect(r.console).toContain('xstest: argv[2] = two');
     expect(r.console).toContain('xstest: GREETING = hi');
+    // Console ring flow control: nothing lost when output outruns xenconsoled.
+    const burst = r.console.filter((l) => /^burst \d\d 0123456789abc.*0123456789abc$/.test(l));
+    expect(burst.map((l) => Number(l.slice(6, 8)))).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(caseResults(r.console)).toEqual({
       xs_read_write: 'PASS', xs_ls: 'PASS', xs_watch: 'PASS', xs_transaction: 'PASS',
     });
     expect(r.exitCode).toBe(0);
   }, 120_000);
 
-  for (const how of ['length', 'index']) {
-    it(`xen-pv: refuses a xenstore ring with a bad ${how === 'length' ? 'message length' : 'producer index'}`, async () => {
-      const image = buildTestImage(xenPvTarget, ['ringtest.c'], dir, `ringtest-${how}.elf`);
-      const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: how });
+  for (const [target, type] of [[xenPvTarget, 'pv'], [xenPvhTarget, 'pvh']] as const) {
+    for (const how of ['length', 'index']) {
+      it(`${target.name}: refuses a xenstore ring with a bad ${how === 'length' ? 'message length' : 'producer index'}`, async () => {
+        const image = buildTestImage(target, ['ringtest.c'], dir, `ringtest-${type}-${how}.elf`);
+        const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: how, type });
+        const r = await domu.wait({ timeoutMs: 60_000 });
+        expect(r.console).toContain('ringtest: read before corruption: 0');
+        expect(r.console).toContain(how === 'length'
+          ? 'rumpxen: xenstore ring unusable: response longer than XENSTORE_PAYLOAD_MAX; xenstore is off from now on'
+          : 'rumpxen: xenstore ring unusable: response producer index out of range; xenstore is off from now on');
+        expect(r.console).toContain('ringtest: read after corruption: 5');
+        expect(r.console).toContain('ringtest: read after that: 38');
+        expect(r.verdict).toBe('SUCCESS');
+      }, 120_000);
+    }
+
+    it(`${target.name}: stops writing to a console ring whose consumer index is out of range`, async () => {
+      const image = buildTestImage(target, ['ringtest.c'], dir, `ringtest-${type}-console.elf`);
+      const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'console', type });
       const r = await domu.wait({ timeoutMs: 60_000 });
-      expect(r.console).toContain('ringtest: read before corruption: 0');
-      expect(r.console).toContain(how === 'length'
-        ? 'rumpxen: xenstore ring unusable: response longer than XENSTORE_PAYLOAD_MAX; xenstore is off from now on'
-        : 'rumpxen: xenstore ring unusable: response producer index out of range; xenstore is off from now on');
-      expect(r.console).toContain('ringtest: read after corruption: 5');
-      expect(r.console).toContain('ringtest: read after that: 38');
-      expect(r.verdict).toBe('SUCCESS');
+      expect(r.console).toContain('ringtest: corrupting the console ring');
+      expect(r.console.join('\n')).not.toContain('must not be written');
+      // Exit 0 (the ring was dropped) can only show as a clean poweroff now.
+      expect(r.end).toEqual({ kind: 'shutdown', reasonCode: 0 });
+      expect(r.exitCode).toBe(0);
     }, 120_000);
   }
 

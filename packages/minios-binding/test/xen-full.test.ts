@@ -5,10 +5,12 @@
 // shutdown reasons, mappings, and 20 create/destroy cycles.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testbed } from '@rumpxen/xen-testbed';
+import { EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { xenPvTarget } from '../src/targets.js';
 import { buildDomUFixture, DOM0_PREP, PACKAGE_DIR } from './dom0/testbed-setup.mjs';
+import { buildTestImage, caseResults } from './guest-image.js';
 
 const pkg = PACKAGE_DIR;
 
@@ -49,6 +51,8 @@ interface CheckOutput {
   pausedState: string;
   unpausedState: string;
   hangGone: boolean;
+  image: { engine: string; lines: string[]; shutdown: { reason: string; exitStatus: number | null; action: string } };
+  pci: { engine: string; backendDev: string | undefined; gone: boolean; backendGone: boolean };
   consoleInput: boolean;
   shutdownRequest: string;
   parallel: {
@@ -66,16 +70,21 @@ const ENGINES: Engine[] = ['direct', 'libxl'];
 let tb: Testbed | undefined;
 let out: CheckOutput;
 let stderrLines: string[];
+let assignableAfter: string;
 
 beforeAll(async () => {
   const kernel = buildDomUFixture();
+  // The guest kernel's xstest program (c/test/xstest.c) as a xen-pv image, where dom0 can see it.
+  const xstest = buildTestImage(xenPvTarget, ['xstest.c'], join(pkg, 'build', 'fixtures'), 'xstest.elf');
   if (!existsSync(join(pkg, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build in packages/minios-binding first');
-  tb = await Testbed.start({ edu: false });
+  // edu: QEMU's PCI test device at EDU_BDF, bound to xen-pciback, for the passthrough check.
+  tb = await Testbed.start({ edu: true });
   const prep = await tb.dom0.exec(DOM0_PREP, { timeoutMs: 30_000 });
   if (prep.code !== 0) throw new Error(`dom0 preparation failed (${prep.code}): ${prep.stderr}`);
-  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES}`, { timeoutMs: 240_000 });
+  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest}`, { timeoutMs: 240_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
+  assignableAfter = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 30_000 })).stdout;
   stderrLines = r.stderr.split('\n').filter((l) => l.length > 0);
 }, 400_000);
 
@@ -152,6 +161,31 @@ describe.each(ENGINES)('creating domains through the %s path', (engine) => {
     expect(c.count).toBe(CYCLES);
     expect(c.leftover).toBe(0);
     expect(c.freeAfter).toBe(c.freeBefore);
+  });
+});
+
+describe('a rumpxen guest image (c/test/xstest.c) through the default path', () => {
+  it('reads argv and env from the guest config the addon wrote before it ran', () => {
+    expect(out.image.engine).toBe('direct');
+    expect(out.image.lines).toContain('xstest: argv[0] = xstest');
+    expect(out.image.lines).toContain('xstest: argv[1] = from the addon');
+    expect(out.image.lines).toContain('xstest: GREETING = hello from node');
+  });
+
+  it('uses xenstore from the guest side of a directly built domain', () => {
+    expect(caseResults(out.image.lines)).toEqual({ xs_read_write: 'PASS', xs_ls: 'PASS', xs_watch: 'PASS', xs_transaction: 'PASS' });
+  });
+
+  it('reports the exit status from the guest\'s `rumpxen: exit N` line', () => {
+    expect(out.image.lines).toContain('rumpxen: exit 0');
+    expect(out.image.shutdown).toEqual({ domid: expect.any(Number), reason: 'poweroff', exitStatus: 0, action: 'destroy' });
+  });
+});
+
+describe('PCI passthrough through the libxl path', () => {
+  it('passes QEMU\'s edu device to a PV DomU and gives it back on destroy', () => {
+    expect(out.pci).toEqual({ engine: 'libxl', backendDev: EDU_BDF, gone: true, backendGone: true });
+    expect(assignableAfter).toContain(EDU_BDF);
   });
 });
 

@@ -78,3 +78,4 @@ export {
   PCI_RESTORE_HELP,
   type AssignCommandIo,
 } from './assignCommand.js';
+export { pciGuestLibrary, pciPackageRoot, type PciGuestLibrary, type PciGuestTarget } from './guest.js';

@@ -29,7 +29,7 @@ const node: number[] = [];
 for (let i = 0; i < runs; i++) {
   let firstSerial: number | undefined;
   const t0 = performance.now();
-  const tb = await Testbed.start({ pvh: true, onConsoleLine: () => (firstSerial ??= performance.now() - t0) });
+  const tb = await Testbed.start({ onConsoleLine: () => (firstSerial ??= performance.now() - t0) });
   try {
     xenUp.push(firstSerial ?? NaN);
     ready.push(tb.timings.readyMs);
@@ -57,7 +57,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const row = (name: string, xs: number[], fmt = s) =>
   console.log(`${name.padEnd(44)} ${fmt(mean(xs)).padStart(9)} ${fmt(Math.min(...xs)).padStart(9)} ${fmt(Math.max(...xs)).padStart(9)}   n=${xs.length}`);
-console.log(`full mode (pvh: true), ${runs} dom0 boot(s), ${DOMUS_PER_BOOT} PV DomUs, 1 PVH DomU and ${EXECS_PER_BOOT} execs per boot (wall clock)`);
+console.log(`full mode, ${runs} dom0 boot(s), ${DOMUS_PER_BOOT} PV DomUs, 1 PVH DomU and ${EXECS_PER_BOOT} execs per boot (wall clock)`);
 console.log(`${'measure'.padEnd(44)} ${'mean'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}`);
 row('QEMU spawn -> Xen first serial line (baseline)', xenUp);
 row('QEMU spawn -> dom0 ready', ready);

@@ -2,7 +2,7 @@
  * The full-mode CLI: `boot --domu` (one real dom0 boot in this file) and the input errors of
  * `run` and `boot --domu`, which must fail before anything boots.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,12 @@ import { buildDomUFixtures } from '../fixtures/domu-fixture.mjs';
 import { cliPath } from './cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rumpxen-full-cli-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const live = new Set<ChildProcess>();
+afterAll(() => {
+  // SIGTERM makes the CLI stop its QEMU: no machine outlives a failed or timed-out case.
+  for (const child of live) child.kill('SIGTERM');
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 function runCli(args: string[]) {
   return spawnSync(process.execPath, [cliPath(), ...args], { encoding: 'utf8', timeout: 30_000 });
@@ -58,7 +63,9 @@ describe('full-mode CLI: boot --domu', () => {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    live.add(child);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    live.delete(child);
     expect(stderr).toMatch(/dom0 ready after/);
     expect(stdout.split('\n')).toEqual(['domu-fixture: hello from a PV DomU', 'domu-fixture: cmdline=result=FAILURE', 'Test result: FAILURE', '']);
     expect(stderr).toMatch(/Test result: FAILURE; the guest powered off \(exit 5\)/);

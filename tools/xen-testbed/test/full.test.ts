@@ -18,8 +18,7 @@ let pvhFixture: string;
 beforeAll(async () => {
   ({ pv: fixture, pvh: pvhFixture } = buildDomUFixtures());
   mkdirSync(scratch, { recursive: true });
-  // pvh: Xen gets HAP (+svm,+npt), so PVH DomUs run too; the Linux dom0 is PV either way.
-  tb = await Testbed.start({ pvh: true });
+  tb = await Testbed.start(); // default pvh: Xen has HAP, so the PVH fixture runs too
 }, 240_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /*
  * Common boot after the arch layer: memory, events, time, console ring and xenstore for a
- * DomU, then the application's main(argc, argv) in the first thread. main's return value
+ * DomU, then the application's main(argc, argv, envp) in the first thread. main's return value
  * is printed as "rumpxen: exit N" and becomes the shutdown reason (0: poweroff, else crash).
  */
 #include <mk/arch.h>
@@ -15,14 +15,15 @@
 #include <mk/appcfg.h>
 #include <mk/gnttab.h>
 
-extern int main(int argc, char **argv);
+/* The application's entry; the environment comes as a third argument (K=V strings). */
+extern int main(int argc, char **argv, char **envp);
 
 static void *main_thread(void *unused)
 {
 	(void)unused;
 	struct mk_app_config cfg;
 	mk_appcfg_load(&cfg);
-	int rc = main(cfg.argc, cfg.argv);
+	int rc = main(cfg.argc, cfg.argv, cfg.envp);
 	mk_printk("rumpxen: exit %d\n", rc);
 	mk_shutdown(rc == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);
 }

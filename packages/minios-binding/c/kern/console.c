@@ -31,9 +31,11 @@ static void ring_write(const char *buf, size_t len)
 			return;
 		}
 		if (used == sizeof(r->out)) {
+			if (++spins > 2000)
+				return; /* backend gone for seconds: drop output rather than hang */
+			/* Clear first, so the poll sleeps until the backend's next notification. */
+			mk_evtchn_test_and_clear(cons_port);
 			mk_evtchn_notify(cons_port);
-			if (++spins > 1000000)
-				return; /* backend gone; drop rather than hang */
 			mk_evtchn_poll_once(cons_port, 1000000);
 			continue;
 		}
@@ -48,6 +50,11 @@ static void ring_write(const char *buf, size_t len)
 		r->out_prod = prod;
 		mk_evtchn_notify(cons_port);
 	}
+}
+
+bool mk_console_ring_active(void)
+{
+	return cons_ring != NULL;
 }
 
 void mk_console_write(const char *buf, size_t len)
@@ -67,6 +74,7 @@ void mk_console_flush(void)
 	for (int i = 0; i < 200; i++) {
 		if (MK_READ_ONCE(r->out_cons) == r->out_prod)
 			return;
+		mk_evtchn_test_and_clear(cons_port);
 		mk_evtchn_notify(cons_port);
 		mk_evtchn_poll_once(cons_port, 10000000);
 	}

@@ -195,7 +195,7 @@ static void reap(void)
 	}
 }
 
-static void switch_to(struct mk_thread *next)
+static void switch_to(struct mk_thread *next, uint64_t now)
 {
 	struct mk_thread *prev = current;
 	if (next == prev)
@@ -204,7 +204,7 @@ static void switch_to(struct mk_thread *next)
 		canary_check(prev);
 	current = next;
 	switches++;
-	slice_start_ns = mk_time_monotonic_ns();
+	slice_start_ns = now;
 	mk_arch_set_tls_base(next->tls_tp);
 	mk_context_switch(prev ? &prev->sp : &boot_sp, next->sp);
 	reap();
@@ -244,7 +244,7 @@ static void schedule(void)
 				pick = expired;
 		}
 		if (pick) {
-			switch_to(pick);
+			switch_to(pick, now);
 			return;
 		}
 		/* Nothing runnable: sleep in Xen until the earliest deadline or any event. */
@@ -254,8 +254,11 @@ static void schedule(void)
 
 void mk_thread_preempt_point(void)
 {
-	if (current && mk_time_monotonic_ns() - slice_start_ns >= SLICE_NS) {
-		slice_start_ns = mk_time_monotonic_ns();
+	if (!current)
+		return;
+	uint64_t now = mk_time_monotonic_ns();
+	if (now - slice_start_ns >= SLICE_NS) {
+		slice_start_ns = now;
 		schedule();
 	}
 }

@@ -3,8 +3,12 @@
  * response header claiming 5000 payload bytes (> XENSTORE_PAYLOAD_MAX) in the ring,
  * "index" moves the response producer 5000 bytes past the consumer. Either way the client
  * must refuse the ring (EIO, then ENOSYS) instead of reading out of bounds or hanging.
+ * "console" moves the console ring's consumer index 5000 bytes ahead of the producer: the
+ * kernel must stop using that ring (its output is then lost, so the verdict is the
+ * shutdown reason: poweroff when the ring was dropped, crash otherwise).
  */
 #include <mk/arch.h>
+#include <mk/types.h>
 #include <mk/console.h>
 #include <mk/lib.h>
 #include <mk/xen.h>
@@ -13,6 +17,14 @@
 int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "length";
+	if (!mk_strcmp(how, "console")) {
+		struct xen_cons_ring *cons = (struct xen_cons_ring *)(mk_boot.console_pfn << 12);
+		mk_printk("ringtest: corrupting the console ring\n");
+		mk_console_flush();
+		cons->out_cons = cons->out_prod + 5000;
+		mk_printk("ringtest: this line must not be written into the ring\n");
+		return mk_console_ring_active() ? 5 : 0;
+	}
 	struct xen_xs_ring *ring = (struct xen_xs_ring *)(mk_boot.store_pfn << 12);
 	char *v;
 	int rc = mk_xs_read(0, "name", &v, NULL);

@@ -120,6 +120,10 @@ int main(int argc, char **argv)
 		mk_printk("xstest: argv[%d] = %s\n", i, argv[i]);
 	const char *greeting = mk_appcfg_getenv("GREETING");
 	mk_printk("xstest: GREETING = %s\n", greeting ? greeting : "(unset)");
+	/* 100 lines of 100 bytes: five times the console ring, so writers wait for xenconsoled. */
+	for (int i = 0; i < 100; i++)
+		mk_printk("burst %02d %s\n", i,
+			"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abc");
 	run("xs_read_write", case_read_write);
 	run("xs_ls", case_ls);
 	run("xs_watch", case_watch);

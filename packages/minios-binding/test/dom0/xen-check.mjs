@@ -1,7 +1,8 @@
 // Runs inside the testbed's dom0 (host node, chrooted onto the host's / by
 // `hostrun`): exercises the Xen API against real Xen and prints one JSON
 // object on stdout.  Progress goes to stderr.
-//   node xen-check.mjs [--kernel PATH [--cmdline TEXT] [--cycles N]]
+//   node xen-check.mjs [--kernel PATH [--cmdline TEXT] [--cycles N] [--pci BDF]] [--image PATH]
+// --image: a rumpxen guest image running c/test/xstest.c (argv/env from rumpxen/cfg, xenstore cases).
 import { Xen } from '../../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -12,6 +13,8 @@ const opt = (name) => {
 const kernel = opt('--kernel');
 const cmdline = opt('--cmdline');
 const cycles = Number(opt('--cycles') ?? '0');
+const pci = opt('--pci');
+const image = opt('--image');
 const log = (msg) => process.stderr.write(`xen-check: ${msg}\n`);
 const out = {};
 
@@ -174,6 +177,16 @@ try {
     log('destroy by name');
     out.hangGone = !(await xen.domains.list()).some((x) => x.name === 'rumpxen-hang');
 
+    if (pci) {
+      log(`PCI passthrough of ${pci} (libxl path)`);
+      const p = await xen.domains.create({ name: 'rumpxen-pci', kernel, memory: 16, cmdline: 'hang', pci: [pci] });
+      const be = `/local/domain/0/backend/pci/${p.domid}/0`;
+      out.pci = { engine: p.engine, backendDev: await xen.xenstore.readOptional(`${be}/dev-0`) };
+      await xen.domains.destroy(p.domid); // ~10 s: libxl waits for the pcifront the fixture never starts
+      out.pci.gone = !(await xen.domains.list()).some((x) => x.domid === p.domid);
+      out.pci.backendGone = (await xen.xenstore.readOptional(`${be}/dev-0`)) === undefined;
+    }
+
     if (cycles > 0) {
       out.cycles = {};
       for (const engine of ['direct', 'libxl']) {
@@ -193,6 +206,24 @@ try {
         };
       }
     }
+  }
+  if (image) {
+    log(`the guest kernel's xstest image (${image})`);
+    const d = await xen.domains.create({
+      name: 'rumpxen-xstest',
+      kernel: image,
+      memory: 16,
+      guestConfig: { argv: ['xstest', 'from the addon'], env: ['GREETING=hello from node'] },
+    });
+    const con = await xen.console(d.domid);
+    const lines = [];
+    const reading = (async () => {
+      for await (const line of con) lines.push(line);
+    })();
+    const end = await xen.domains.waitForShutdown(d.domid);
+    con.close();
+    await reading;
+    out.image = { engine: d.engine, lines, shutdown: end };
   }
 } finally {
   xen.close();

@@ -60,6 +60,11 @@ int pcix_init(void)
 	return 0;
 }
 
+bool pcix_is_dom0(void)
+{
+	return mk_boot.is_dom0;
+}
+
 const char *pcix_config_mechanism(void)
 {
 	return mech == MECH_PORTS ? "dom0 port I/O" : mech == MECH_FRONT ? "pcifront" : "none";

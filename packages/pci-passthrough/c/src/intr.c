@@ -100,10 +100,16 @@ int pcix_intr_map_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq)
 		if (err)
 			return err;
 	} else {
+		struct pcix_physdev_pci_device_add add = { .bus = (uint8_t)bus,
+			.devfn = (uint8_t)((dev << 3) | fn) };
+		long rc = pcix_physdev_op(PCIX_PHYSDEVOP_pci_device_add, &add);
+		if (rc && rc != -PCIX_EEXIST)
+			return pcix_fail((int)-rc, "pcix: PHYSDEVOP_pci_device_add for %02x:%02x.%x failed "
+				"(Xen error %ld): Xen cannot give the device MSI", bus, dev, fn, rc);
 		struct pcix_physdev_map_pirq map = { .domid = XEN_DOMID_SELF,
 			.type = PCIX_MAP_PIRQ_TYPE_MSI, .index = -1, .pirq = -1, .bus = (int)bus,
 			.devfn = (int)((dev << 3) | fn) };
-		long rc = pcix_physdev_op(PCIX_PHYSDEVOP_map_pirq, &map);
+		rc = pcix_physdev_op(PCIX_PHYSDEVOP_map_pirq, &map);
 		if (rc)
 			return pcix_fail((int)-rc, "pcix: PHYSDEVOP_map_pirq (MSI) for %02x:%02x.%x failed "
 				"(Xen error %ld)", bus, dev, fn, rc);
@@ -116,7 +122,9 @@ int pcix_intr_map_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq)
 		if (err)
 			return err;
 	}
-	return set_command_bits(bus, dev, fn, PCI_COMMAND_INTX_DISABLE, 0);
+	/* pciback may refuse command writes of a DomU (non-permissive): best effort there. */
+	err = set_command_bits(bus, dev, fn, PCI_COMMAND_INTX_DISABLE, 0);
+	return mk_boot.is_dom0 ? err : 0;
 }
 
 int pcix_intr_unmap_msi(unsigned bus, unsigned dev, unsigned fn, int pirq)
@@ -172,8 +180,8 @@ static void *intr_thread(void *arg)
 	return NULL;
 }
 
-struct pcix_intr *pcix_intr_establish(int pirq, int (*handler)(void *), void *arg,
-	bool take_rump_cpu, const char *name, int *err)
+struct pcix_intr *pcix_intr_establish(int pirq, bool shareable, int (*handler)(void *),
+	void *arg, bool take_rump_cpu, const char *name, int *err)
 {
 	struct pcix_intr *ih = mk_zalloc(sizeof(*ih), 0);
 	if (!ih) {
@@ -194,7 +202,8 @@ struct pcix_intr *pcix_intr_establish(int pirq, int (*handler)(void *), void *ar
 		*err = pcix_fail(XEN_ENOMEM, "pcix: out of memory for the thread of pirq %d", pirq);
 		return NULL;
 	}
-	struct pcix_evtchn_bind_pirq bind = { .pirq = (uint32_t)pirq };
+	struct pcix_evtchn_bind_pirq bind = { .pirq = (uint32_t)pirq,
+		.flags = shareable ? PCIX_BIND_PIRQ_WILL_SHARE : 0 };
 	long rc = mk_hc_event_channel_op(PCIX_EVTCHNOP_bind_pirq, &bind);
 	if (rc) {
 		ih->stopping = true;

@@ -223,7 +223,7 @@ void *pci_intr_establish_xname(pci_chipset_tag_t pc, pci_intr_handle_t ih, int l
 	struct md_intr *c = mk_zalloc(sizeof(*c), 0);
 	if (!c)
 		return NULL;
-	c->ih = pcix_intr_establish(pirq, func, arg, false, xname, &err);
+	c->ih = pcix_intr_establish(pirq, !(ih & IH_MSI), func, arg, false, xname, &err);
 	if (!c->ih) {
 		mk_free(c);
 		return NULL;

@@ -1,7 +1,6 @@
 /*
- * Device memory: BAR frames mapped uncached into the special-mapping area with
- * update_va_mapping_otherdomain(DOMID_IO), which Xen only allows for I/O frames the domain
- * was given. RAM is refused here first: our own frames always, and as dom0 anything the
+ * Device memory: BAR frames mapped uncached into the special-mapping area with mmu_update
+ * and foreigndom DOMID_IO, which Xen only allows for I/O frames the domain was given. RAM is refused here first: our own frames always, and as dom0 anything the
  * machine memory map calls RAM.
  */
 #include "pcix_int.h"
@@ -60,6 +59,26 @@ bool pcix_range_is_ram(uint64_t maddr, uint64_t len)
 	return false;
 }
 
+/*
+ * Machine address of the L1 entry that maps va, from a walk starting at cr3 (a PV kernel's
+ * read of cr3 is emulated and gives the machine frame of its L4). Page-table pages are RAM
+ * mapped read-only at virtual == pseudo-physical. 0 when a level is missing or a superpage.
+ */
+static uint64_t l1_entry_maddr(unsigned long va)
+{
+	unsigned long cr3;
+	__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
+	unsigned long mfn = cr3 >> 12;
+	for (int shift = 39; shift > 12; shift -= 9) {
+		const uint64_t *table = (const uint64_t *)(mk_arch_mfn_to_pfn(mfn) << 12);
+		uint64_t e = MK_READ_ONCE(table[(va >> shift) & 511]);
+		if (!(e & PTE_P) || (shift < 39 && (e & 0x80)))
+			return 0;
+		mfn = (e & 0x000ffffffffff000UL) >> 12;
+	}
+	return ((uint64_t)mfn << 12) + ((va >> 12) & 511) * 8;
+}
+
 void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 {
 	if (len == 0 || maddr + len < maddr || ((maddr + len - 1) >> 52)) {
@@ -88,8 +107,16 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 	for (uint64_t i = 0; i < npages; i++) {
 		unsigned long va = base + (i << 12);
 		mk_arch_map_mfn(va, scratch_mfn);
-		long rc = mk_hypercall(PCIX_HC_update_va_mapping_otherdomain, va,
-			(first + (i << 12)) | PTE_UNCACHED, XEN_UVMF_INVLPG, PCIX_DOMID_IO, 0);
+		/*
+		 * mmu_update with foreigndom DOMID_IO: Xen accepts only I/O frames the domain was
+		 * given (update_va_mapping_otherdomain would be refused to a DomU by XSM).
+		 */
+		struct xen_mmu_update u = { l1_entry_maddr(va), (first + (i << 12)) | PTE_UNCACHED };
+		long rc = u.ptr ? mk_hypercall(XEN_HC_mmu_update, &u, 1, 0, PCIX_DOMID_IO, 0) : -XEN_EINVAL;
+		if (rc == 0) {
+			struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+			mk_hc_mmuext_op(&op, 1);
+		}
 		if (rc) {
 			for (uint64_t j = 0; j <= i; j++)
 				mk_arch_unmap_page(base + (j << 12));

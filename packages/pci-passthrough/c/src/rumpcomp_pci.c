@@ -2,6 +2,7 @@
  * rumpcomp_pci_* (pci_user.h) on Xen over the pcix services. Errors are NetBSD errno
  * values. Interrupt handlers established here enter the rump kernel (they come from one).
  */
+#include <mk/console.h>
 #include <mk/mm.h>
 #include <mk/sched.h>
 #include "pcix_int.h"
@@ -80,7 +81,7 @@ void *rumpcomp_pci_irq_establish(unsigned cookie, int (*handler)(void *), void *
 	}
 	int pirq, err = pcix_intr_map_intx(r->bus, r->dev, r->fun, (unsigned)r->line, &pirq);
 	struct pcix_intr *ih = err ? NULL :
-		pcix_intr_establish(pirq, handler, arg, true, "rump-pci-intr", &err);
+		pcix_intr_establish(pirq, true, handler, arg, true, "rump-pci-intr", &err);
 	if (!ih)
 		mk_printk("%s\n", pcix_last_error());
 	return ih;

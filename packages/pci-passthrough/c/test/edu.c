@@ -7,11 +7,14 @@
  */
 #include <mk/arch.h>
 #include <mk/console.h>
+#include <mk/evtchn.h>
 #include <mk/lib.h>
 #include <mk/sched.h>
 #include <mk/time.h>
 #include <pcix/bus.h>
 #include <pcix/pcix.h>
+#include "pci_user.h"
+#include "rumpuser.h"
 
 #define EDU_ID 0x00
 #define EDU_LIVENESS 0x04
@@ -31,7 +34,12 @@
 #define EDU_DMA_IRQ 0x04
 #define EDU_DMA_IRQ_VALUE 0x100
 #define EDU_BUFFER 0x40000
+/*
+ * The device buffer is 4 KiB, but QEMU before 8.2.1 refuses a transfer that reaches its last
+ * byte (an off-by-one in edu's range check, fixed upstream in 2024): stay below it.
+ */
 #define EDU_BUFFER_SIZE 4096
+#define EDU_DMA_LEN 4032
 #define EDU_DMA_MASK 0x0fffffffULL
 
 struct edu_softc {
@@ -65,6 +73,15 @@ static void run(const char *name, bool (*fn)(void))
 		failed++;
 		mk_printk("case %s: FAIL %s\n", name, why);
 	}
+}
+
+static bool contains(const char *s, const char *needle)
+{
+	size_t n = mk_strlen(needle);
+	for (; *s; s++)
+		if (mk_strncmp(s, needle, n) == 0)
+			return true;
+	return false;
 }
 
 static uint32_t rd4(bus_size_t o)
@@ -149,8 +166,21 @@ static bool case_ident(void)
 	CHECK(id == 0x010000ed, "identification register %#x, expected 0x010000ed", id);
 	bus_space_handle_t sub;
 	CHECK(bus_space_subregion(sc.memt, sc.memh, EDU_LIVENESS, 4, &sub) == 0, "subregion");
-	CHECK(bus_space_read_1(sc.memt, sc.memh, EDU_ID) == 0xed, "read_1 of the id register");
-	CHECK(bus_space_read_2(sc.memt, sc.memh, EDU_ID + 2) == 0x0100, "read_2 of the id register");
+	/* edu takes 4- and 8-byte accesses; its DMA registers are 64-bit. */
+	bus_space_write_8(sc.memt, sc.memh, EDU_DMA_SRC, 0x123456789abcdef0ULL);
+	CHECK(bus_space_read_8(sc.memt, sc.memh, EDU_DMA_SRC) == 0x123456789abcdef0ULL,
+		"read_8 of the DMA source register gave %#lx",
+		(unsigned long)bus_space_read_8(sc.memt, sc.memh, EDU_DMA_SRC));
+	uint32_t regs[2];
+	wr4(EDU_LIVENESS, 0x5a5a0000);
+	bus_space_read_region_4(sc.memt, sc.memh, EDU_ID, regs, 2);
+	CHECK(regs[0] == 0x010000ed && regs[1] == ~0x5a5a0000u, "read_region_4 gave %#x %#x",
+		regs[0], regs[1]);
+	uint32_t same[2];
+	bus_space_read_multi_4(sc.memt, sc.memh, EDU_ID, same, 2);
+	CHECK(same[0] == 0x010000ed && same[1] == 0x010000ed, "read_multi_4 gave %#x %#x",
+		same[0], same[1]);
+	CHECK(bus_space_read_4(sc.memt, sub, 0) == rd4(EDU_LIVENESS), "subregion reads differ");
 	return true;
 }
 
@@ -219,6 +249,56 @@ static bool case_intr_intx(void)
 	wr4(EDU_STATUS, 0);
 	pci_intr_disestablish(NULL, sc.intr);
 	sc.intr = NULL;
+	return true;
+}
+
+/*
+ * rumpcomp_pci_irq_map/establish take the rump CPU around the handler. No rump kernel is
+ * linked here, so a recording stand-in for its upcall table is registered with
+ * rumpuser_init: the log shows which upcalls ran, in order, around each handler run.
+ */
+static char uplog[64];
+static unsigned uplog_len;
+static void up(char c)
+{
+	if (uplog_len < sizeof(uplog) - 1)
+		uplog[uplog_len++] = c;
+}
+static void up_schedule(void) { up('S'); }
+static void up_unschedule(void) { up('U'); }
+static void up_backend_unschedule(int n, int *nlocks, void *il) { (void)n; (void)il; *nlocks = 1; up('u'); }
+static void up_backend_schedule(int nlocks, void *il) { (void)il; up(nlocks ? 'x' : 's'); }
+static int up_newlwp(pid_t pid) { (void)pid; up('N'); return 0; }
+static void up_release(void) { up('R'); }
+
+static int edu_intr_logged(void *arg)
+{
+	up('H');
+	return edu_intr(arg);
+}
+
+static bool case_rump_intr(void)
+{
+	CHECK(sc.memh, "BAR0 not mapped");
+	static struct rumpuser_hyperup hyp = { .hyp_schedule = up_schedule,
+		.hyp_unschedule = up_unschedule, .hyp_backend_unschedule = up_backend_unschedule,
+		.hyp_backend_schedule = up_backend_schedule, .hyp_lwproc_newlwp = up_newlwp,
+		.hyp_lwproc_release = up_release };
+	CHECK(rumpuser_init(RUMPUSER_VERSION, &hyp) == 0, "rumpuser_init");
+	unsigned cookie = 0x5eed;
+	CHECK(rumpcomp_pci_irq_map((unsigned)sc.pa.pa_bus, (unsigned)sc.pa.pa_device,
+		(unsigned)sc.pa.pa_function, sc.pa.pa_intrline, cookie) == 0, "irq_map");
+	CHECK(rumpcomp_pci_irq_establish(cookie + 1, edu_intr_logged, &sc) == NULL,
+		"an unmapped cookie was accepted");
+	void *h = rumpcomp_pci_irq_establish(cookie, edu_intr_logged, &sc);
+	CHECK(h, "rumpcomp_pci_irq_establish: %s", pcix_last_error());
+	for (uint32_t i = 1; i <= 2; i++)
+		if (!raise_and_wait(0x10000 * i))
+			return false;
+	/* kthread: S N U; then per interrupt: take the CPU, run the handler, give it back. */
+	uplog[uplog_len] = 0;
+	CHECK(mk_strcmp(uplog, "SNUsHusHu") == 0, "upcalls around the handler: %s", uplog);
+	pcix_intr_disestablish(h);
 	return true;
 }
 
@@ -318,19 +398,17 @@ static bool case_dma_roundtrip(void)
 	mk_memset(in, 0, EDU_BUFFER_SIZE);
 	/* Interrupt-driven completion: MSI from the previous case, when it worked. */
 	bus_dmamap_sync(sc.dmat, dma_out.map, 0, EDU_BUFFER_SIZE, BUS_DMASYNC_PREWRITE);
-	if (!edu_dma(dma_out.map->dm_segs[0].ds_addr, EDU_BUFFER, EDU_BUFFER_SIZE, false))
+	if (!edu_dma(dma_out.map->dm_segs[0].ds_addr, EDU_BUFFER, EDU_DMA_LEN, false))
 		return false;
 	bus_dmamap_sync(sc.dmat, dma_out.map, 0, EDU_BUFFER_SIZE, BUS_DMASYNC_POSTWRITE);
-	/* The device buffer is also visible through BAR0: it must hold the bytes already. */
-	uint32_t first;
-	bus_space_read_region_4(sc.memt, sc.memh, EDU_BUFFER, &first, 1);
-	CHECK(first == *(uint32_t *)out, "device buffer starts %#x, RAM %#x", first, *(uint32_t *)out);
 	bus_dmamap_sync(sc.dmat, dma_in.map, 0, EDU_BUFFER_SIZE, BUS_DMASYNC_PREREAD);
-	if (!edu_dma(EDU_BUFFER, dma_in.map->dm_segs[0].ds_addr, EDU_BUFFER_SIZE, true))
+	if (!edu_dma(EDU_BUFFER, dma_in.map->dm_segs[0].ds_addr, EDU_DMA_LEN, true))
 		return false;
 	bus_dmamap_sync(sc.dmat, dma_in.map, 0, EDU_BUFFER_SIZE, BUS_DMASYNC_POSTREAD);
-	for (int i = 0; i < EDU_BUFFER_SIZE; i++)
+	for (int i = 0; i < EDU_DMA_LEN; i++)
 		CHECK(in[i] == out[i], "byte %d came back as %#x, sent %#x", i, in[i], out[i]);
+	for (int i = EDU_DMA_LEN; i < EDU_BUFFER_SIZE; i++)
+		CHECK(in[i] == 0, "byte %d past the transfer was written (%#x)", i, in[i]);
 	return true;
 }
 
@@ -380,7 +458,7 @@ static bool case_bad_bar_ram(void)
 	CHECK(err == 22, "mapping RAM at %#lx as device memory was not refused (%d)",
 		(unsigned long)ma, err);
 	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
-	CHECK(mk_strstr_ok(pcix_last_error()), "message does not name RAM");
+	CHECK(contains(pcix_last_error(), "it is RAM"), "message does not say it is RAM");
 	return true;
 }
 
@@ -392,6 +470,14 @@ static bool case_bad_dma(void)
 	/* 64 MiB machine-contiguous: more than this layer (and the machine) can give. */
 	int err = bus_dmamem_alloc(sc.dmat, 64UL << 20, 4096, 0, &seg, 1, &n, 0);
 	CHECK(err != 0, "a 64 MiB contiguous allocation succeeded");
+	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
+	/* Xen has no free memory below 1 MiB: the exchange itself fails. */
+	bus_dma_tag_t tiny;
+	CHECK(bus_dmatag_subregion(sc.dmat, 0, 0xfffff, &tiny, 0) == 0, "subregion");
+	err = bus_dmamem_alloc(tiny, 4096, 4096, 0, &seg, 1, &n, 0);
+	bus_dmatag_destroy(tiny);
+	CHECK(err == 12, "4 KiB below 1 MiB was not refused with ENOMEM (%d, at %#lx)", err,
+		err ? 0UL : (unsigned long)seg.ds_addr);
 	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
 	/* Larger than the boundary it must not cross. */
 	err = bus_dmamem_alloc(sc.dmat, 8192, 4096, 4096, &seg, 1, &n, 0);
@@ -410,7 +496,52 @@ static bool case_bad_dma(void)
 	return true;
 }
 
+/* The rumpcomp_pci hypercalls a rump kernel's PCI component calls, used directly. */
+static bool case_rumpcomp(void)
+{
+	CHECK(sc.pa.pa_id, "no device");
+	unsigned b = (unsigned)sc.pa.pa_bus, d = (unsigned)sc.pa.pa_device,
+		f = (unsigned)sc.pa.pa_function;
+	unsigned int v;
+	CHECK(rumpcomp_pci_confread(b, d, f, PCI_ID_REG, &v) == 0 && v == 0x11e81234,
+		"rumpcomp_pci_confread id %#x", v);
+	CHECK(rumpcomp_pci_confread(b, d, f, 0x101, &v) == 22 && v == 0xffffffffu,
+		"an unaligned register was not refused");
+	volatile uint32_t *regs = rumpcomp_pci_map(sc.bar0, 4096);
+	CHECK(regs, "rumpcomp_pci_map(%#lx): %s", (unsigned long)sc.bar0, pcix_last_error());
+	CHECK(regs[0] == 0x010000ed, "id through rumpcomp_pci_map %#x", regs[0]);
+	unsigned long pa, va;
+	CHECK(rumpcomp_pci_dmalloc(8192, 8192, &pa, &va) == 0, "dmalloc: %s", pcix_last_error());
+	CHECK((pa & 8191) == 0 && rumpcomp_pci_virt_to_mach((void *)(va + 4100)) == pa + 4100,
+		"dmalloc gave pa %#lx, virt_to_mach(va + 4100) %#lx", pa,
+		rumpcomp_pci_virt_to_mach((void *)(va + 4100)));
+	/* Two segments, mapped back to back in reverse order, read through one range. */
+	struct rumpcomp_pci_dmaseg segs[2] = { { pa + 4096, 4096, va + 4096 }, { pa, 4096, va } };
+	void *both;
+	((uint32_t *)va)[0] = 0x11111111;
+	((uint32_t *)(va + 4096))[0] = 0x22222222;
+	CHECK(rumpcomp_pci_dmamem_map(segs, 2, 8192, &both) == 0, "dmamem_map");
+	CHECK(((uint32_t *)both)[0] == 0x22222222 && ((uint32_t *)both)[1024] == 0x11111111,
+		"the two-segment mapping reads %#x %#x", ((uint32_t *)both)[0],
+		((uint32_t *)both)[1024]);
+	rumpcomp_pci_dmafree(va, 8192);
+	int io = rumpcomp_pci_iospace_init();
+	CHECK(pcix_is_dom0() ? io == 0 : io == 1, "iospace_init gave %d", io);
+	return true;
+}
+
 static uint64_t tsc_per_us;
+static volatile unsigned loopback_count;
+static struct mk_thread *loopback_waiter;
+
+static void on_loopback(uint32_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	loopback_count++;
+	if (loopback_waiter)
+		mk_thread_wake(loopback_waiter);
+}
 
 static void calibrate_tsc(void)
 {
@@ -446,21 +577,48 @@ static bool case_bench(void)
 		lat[i] = (sc.handler_tsc - t0) * 1000 / tsc_per_us;
 		evt[i] = (pcix_intr_cookie_event_tsc(sc.intr) - t0) * 1000 / tsc_per_us;
 	}
+	/* Baseline: an event channel to ourselves, its callback waking this thread. */
+	uint64_t base[N];
+	long a = mk_evtchn_alloc_unbound(XEN_DOMID_SELF, on_loopback, NULL);
+	long b = a > 0 ? mk_evtchn_bind_interdomain(XEN_DOMID_SELF, (uint32_t)a, NULL, NULL) : -1;
+	CHECK(a > 0 && b > 0, "loopback event channel: %ld %ld", a, b);
+	for (int i = 0; i < N; i++) {
+		unsigned before = loopback_count;
+		loopback_waiter = mk_thread_self();
+		uint64_t t0 = mk_rdtsc();
+		mk_evtchn_notify((uint32_t)b);
+		while (loopback_count == before)
+			mk_thread_block_until(mk_time_monotonic_ns() + 1000000000ULL);
+		base[i] = (mk_rdtsc() - t0) * 1000 / tsc_per_us;
+	}
+	loopback_waiter = NULL;
+	mk_evtchn_close((uint32_t)b);
+	mk_evtchn_close((uint32_t)a);
+	sort64(base, N);
 	sort64(lat, N);
 	sort64(evt, N);
+	mk_printk("bench evtchn_loopback_ns: median %lu (baseline: notify -> woken thread)\n",
+		base[N / 2]);
 	mk_printk("bench intr_latency_ns: event min %lu median %lu; handler min %lu median %lu "
 		"max %lu (n=%d, tsc %lu MHz)\n", evt[0], evt[N / 2], lat[0], lat[N / 2], lat[N - 1],
 		N, tsc_per_us);
 	enum { M = 10 };
 	uint64_t t0 = mk_time_monotonic_ns();
 	for (int i = 0; i < M; i++) {
-		if (!edu_dma(dma_out.map->dm_segs[0].ds_addr, EDU_BUFFER, EDU_BUFFER_SIZE, false) ||
-			!edu_dma(EDU_BUFFER, dma_in.map->dm_segs[0].ds_addr, EDU_BUFFER_SIZE, true))
+		if (!edu_dma(dma_out.map->dm_segs[0].ds_addr, EDU_BUFFER, EDU_DMA_LEN, false) ||
+			!edu_dma(EDU_BUFFER, dma_in.map->dm_segs[0].ds_addr, EDU_DMA_LEN, true))
 			return false;
 	}
 	uint64_t ns = mk_time_monotonic_ns() - t0;
+	/* Baseline: the CPU copying the same bytes between the same buffers. */
+	uint64_t c0 = mk_time_monotonic_ns();
+	for (int i = 0; i < 2 * M * 100; i++)
+		mk_memcpy(dma_in.va, dma_out.va, EDU_DMA_LEN);
+	uint64_t cns = (mk_time_monotonic_ns() - c0) / 100;
+	mk_printk("bench memcpy: %d copies of %d bytes in %lu us (baseline, mean of 100 rounds)\n",
+		2 * M, EDU_DMA_LEN, cns / 1000);
 	mk_printk("bench dma: %d transfers of %d bytes in %lu us: %lu KiB/s, %lu us per transfer\n",
-		2 * M, EDU_BUFFER_SIZE, ns / 1000, (uint64_t)2 * M * EDU_BUFFER_SIZE * 1000000000ULL /
+		2 * M, EDU_DMA_LEN, ns / 1000, (uint64_t)2 * M * EDU_DMA_LEN * 1000000000UL /
 		1024 / (ns ? ns : 1), ns / 1000 / (2 * M));
 	return true;
 }
@@ -477,14 +635,18 @@ int main(int argc, char **argv)
 	run("factorial", case_factorial);
 	run("bad_bar_ram", case_bad_bar_ram);
 	run("intr_intx", case_intr_intx);
+	run("rump_intr", case_rump_intr);
 	run("intr_msi", case_intr_msi);
 	run("dma_roundtrip", case_dma_roundtrip);
 	run("dma_constraints", case_dma_constraints);
 	run("bad_dma", case_bad_dma);
+	run("rumpcomp", case_rumpcomp);
 	if (bench)
 		run("bench", case_bench);
-	if (sc.memh)
-		dma_buf_free(&dma_out, EDU_BUFFER_SIZE), dma_buf_free(&dma_in, EDU_BUFFER_SIZE);
+	if (dma_out.map && dma_out.map->dm_nsegs)
+		dma_buf_free(&dma_out, EDU_BUFFER_SIZE);
+	if (dma_in.map && dma_in.map->dm_nsegs)
+		dma_buf_free(&dma_in, EDU_BUFFER_SIZE);
 	mk_printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
 	return failed ? 5 : 0;
 }

@@ -4,9 +4,9 @@
  * and exits with its verdict.
  */
 import { parseArgs } from 'node:util';
-import { type DomUOptions, checkDomUOptions } from '../full/domu.js';
+import { bootDomU } from '../full/boot-domu.js';
 import { type CliCommand, UsageError, numberOption, withUsage } from './command.js';
-import { FULL_MODE_HELP, FULL_MODE_OPTIONS, startFromOptions } from './run.js';
+import { FULL_MODE_HELP, FULL_MODE_OPTIONS, testbedOptions } from './run.js';
 
 export const command: CliCommand = {
   name: 'boot --domu',
@@ -41,7 +41,8 @@ Options:
   --disk FILE         a raw disk image (repeat for several)
   --vif               a network interface on xenbr0 (repeat for several)
   --pci BDF           a PCI device to pass through (repeat for several)
-  --pvh               boot IMG as PVH (Xen gets HAP: CPU qemu64,+rdrand,+svm,+npt)
+  --pvh               boot IMG as a PVH DomU (the testbed's CPU always has +svm,+npt,
+                      so Xen has HAP)
 ${FULL_MODE_HELP}  --help              this text
 `,
   async main(argv) {
@@ -66,7 +67,7 @@ ${FULL_MODE_HELP}  --help              this text
     if (!v.domu) throw new UsageError('boot --domu', 'missing the image after --domu (boot --domu IMG)');
     const memory = numberOption('boot --domu', 'memory', v.memory, true);
     const timeoutS = numberOption('boot --domu', 'timeout', v.timeout) ?? 60;
-    const opts: DomUOptions = {
+    const r = await bootDomU({
       kernel: v.domu,
       cmdline: v.cmdline,
       memory,
@@ -74,18 +75,12 @@ ${FULL_MODE_HELP}  --help              this text
       disks: (v.disk ?? []).map((file) => ({ file })),
       vifs: v.vif?.length ?? 0,
       pci: v.pci,
+      timeoutS,
+      testbed: testbedOptions('boot --domu', v),
       onConsoleLine: (line) => process.stdout.write(`${line}\n`),
-    };
-    checkDomUOptions(opts); // bad input fails before a boot is paid for
-    const tb = await startFromOptions('boot --domu', v, { pvh: !!v.pvh });
-    try {
-      const domu = await tb.createDomU(opts);
-      process.stderr.write(`rumpxen-testbed: created DomU ${domu.name} (domid ${domu.domid}) in ${(domu.createMs / 1000).toFixed(1)} s\n`);
-      const r = await domu.wait({ timeoutMs: timeoutS * 1000 });
-      process.stderr.write(`rumpxen-testbed: ${r.reason} (exit ${r.exitCode})\n`);
-      return r.exitCode;
-    } finally {
-      await tb.stop();
-    }
+      onProgress: (line) => process.stderr.write(`rumpxen-testbed: ${line}\n`),
+    });
+    process.stderr.write(`rumpxen-testbed: ${r.reason} (exit ${r.exitCode})\n`);
+    return r.exitCode;
   },
 };

@@ -3,7 +3,7 @@
  * dom0's shell, prints its output and exits with its exit code.
  */
 import { parseArgs } from 'node:util';
-import { Testbed } from '../full/testbed.js';
+import { Testbed, type TestbedOptions } from '../full/testbed.js';
 import { EXIT_TIMEOUT } from '../verdict.js';
 import { TestbedError } from '../errors.js';
 import { type CliCommand, UsageError, numberOption, withUsage } from './command.js';
@@ -25,28 +25,24 @@ export const FULL_MODE_HELP = `  --share DIR         host folder shared read-wri
   --no-host-root      do not share the host's / read-only at dom0's /host (then the
                       host's node cannot run in dom0)
   --machine-memory MB QEMU memory in MiB (default 2048)
-  --dom0-memory MB    dom0's memory in MiB (default 768)
+  --dom0-memory MB    dom0's memory in MiB (default 512)
   --verbose           copy Xen's and dom0's console to stderr as it comes
   --qemu-arg ARG      one more QEMU argument (repeat for several)
 `;
 
 type FullValues = { [K in keyof typeof FULL_MODE_OPTIONS]?: (typeof FULL_MODE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof FULL_MODE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-/** Starts the testbed the full-mode options describe, with progress on stderr. */
-export async function startFromOptions(command: string, v: FullValues, extra: { pvh?: boolean } = {}): Promise<Testbed> {
+/** The TestbedOptions the full-mode options describe. */
+export function testbedOptions(command: string, v: FullValues): TestbedOptions {
   if (v.share && v['no-share']) throw new UsageError(command, '--share and --no-share contradict each other: pass one');
-  process.stderr.write('rumpxen-testbed: booting Xen and the Linux dom0 in QEMU...\n');
-  const tb = await Testbed.start({
+  return {
     shareDir: v['no-share'] ? false : v.share,
     hostRoot: !v['no-host-root'],
     memoryMb: numberOption(command, 'machine-memory', v['machine-memory'], true),
     dom0MemoryMb: numberOption(command, 'dom0-memory', v['dom0-memory'], true),
     qemuArgs: v['qemu-arg'],
-    pvh: extra.pvh,
     onConsoleLine: v.verbose ? (l) => process.stderr.write(`${l}\n`) : undefined,
-  });
-  process.stderr.write(`rumpxen-testbed: dom0 ready after ${(tb.timings.readyMs / 1000).toFixed(1)} s\n`);
-  return tb;
+  };
 }
 
 export const command: CliCommand = {
@@ -79,7 +75,10 @@ ${FULL_MODE_HELP}  --help              this text
     const cmd = v['dom0-cmd'];
     if (!cmd) throw new UsageError('run', "missing --dom0-cmd CMD (the shell command to run in dom0, e.g. --dom0-cmd 'xl list')");
     const timeoutS = numberOption('run', 'timeout', v.timeout) ?? 300;
-    const tb = await startFromOptions('run', v);
+    const tbOpts = testbedOptions('run', v);
+    process.stderr.write('rumpxen-testbed: booting Xen and the Linux dom0 in QEMU...\n');
+    const tb = await Testbed.start(tbOpts);
+    process.stderr.write(`rumpxen-testbed: dom0 ready after ${(tb.timings.readyMs / 1000).toFixed(1)} s\n`);
     try {
       const r = await tb.dom0.exec(cmd, {
         timeoutMs: timeoutS * 1000,

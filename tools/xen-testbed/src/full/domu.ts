@@ -219,8 +219,8 @@ export class DomU implements AsyncIterable<string> {
       const m = /^shutdown (\d+)$/.exec(out);
       end = m ? { kind: 'shutdown', reasonCode: Number(m[1]) } : out === 'crashed' ? { kind: 'crashed' } : { kind: 'gone' };
     } catch (e) {
-      if (this.detachedReason) end = { kind: 'gone' };
-      else if (e instanceof TestbedError && e.exitCode === 124) end = { kind: 'timeout', timeoutMs };
+      if (this.detachedReason) throw new TestbedError(`DomU ${this.name}: ${this.detachedReason} before the DomU ended`);
+      if (e instanceof TestbedError && e.exitCode === 124) end = { kind: 'timeout', timeoutMs };
       else throw e;
     }
     // xenconsoled may still be copying the last bytes of the ring into the log.

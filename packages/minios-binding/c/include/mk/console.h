@@ -12,6 +12,8 @@ int mk_printk(const char *fmt, ...) MK_PRINTF(1, 2);
 int mk_vprintk(const char *fmt, va_list ap);
 /* Attaches the DomU console ring (page mapped at ring, event channel port). */
 void mk_console_ring_attach(void *ring, uint32_t port);
+/* Whether output still goes to the ring (false after the backend corrupted its indices). */
+bool mk_console_ring_active(void);
 /* Waits until the backend has consumed everything written to the ring (bounded). */
 void mk_console_flush(void);
 

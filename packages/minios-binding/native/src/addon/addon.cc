@@ -889,7 +889,9 @@ class Mapping : public Napi::ObjectWrap<Mapping>, public Handle {
   }
   explicit Mapping(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mapping>(info) {}
   ~Mapping() override { CloseHandle(); }
-  void Adopt(std::function<void()> unmap, void* addr, size_t size, bool writable) {
+  // keep: the mapper's JS object, held until unmap so its handle outlives the mapping.
+  void Adopt(std::function<void()> unmap, void* addr, size_t size, bool writable, Napi::Object keep) {
+    keep_ = Napi::Persistent(keep);
     unmap_ = std::move(unmap);
     addr_ = static_cast<uint8_t*>(addr);
     size_ = size;
@@ -901,6 +903,7 @@ class Mapping : public Napi::ObjectWrap<Mapping>, public Handle {
     if (unmap_) unmap_();
     unmap_ = nullptr;
     addr_ = nullptr;
+    keep_.Reset();
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     CloseHandle();
@@ -941,6 +944,7 @@ class Mapping : public Napi::ObjectWrap<Mapping>, public Handle {
     return info.Env().Undefined();
   }
   std::function<void()> unmap_;
+  Napi::ObjectReference keep_;
   uint8_t* addr_ = nullptr;
   size_t size_ = 0;
   bool writable_ = false;
@@ -984,7 +988,7 @@ class MapperBase : public Handle {
             rxc_error err;
             unmap(h, where, n, &err);
             owner->Release();
-          }, where, n * kPageSize, writable);
+          }, where, n * kPageSize, writable, JsObject());
           return m;
         });
   }
@@ -992,6 +996,7 @@ class MapperBase : public Handle {
     if (h_) close_(h_);
     h_ = nullptr;
   }
+  virtual Napi::Object JsObject() = 0;
   H* h_ = nullptr;
   CloseFn close_ = nullptr;
 };
@@ -1012,6 +1017,7 @@ class Gnttab : public Napi::ObjectWrap<Gnttab>, public MapperBase<rxc_gnttab, ui
   void Adopt(rxc_gnttab* g) { h_ = g; close_ = api.gnttab_close; }
 
  private:
+  Napi::Object JsObject() override { return Value(); }
   Napi::Value Map(const Napi::CallbackInfo& info) { return DoMap(info, Value(), api.gnttab_map, api.gnttab_unmap); }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     CloseHandle();
@@ -1036,6 +1042,7 @@ class ForeignMemory : public Napi::ObjectWrap<ForeignMemory>, public MapperBase<
   void Adopt(rxc_fmem* f) { h_ = f; close_ = api.fmem_close; }
 
  private:
+  Napi::Object JsObject() override { return Value(); }
   Napi::Value Map(const Napi::CallbackInfo& info) { return DoMap(info, Value(), api.fmem_map, api.fmem_unmap); }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     CloseHandle();

@@ -11,13 +11,6 @@
 
 #include "rxc_internal.h"
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -122,16 +115,16 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
     if (result)
         goto out;
 
-    double t0 = now_ms();
+    double t0 = rxc_now_ms();
     int rc = libxl_domain_create_new(s->ctx, &cfg, &domid, NULL, NULL);
-    t->build_ms = now_ms() - t0;
+    t->build_ms = rxc_now_ms() - t0;
     if (rc) {
         result = rxc_fail_libxl(err, rc, "libxl_domain_create_new", "cannot create domain \"%s\" from %s",
                                 spec->name, spec->kernel);
         goto undo;
     }
 
-    t0 = now_ms();
+    t0 = rxc_now_ms();
     if (spec->guest_config) {
         char path[96];
         snprintf(path, sizeof path, "/local/domain/%u/rumpxen/cfg", domid);
@@ -140,12 +133,12 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
             goto undo;
         }
     }
-    t->xenstore_ms = now_ms() - t0;
+    t->xenstore_ms = rxc_now_ms() - t0;
 
     if (!spec->leave_paused) {
-        t0 = now_ms();
+        t0 = rxc_now_ms();
         rc = libxl_domain_unpause(s->ctx, domid, NULL);
-        t->unpause_ms = now_ms() - t0;
+        t->unpause_ms = rxc_now_ms() - t0;
         if (rc) {
             result = rxc_fail_libxl(err, rc, "libxl_domain_unpause", "cannot start domain %u (\"%s\")", domid, spec->name);
             goto undo;

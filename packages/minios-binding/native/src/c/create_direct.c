@@ -20,13 +20,6 @@
 #define DIRECT_MAX_MAPTRACK_FRAMES 1024
 #define DIRECT_CONSOLE_LIMIT "1048576"
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* Builds the PV image into domid; fills the console and xenstore ring frames. */
 static int build_pv(rxc_session *s, const rxc_domain_spec *spec, uint32_t domid, unsigned int console_port,
                     unsigned int store_port, xen_pfn_t *console_mfn, xen_pfn_t *store_mfn, rxc_error *err)
@@ -150,7 +143,7 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
     };
     memcpy(config.handle, uuid.uuid, sizeof config.handle);
 
-    double t0 = now_ms();
+    double t0 = rxc_now_ms();
     uint32_t domid = 0;
     if (xc_domain_create(s->xch, &domid, &config))
         return rxc_fail(err, errno, "xc_domain_create", "cannot create domain \"%s\"", spec->name);
@@ -185,9 +178,9 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
     result = build_pv(s, spec, domid, (unsigned)console_port, (unsigned)store_port, &console_mfn, &store_mfn, err);
     if (result)
         goto undo;
-    t->build_ms = now_ms() - t0;
+    t->build_ms = rxc_now_ms() - t0;
 
-    t0 = now_ms();
+    t0 = rxc_now_ms();
     result = write_xenstore(s, spec, domid, uuid_str, console_mfn, (unsigned)console_port, err);
     if (result)
         goto undo;
@@ -196,15 +189,15 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
         result = rxc_fail(err, errno, "xs_introduce_domain", "xenstored refused to introduce domain %u", domid);
         goto undo;
     }
-    t->xenstore_ms = now_ms() - t0;
+    t->xenstore_ms = rxc_now_ms() - t0;
 
     if (!spec->leave_paused) {
-        t0 = now_ms();
+        t0 = rxc_now_ms();
         if (xc_domain_unpause(s->xch, domid)) {
             result = rxc_fail(err, errno, "xc_domain_unpause", "cannot start domain %u (\"%s\")", domid, spec->name);
             goto undo;
         }
-        t->unpause_ms = now_ms() - t0;
+        t->unpause_ms = rxc_now_ms() - t0;
     }
     *domid_out = domid;
     return 0;

@@ -103,12 +103,35 @@ int rxc_domain_shutdown(rxc_session *s, uint32_t domid, int reboot, rxc_error *e
     return 0;
 }
 
+/*
+ * Removes dom0's backend directories of a destroyed domain.  libxl leaves
+ * them when a frontend never connected ("backend not ready"), e.g. a PCI
+ * device the guest never probed; nothing else will ever remove them.
+ */
+static void remove_stale_backends(rxc_session *s, uint32_t domid)
+{
+    unsigned int n = 0;
+    char **types = xs_directory(s->xsh, XBT_NULL, "/local/domain/0/backend", &n);
+    if (!types)
+        return;
+    for (unsigned int i = 0; i < n; i++) {
+        char path[160];
+        snprintf(path, sizeof path, "/local/domain/0/backend/%s/%u", types[i], domid);
+        xs_rm(s->xsh, XBT_NULL, path);
+    }
+    free(types);
+}
+
 int rxc_domain_destroy(rxc_session *s, uint32_t domid, rxc_error *err)
 {
     rxc_log_begin();
     int rc = libxl_domain_destroy(s->ctx, domid, NULL);
-    if (rc == ERROR_DOMAIN_NOTFOUND || rc == 0)
-        return rc ? rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u", domid) : 0;
+    if (rc == 0) {
+        remove_stale_backends(s, domid);
+        return 0;
+    }
+    if (rc == ERROR_DOMAIN_NOTFOUND)
+        return rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u", domid);
     /* libxl could not (its state files unusable, say): ask the hypervisor directly and tidy xenstore. */
     if (xc_domain_destroy(s->xch, domid))
         return rxc_fail_libxl(err, rc, "libxl_domain_destroy", "cannot destroy domain %u (xc_domain_destroy failed too)", domid);
@@ -121,6 +144,7 @@ int rxc_domain_destroy(rxc_session *s, uint32_t domid, rxc_error *err)
     free(vm);
     snprintf(path, sizeof path, "/local/domain/%u", domid);
     xs_rm(s->xsh, XBT_NULL, path);
+    remove_stale_backends(s, domid);
     return 0;
 }
 
@@ -173,11 +197,10 @@ int rxc_domain_wait_shutdown(rxc_session *s, uint32_t domid, int cancel_fd, int 
             result = rxc_fail(err, -p, "poll", "waiting for domain %u failed", domid);
             goto out;
         }
+        /* Any @releaseDomain means "look again"; the events themselves carry nothing. */
         char **ev;
-        unsigned int n;
         while ((ev = xs_check_watch(xsh)) != NULL)
             free(ev);
-        (void)n;
     }
 out:
     xs_close(xsh);

@@ -44,4 +44,7 @@ int rxc_fail_libxl(rxc_error *err, int libxl_rc, const char *call, const char *f
 /* poll() for fd readable or cancel_fd readable; 1 readable, 0 timeout, -ECANCELED, or -errno. */
 int rxc_poll_readable(int fd, int cancel_fd, int timeout_ms);
 
+/* Monotonic milliseconds, for the create timings. */
+double rxc_now_ms(void);
+
 #endif

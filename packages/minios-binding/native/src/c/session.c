@@ -122,3 +122,10 @@ int rxc_poll_readable(int fd, int cancel_fd, int timeout_ms)
             return 1;
     }
 }
+
+double rxc_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}

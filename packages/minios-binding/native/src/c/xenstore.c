@@ -146,9 +146,7 @@ int rxc_watch_next(rxc_watch *w, int cancel_fd, rxc_watch_event *ev, rxc_error *
 {
     rxc_log_begin();
     for (;;) {
-        unsigned int n = 0;
         char **vec = xs_check_watch(w->xsh);
-        (void)n;
         if (vec) {
             ev->path = strdup(vec[XS_WATCH_PATH]);
             ev->token = strdup(vec[XS_WATCH_TOKEN]);

@@ -16,6 +16,8 @@
 
 /* Sets up config space access (dom0: I/O privilege; DomU: pcifront). Idempotent. */
 int pcix_init(void);
+/* True as the hardware domain (direct config space and I/O ports). */
+bool pcix_is_dom0(void);
 /* "dom0 port I/O" or "pcifront" once pcix_init succeeded, else "none". */
 const char *pcix_config_mechanism(void);
 
@@ -56,11 +58,12 @@ int pcix_intr_unmap_msi(unsigned bus, unsigned dev, unsigned fn, int pirq);
 struct pcix_intr;
 /*
  * Binds pirq to an event channel and runs handler(arg) in a kernel thread of its own each
- * time it fires (never in the upcall). take_rump_cpu: the thread enters the rump kernel
+ * time it fires (never in the upcall). shareable: a level INTx line that other domains (or
+ * dom0's pciback) may bind too. take_rump_cpu: the thread enters the rump kernel
  * (rumpuser_component_kthread / schedule) around the handler. NULL with *err on failure.
  */
-struct pcix_intr *pcix_intr_establish(int pirq, int (*handler)(void *), void *arg,
-	bool take_rump_cpu, const char *name, int *err);
+struct pcix_intr *pcix_intr_establish(int pirq, bool shareable, int (*handler)(void *),
+	void *arg, bool take_rump_cpu, const char *name, int *err);
 void pcix_intr_disestablish(struct pcix_intr *ih);
 /* TSC at the last event-channel notification for ih (handler entry latency bench). */
 uint64_t pcix_intr_last_event_tsc(const struct pcix_intr *ih);

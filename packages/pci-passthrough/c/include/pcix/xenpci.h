@@ -17,6 +17,7 @@
 #define PCIX_PHYSDEVOP_map_pirq 13
 #define PCIX_PHYSDEVOP_unmap_pirq 14
 #define PCIX_PHYSDEVOP_setup_gsi 21
+#define PCIX_PHYSDEVOP_pci_device_add 25
 
 #define PCIX_MAP_PIRQ_TYPE_MSI 0
 #define PCIX_MAP_PIRQ_TYPE_GSI 1
@@ -52,7 +53,21 @@ struct pcix_physdev_setup_gsi {
 	uint8_t polarity;   /* 1: active low */
 };
 
+/* Tells Xen about a device (dom0's job; Xen without an IOMMU does not scan the bus). */
+struct pcix_physdev_pci_device_add {
+	uint16_t seg;
+	uint8_t bus;
+	uint8_t devfn;
+	uint32_t flags;
+	struct {
+		uint8_t bus;
+		uint8_t devfn;
+	} physfn;
+	uint32_t optarr[1];
+};
+
 #define PCIX_EVTCHNOP_bind_pirq 2
+#define PCIX_BIND_PIRQ_WILL_SHARE 1
 struct pcix_evtchn_bind_pirq {
 	uint32_t pirq;
 	uint32_t flags;

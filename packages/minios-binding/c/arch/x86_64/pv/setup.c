@@ -23,7 +23,6 @@ struct mk_boot_info mk_boot;
 unsigned long mk_arch_mapping_area_start = 0x4000000000UL;
 unsigned long mk_arch_mapping_area_end = 0x8000000000UL;
 
-static struct xen_start_info *start_info;
 static unsigned long *p2m;
 static uint64_t *l4_table;
 static unsigned long bump_pfn;
@@ -234,7 +233,6 @@ static unsigned long page_end(unsigned long va)
 
 MK_NORETURN void mk_pv_setup(struct xen_start_info *si)
 {
-	start_info = si;
 	p2m = (unsigned long *)si->mfn_list;
 	l4_table = (uint64_t *)si->pt_base;
 	mk_boot.target = "xen-pv";

@@ -250,10 +250,9 @@ static void hypercall_page_init(void)
 			break; /* "XenVMMXenVMM" */
 	}
 	if (base >= 0x40010000) {
-		static const char msg[] = "rumpxen: no Xen CPUID leaf: not running on Xen\n";
-		(void)msg;
+		/* Not on Xen: without a hypercall page there is no console to say so. */
 		for (;;)
-			__asm__ __volatile__("hlt");
+			__asm__ __volatile__("cli; hlt");
 	}
 	mk_cpuid(base + 2, 0, r);
 	wrmsr(r[1], (uint64_t)(unsigned long)mk_hypercall_page);

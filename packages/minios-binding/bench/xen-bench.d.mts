@@ -1,0 +1,1 @@
+export declare function runXenBench(opts?: { runs?: number; loop?: number }): Promise<string[]>;

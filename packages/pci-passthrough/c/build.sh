@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the guest side of PCI passthrough for xen-pv into ../build/xen-pv/libpcix.a:
+# the pcix services (config space, BARs, pirq interrupts, DMA), rumpcomp_pci_* and the
+# NetBSD-shaped MD layer. Needs the guest kernel's headers (minios-binding/c/include) and the
+# generated pci_user.h (hypercall-api/include).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+pkg="$(dirname "$here")"
+mk_include="$pkg/../minios-binding/c/include"
+api_include="$pkg/../hypercall-api/include"
+CC="${CC:-gcc}"
+AR="${AR:-ar}"
+
+if [[ ! -f "$api_include/pci_user.h" ]]; then
+	echo "pci-passthrough: $api_include/pci_user.h is missing; build @rumpxen/hypercall-api first (npx nx run @rumpxen/hypercall-api:build)" >&2
+	exit 1
+fi
+if [[ ! -f "$mk_include/mk/arch.h" ]]; then
+	echo "pci-passthrough: the guest kernel headers ($mk_include/mk) are missing" >&2
+	exit 1
+fi
+
+flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
+	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
+	-mgeneral-regs-only -Wall -Wextra -Werror
+	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include"
+	-DMK_TARGET_PV)
+
+mkdir -p "$pkg/build"
+out="$pkg/build/xen-pv"
+tmp="$(mktemp -d "$pkg/build/.tmp-pcix.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+objs=()
+for src in "$here"/src/*.c; do
+	obj="$tmp/$(basename "$src" .c).o"
+	"$CC" "${flags[@]}" -c "$src" -o "$obj"
+	objs+=("$obj")
+done
+"$AR" rcs "$tmp/libpcix.a" "${objs[@]}"
+mkdir -p "$out"
+mv -f "$tmp/libpcix.a" "$out/libpcix.a"
+echo "pci-passthrough: built $out/libpcix.a" >&2
