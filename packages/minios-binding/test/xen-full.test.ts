@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { xenPvTarget } from '../src/targets.js';
+import { xenPvhTarget, xenPvTarget } from '../src/targets.js';
 import { buildDomUFixture, DOM0_PREP, PACKAGE_DIR } from './dom0/testbed-setup.mjs';
 import { buildTestImage, caseResults } from './guest-image.js';
 
@@ -26,6 +26,7 @@ interface Booted {
   console: string[];
   gone: boolean;
 }
+interface XstestRun { engine: string; lines: string[]; shutdown: { reason: string; exitStatus: number | null; action: string } }
 interface BadCreate { rejected: boolean; name?: string; syscall?: string; message?: string; leftover: number }
 interface Cycles { count: number; ms: number; freeBefore: number; freeAfter: number; leftover: number }
 interface CheckOutput {
@@ -51,7 +52,9 @@ interface CheckOutput {
   pausedState: string;
   unpausedState: string;
   hangGone: boolean;
-  image: { engine: string; lines: string[]; shutdown: { reason: string; exitStatus: number | null; action: string } };
+  image: XstestRun;
+  pvhImage: XstestRun;
+  vif: { engine: string; mac?: string; bridge?: string; script?: string; hotplug?: string; frontendMac?: string; backendGone: boolean };
   pci: { engine: string; backendDev: string | undefined; gone: boolean; backendGone: boolean };
   consoleInput: boolean;
   shutdownRequest: string;
@@ -76,12 +79,14 @@ beforeAll(async () => {
   const kernel = buildDomUFixture();
   // The guest kernel's xstest program (c/test/xstest.c) as a xen-pv image, where dom0 can see it.
   const xstest = buildTestImage(xenPvTarget, ['xstest.c'], join(pkg, 'build', 'fixtures'), 'xstest.elf');
+  const xstestPvh = buildTestImage(xenPvhTarget, ['xstest.c'], join(pkg, 'build', 'fixtures'), 'xstest-pvh.elf');
   if (!existsSync(join(pkg, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build in packages/minios-binding first');
   // edu: QEMU's PCI test device at EDU_BDF, bound to xen-pciback, for the passthrough check.
-  tb = await Testbed.start({ edu: true });
+  // pvh: hardware-assisted paging for Xen, so the PVH image can run.
+  tb = await Testbed.start({ edu: true, pvh: true });
   const prep = await tb.dom0.exec(DOM0_PREP, { timeoutMs: 30_000 });
   if (prep.code !== 0) throw new Error(`dom0 preparation failed (${prep.code}): ${prep.stderr}`);
-  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest}`, { timeoutMs: 240_000 });
+  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest} --pvh-image ${xstestPvh}`, { timeoutMs: 240_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
   assignableAfter = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 30_000 })).stdout;
@@ -164,21 +169,39 @@ describe.each(ENGINES)('creating domains through the %s path', (engine) => {
   });
 });
 
-describe('a rumpxen guest image (c/test/xstest.c) through the default path', () => {
+describe.each([
+  ['image', 'xen-pv', 'direct'],
+  ['pvhImage', 'xen-pvh', 'libxl'],
+] as const)('a rumpxen guest image (c/test/xstest.c, %s: %s) through the %s path', (key, _target, engine) => {
   it('reads argv and env from the guest config the addon wrote before it ran', () => {
-    expect(out.image.engine).toBe('direct');
-    expect(out.image.lines).toContain('xstest: argv[0] = xstest');
-    expect(out.image.lines).toContain('xstest: argv[1] = from the addon');
-    expect(out.image.lines).toContain('xstest: GREETING = hello from node');
+    const run = out[key];
+    expect(run.engine).toBe(engine);
+    expect(run.lines).toContain('xstest: argv[0] = xstest');
+    expect(run.lines).toContain('xstest: argv[1] = from the addon');
+    expect(run.lines).toContain('xstest: GREETING = hello from node');
   });
 
-  it('uses xenstore from the guest side of a directly built domain', () => {
-    expect(caseResults(out.image.lines)).toEqual({ xs_read_write: 'PASS', xs_ls: 'PASS', xs_watch: 'PASS', xs_transaction: 'PASS' });
+  it('uses xenstore from the guest side', () => {
+    expect(caseResults(out[key].lines)).toEqual({ xs_read_write: 'PASS', xs_ls: 'PASS', xs_watch: 'PASS', xs_transaction: 'PASS' });
   });
 
   it('reports the exit status from the guest\'s `rumpxen: exit N` line', () => {
-    expect(out.image.lines).toContain('rumpxen: exit 0');
-    expect(out.image.shutdown).toEqual({ domid: expect.any(Number), reason: 'poweroff', exitStatus: 0, action: 'destroy' });
+    expect(out[key].lines).toContain('rumpxen: exit 0');
+    expect(out[key].shutdown).toEqual({ domid: expect.any(Number), reason: 'poweroff', exitStatus: 0, action: 'destroy' });
+  });
+});
+
+describe('a vif through the libxl path', () => {
+  it('sets up the netback backend and frontend with the MAC, bridge and script asked for, and removes them on destroy', () => {
+    expect(out.vif).toEqual({
+      engine: 'libxl',
+      mac: '00:16:3e:12:34:56',
+      bridge: 'xenbr0',
+      script: '/bin/true',
+      hotplug: 'connected',
+      frontendMac: '00:16:3e:12:34:56',
+      backendGone: true,
+    });
   });
 });
 

@@ -1,16 +1,23 @@
 /**
  * The guest side as a DomU (the testbed's full mode: q35 with emulated VT-d, a Linux dom0,
- * edu at 0000:00:03.0 bound to xen-pciback): the same edu driver, booted by xl with
- * `pci = [ '0000:00:03.0' ]`, reaches config space through pcifront, maps BAR0 with DOMID_IO
- * (frames xl granted), takes INTx (the GSI pirq xl mapped) and MSI (the pirq pciback
- * returns), and makes the DMA round trip through the IOMMU.
+ * edu at 0000:00:03.0). edu is first released from xen-pciback, then made assignable again by
+ * this package's host side (preparePassthrough with assign, run by the host's node in dom0),
+ * whose `pci = [...]` line goes into the DomU's xl config. The same edu driver as in the dom0
+ * test reaches config space through pcifront, maps BAR0 with DOMID_IO (frames xl granted),
+ * takes INTx (the GSI pirq xl mapped) and MSI (the pirq pciback returns), and makes the DMA
+ * round trip through the IOMMU.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetPaths, Testbed, type DomUResult } from '@rumpxen/xen-testbed';
 import { buildPciTestImage, caseResults, EDU_CASES, imageDir } from './helpers/guest-image.mjs';
 
 const EDU = '0000:00:03.0';
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundleDir = join(pkgDir, 'build', 'guest-domu');
 
 function haveAssets(): boolean {
   try {
@@ -24,22 +31,45 @@ function haveAssets(): boolean {
 describe.skipIf(!haveAssets())('edu driver on the MD layer, as a DomU with edu passed through (xen-pv)', () => {
   let tb: Testbed;
   let image: string;
+  let released = '';
+  let refused: unknown;
+  let prepared: { before?: string | null; after?: string | null; xlPciLine?: string; action?: string; error?: unknown } = {};
   let assignable = '';
   let run: DomUResult;
 
   beforeAll(async () => {
     image = buildPciTestImage('edu', imageDir('domu'));
+    mkdirSync(bundleDir, { recursive: true });
+    const tsup = join(pkgDir, '..', '..', 'node_modules', 'tsup', 'dist', 'cli-default.js');
+    const built = spawnSync(process.execPath, [tsup, 'src/index.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', bundleDir],
+      { cwd: pkgDir, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`bundling for dom0 failed: ${built.stderr}`);
     tb = await Testbed.start({ edu: true });
+    const info = await tb.dom0.exec('xl info', { timeoutMs: 60_000 });
+    writeFileSync(join(bundleDir, 'xl-info.txt'), info.stdout);
+    // Give edu back to no driver, as a freshly booted host would have it.
+    const rel = await tb.dom0.exec(`echo ${EDU} > /sys/bus/pci/drivers/pciback/unbind && echo ${EDU} > /sys/bus/pci/drivers/pciback/remove_slot; ` +
+      `readlink /sys/bus/pci/devices/${EDU}/driver || echo unbound`);
+    released = rel.stdout.trim();
+    refused = await tb.createDomU({ name: 'early', kernel: image, memory: 32, pci: [EDU] }).then(() => null, (e: Error) => e);
+    const r = await tb.dom0.exec(`hostrun ${process.execPath} ${join(pkgDir, 'test', 'helpers', 'prepare-edu.mjs')} ${bundleDir} ${join(bundleDir, 'xl-info.txt')} /tmp/rumpxen-pci-guest-state`,
+      { timeoutMs: 180_000 });
+    prepared = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
     assignable = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 60_000 })).stdout;
-    const domu = await tb.createDomU({ name: 'edu', kernel: image, memory: 32, pci: [EDU] });
+    const domu = await tb.createDomU({ name: 'edu', kernel: image, memory: 32, extraCfg: [prepared.xlPciLine ?? ''] });
     run = await domu.wait({ timeoutMs: 150_000 });
-  }, 400_000);
+  }, 500_000);
 
   afterAll(async () => {
     await tb?.stop();
   });
 
-  it('starts with edu assignable (on xen-pciback in dom0)', () => {
+  it('refuses the DomU while edu is on no driver, then makes edu assignable with preparePassthrough', () => {
+    expect(released).toBe('unbound');
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).message)).toMatch(/xl create of DomU 'early' failed/);
+    expect(prepared.error).toBeUndefined();
+    expect(prepared).toMatchObject({ before: null, after: 'pciback', action: 'assign', xlPciLine: `pci = [ '${EDU}' ]` });
     expect(assignable).toContain(EDU);
   });
 

@@ -30,6 +30,9 @@ static char *reply_buf;		/* payload + NUL, mk_malloc'd */
 static struct xen_xs_msg reply_hdr;
 static bool reply_ready;
 static struct xs_event *events_head, *events_tail;
+static unsigned events_queued;
+/* Events nobody takes are dropped beyond this, so a flood cannot eat all memory. */
+#define MAX_QUEUED_EVENTS 256
 static int cached_domid = -1;
 static bool ring_broken;
 
@@ -147,7 +150,7 @@ static void pump_locked(void)
 		if (hdr.type == XEN_XS_WATCH_EVENT) {
 			size_t plen = mk_strnlen(body, hdr.len);
 			struct xs_event *ev = mk_malloc(sizeof(*ev), 0);
-			if (!ev || plen >= hdr.len) {
+			if (!ev || plen >= hdr.len || events_queued >= MAX_QUEUED_EVENTS) {
 				mk_free(ev);
 				mk_free(body);
 				continue; /* malformed or no memory: drop the event */
@@ -160,6 +163,7 @@ static void pump_locked(void)
 			else
 				events_head = ev;
 			events_tail = ev;
+			events_queued++;
 			mk_waitq_wake_all(&ring_waiters);
 		} else if (hdr.req_id == pending_req_id && !reply_ready) {
 			reply_hdr = hdr;
@@ -357,6 +361,7 @@ int mk_xs_watch_wait(char *path, size_t path_size, char *token, size_t token_siz
 	}
 	struct xs_event *ev = events_head;
 	events_head = ev->next;
+	events_queued--;
 	if (!events_head)
 		events_tail = NULL;
 	mk_strlcpy(path, ev->path, path_size);

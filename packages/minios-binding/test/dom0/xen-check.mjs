@@ -3,6 +3,7 @@
 // object on stdout.  Progress goes to stderr.
 //   node xen-check.mjs [--kernel PATH [--cmdline TEXT] [--cycles N] [--pci BDF]] [--image PATH]
 // --image: a rumpxen guest image running c/test/xstest.c (argv/env from rumpxen/cfg, xenstore cases).
+// --pvh-image: the same program linked for xen-pvh (needs a testbed started with pvh: true).
 import { Xen } from '../../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -15,6 +16,7 @@ const cmdline = opt('--cmdline');
 const cycles = Number(opt('--cycles') ?? '0');
 const pci = opt('--pci');
 const image = opt('--image');
+const pvhImage = opt('--pvh-image');
 const log = (msg) => process.stderr.write(`xen-check: ${msg}\n`);
 const out = {};
 
@@ -177,6 +179,25 @@ try {
     log('destroy by name');
     out.hangGone = !(await xen.domains.list()).some((x) => x.name === 'rumpxen-hang');
 
+    log('a vif through the libxl path (hotplug script /bin/true: no bridge in the chroot)');
+    {
+      const v = await xen.domains.create({
+        name: 'rumpxen-vif', kernel, memory: 16, cmdline: 'hang',
+        vifs: [{ mac: '00:16:3e:12:34:56', bridge: 'xenbr0', script: '/bin/true' }],
+      });
+      const be = `/local/domain/0/backend/vif/${v.domid}/0`;
+      out.vif = {
+        engine: v.engine,
+        mac: await xen.xenstore.readOptional(`${be}/mac`),
+        bridge: await xen.xenstore.readOptional(`${be}/bridge`),
+        script: await xen.xenstore.readOptional(`${be}/script`),
+        hotplug: await xen.xenstore.readOptional(`${be}/hotplug-status`),
+        frontendMac: await xen.xenstore.readOptional(`/local/domain/${v.domid}/device/vif/0/mac`),
+      };
+      await xen.domains.destroy(v.domid);
+      out.vif.backendGone = (await xen.xenstore.readOptional(`${be}/mac`)) === undefined;
+    }
+
     if (pci) {
       log(`PCI passthrough of ${pci} (libxl path)`);
       const p = await xen.domains.create({ name: 'rumpxen-pci', kernel, memory: 16, cmdline: 'hang', pci: [pci] });
@@ -207,11 +228,13 @@ try {
       }
     }
   }
-  if (image) {
-    log(`the guest kernel's xstest image (${image})`);
+  // Runs an xstest image with a guest config and collects its console and end.
+  async function runXstest(path, type) {
+    log(`the guest kernel's xstest image (${type}, ${path})`);
     const d = await xen.domains.create({
-      name: 'rumpxen-xstest',
-      kernel: image,
+      name: `rumpxen-xstest-${type}`,
+      kernel: path,
+      type,
       memory: 16,
       guestConfig: { argv: ['xstest', 'from the addon'], env: ['GREETING=hello from node'] },
     });
@@ -223,8 +246,10 @@ try {
     const end = await xen.domains.waitForShutdown(d.domid);
     con.close();
     await reading;
-    out.image = { engine: d.engine, lines, shutdown: end };
+    return { engine: d.engine, lines, shutdown: end };
   }
+  if (image) out.image = await runXstest(image, 'pv');
+  if (pvhImage) out.pvhImage = await runXstest(pvhImage, 'pvh');
 } finally {
   xen.close();
 }

@@ -31,6 +31,7 @@ struct pcix_intr {
 	bool needs_eoi;
 	bool pending;
 	bool stopping;
+	bool idle; /* the thread waits for an event (not inside the handler) */
 	uint64_t event_tsc;
 	uint64_t count;
 	struct mk_thread *thread;
@@ -149,7 +150,8 @@ static void on_event(uint32_t port, void *arg)
 	ih->event_tsc = mk_rdtsc();
 	mk_evtchn_mask(ih->port);
 	ih->pending = true;
-	mk_thread_wake(ih->thread);
+	if (ih->idle)
+		mk_thread_wake(ih->thread);
 }
 
 static void *intr_thread(void *arg)
@@ -158,8 +160,10 @@ static void *intr_thread(void *arg)
 	if (ih->take_rump_cpu)
 		rumpuser_component_kthread();
 	for (;;) {
+		ih->idle = true;
 		while (!ih->pending && !ih->stopping)
 			mk_thread_block();
+		ih->idle = false;
 		if (ih->stopping)
 			break;
 		ih->pending = false;
@@ -225,7 +229,9 @@ void pcix_intr_disestablish(struct pcix_intr *ih)
 		return;
 	mk_evtchn_close(ih->port);
 	ih->stopping = true;
-	mk_thread_wake(ih->thread);
+	/* A handler that blocked inside must not be woken early: it finds stopping when it returns. */
+	if (ih->idle)
+		mk_thread_wake(ih->thread);
 	mk_thread_join(ih->thread);
 	mk_free(ih);
 }
