@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Host tools: compilers and binutils for guest images and the posix target, cmake for the C
-# builds, libxen-dev for the Xen headers and the native addon, QEMU for the testbed, cpio and
-# gzip/xz for the dom0 initramfs, pkg-config for the addon's library flags.
-need=(gcc g++ make binutils cmake pkg-config libxen-dev qemu-system-x86 cpio gzip xz-utils pciutils libxml2-utils libvirt-clients
+# builds, libxen-dev for the Xen headers and the native addon, QEMU for the testbed,
+# gzip/xz to unpack the Xen and kernel images, pciutils and the libvirt/libxml2 validators for
+# the PCI and config tests, pkg-config for the addon's library flags.
+need=(gcc g++ make binutils cmake pkg-config libxen-dev qemu-system-x86 gzip xz-utils pciutils libxml2-utils libvirt-clients
       ca-certificates)
 missing=()
 for p in "${need[@]}"; do

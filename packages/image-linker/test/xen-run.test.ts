@@ -4,12 +4,14 @@
  * and libxl JSON against the real toolstack: in a full testbed's dom0, `xl create -n` (dry run)
  * must accept our xl.cfg with a disk, two vifs and the testbed's PCI device, the libxl JSON it
  * derives must agree with ours, and our xl.cfg must really start hello (`xl create -c`).
+ * That dom0 is also a real Xen host for `run --on xen|auto`: the host's node runs the CLI
+ * there (the testbed gives it dom0's xl and xenstore tools).
  * One file, so its QEMU boots run one after another.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Testbed, EDU_BDF } from '@rumpxen/xen-testbed';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, buildProject, compileSources, loadManifest, renderConfig, resolveTarget, run } from '../src/index.js';
 import { COMPONENT_C, archive, cli, workdir } from './helpers.js';
 
@@ -89,56 +91,119 @@ describe('run on the embedded testbed (xen-pv)', () => {
     }
   }, 300_000);
 
-  it('with a disk, hello runs as a DomU of a full testbed and gets its argv', async () => {
+  it('with a disk, hello runs as a DomU of a full testbed and gets its argv from xenstore alone', async () => {
     const dir = workdir('hello-domu');
     const m = loadManifest(HELLO);
     const img = await buildProject(m, { target: 'xen-pv', output: join(dir, 'hello.xen-pv') });
     const disk = join(dir, 'disk.img');
     writeFileSync(disk, Buffer.alloc(1 << 20));
-    const res = await run({ image: img.output, on: 'testbed', disks: [`${disk},xvda,ro`], args: ['from-config'], timeoutS: 240 });
+    // An argument with a space cannot go on the kernel command line: the config is only in
+    // xenstore, written by the testbed while the DomU is still paused.
+    const args = ['from-config', 'two words'];
+    expect(renderConfig({ image: img.output, args }).cmdline).toBe('');
+    const res = await run({ image: img.output, on: 'testbed', disks: [`${disk},xvda,ro`], args, timeoutS: 240 });
     expect(res.ranOn).toBe('testbed-domu');
     expect(res.console).toContain('hello: argv[1] = from-config');
+    expect(res.console).toContain('hello: argv[2] = two words');
     expect(res.console.some((l) => /^hello: domain id \d+ /.test(l))).toBe(true);
     expect(res.console).toContain('Test result: SUCCESS');
     expect(res.exitCode).toBe(0);
   }, 300_000);
 });
 
-describe('xl accepts the rendered config (full testbed)', () => {
+describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node running run --on xen|auto)', () => {
+  let tb: Testbed;
+  let dir: string;
+  let hello: string;
+  let seven: string;
+  const repo = join(__dirname, '..', '..', '..');
+  // dom0 sees the repository (shared read-write) at the same path, so images live under it.
+  beforeAll(async () => {
+    mkdirSync(join(__dirname, '..', 'build'), { recursive: true });
+    dir = mkdtempSync(join(__dirname, '..', 'build', 'xen-host-'));
+    hello = (await buildProject(loadManifest(HELLO), { target: 'xen-pv', output: join(dir, 'hello.xen-pv') })).output;
+    writeFileSync(join(dir, 'seven.c'), '#include <rumpuser.h>\nint main(void) { rumpuser_dprintf("returning 7\\n"); return 7; }\n');
+    const def = resolveTarget('xen-pv');
+    const [obj] = await compileSources([join(dir, 'seven.c')], def, dir);
+    seven = (await build({ inputs: [obj!], target: def, output: join(dir, 'seven.xen-pv') })).output;
+    tb = await Testbed.start();
+  }, 300_000);
+  afterAll(async () => {
+    await tb?.stop();
+    if (dir && !process.env.RUMPXEN_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** The host's node in dom0 (chrooted into the host's /, dom0's xl reached through the testbed's wrappers), repo as cwd. */
+  async function inDom0(args: string) {
+    const chunks: string[] = [];
+    const r = await tb.dom0.exec(`node packages/image-linker/dist/cli.js ${args}`, { cwd: repo, timeoutMs: 200_000, onOutput: (c, s) => s === 'stdout' && chunks.push(c) });
+    return { ...r, chunks };
+  }
+
   it('dry run agrees with our libxl JSON; the xl.cfg boots hello', async () => {
-    const dir = workdir('xl');
-    const img = await buildProject(loadManifest(HELLO), { target: 'xen-pv', output: join(dir, 'hello.xen-pv') });
     const disk = join(dir, 'disk.img');
     writeFileSync(disk, Buffer.alloc(1 << 20));
-    const withDevices = renderConfig({ image: img.output, name: 'hello-dev', memoryMb: 32, disks: [`${disk},xvda,ro`], nets: ['xenbr0', '00:16:3e:00:00:07'], pci: [EDU_BDF], env: ['A=1'], args: ['one'] });
+    const withDevices = renderConfig({ image: hello, name: 'hello-dev', memoryMb: 32, disks: [`${disk},xvda,ro`], nets: ['xenbr0', '00:16:3e:00:00:07'], pci: [EDU_BDF], env: ['A=1'], args: ['one'] });
     writeFileSync(join(dir, 'dev.cfg'), withDevices.xl);
-    const plain = renderConfig({ image: img.output, name: 'hello-run', memoryMb: 32, args: ['via-xl-cfg'] });
+    const plain = renderConfig({ image: hello, name: 'hello-run', memoryMb: 32, args: ['via-xl-cfg'] });
     writeFileSync(join(dir, 'run.cfg'), plain.xl);
-    const tb = await Testbed.start({ shareDir: dir });
-    try {
-      const dry = await tb.dom0.exec(`xl -v create -n ${join(dir, 'dev.cfg')} 2>/dev/null`, { timeoutMs: 60_000 });
-      expect(dry.code).toBe(0);
-      const theirs = JSON.parse(dry.stdout);
-      const ours = JSON.parse(withDevices.libxl);
-      expect(theirs.c_info.name).toBe(ours.c_info.name);
-      expect(theirs.c_info.type).toBe(ours.c_info.type);
-      for (const k of ['kernel', 'cmdline', 'max_memkb', 'target_memkb', 'max_vcpus']) expect(theirs.b_info[k], k).toBe(ours.b_info[k]);
-      expect(theirs.b_info['type.pv']).toBeDefined();
-      expect(theirs.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev])).toEqual(ours.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev]));
-      expect(theirs.disks[0].readwrite ?? 0).toBe(ours.disks[0].readwrite);
-      // xl fills in the default bridge (xenbr0) for the MAC-only vif.
-      expect(theirs.nics.map((n: { bridge?: string; mac?: string }) => [n.bridge, n.mac ?? null])).toEqual([['xenbr0', null], ['xenbr0', '00:16:3e:00:00:07']]);
-      expect(ours.nics).toEqual([{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:07' }]);
-      expect(theirs.pcidevs.map((p: { dev?: number; bus?: number; func?: number }) => [p.bus ?? 0, p.dev ?? 0, p.func ?? 0])).toEqual(ours.pcidevs.map((p: { bus: number; dev: number; func: number }) => [p.bus, p.dev, p.func]));
-      // Start it with our xl.cfg alone; it is destroyed at poweroff; xenconsoled keeps its log.
-      const ran = await tb.dom0.exec(`xl create ${join(dir, 'run.cfg')} && for i in $(seq 1 120); do xl domid hello-run >/dev/null 2>&1 || exit 0; sleep 1; done; exit 1`, { timeoutMs: 150_000 });
-      expect(ran.code, ran.stdout + ran.stderr).toBe(0);
-      await new Promise((r) => setTimeout(r, 500));
-      const log = readFileSync(join(tb.runDir, 'xenlog', 'guest-hello-run.log'), 'utf8');
-      expect(log).toContain('hello: argv[1] = via-xl-cfg');
-      expect(log).toContain('Test result: SUCCESS');
-    } finally {
-      await tb.stop();
-    }
+    const dry = await tb.dom0.exec(`xl -v create -n ${join(dir, 'dev.cfg')} 2>/dev/null`, { timeoutMs: 60_000 });
+    expect(dry.code).toBe(0);
+    const theirs = JSON.parse(dry.stdout);
+    const ours = JSON.parse(withDevices.libxl);
+    expect(theirs.c_info.name).toBe(ours.c_info.name);
+    expect(theirs.c_info.type).toBe(ours.c_info.type);
+    for (const k of ['kernel', 'cmdline', 'max_memkb', 'target_memkb', 'max_vcpus']) expect(theirs.b_info[k], k).toBe(ours.b_info[k]);
+    expect(theirs.b_info['type.pv']).toBeDefined();
+    expect(theirs.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev])).toEqual(ours.disks.map((d: { pdev_path: string; vdev: string }) => [d.pdev_path, d.vdev]));
+    expect(theirs.disks[0].readwrite ?? 0).toBe(ours.disks[0].readwrite);
+    // xl fills in the default bridge (xenbr0) for the MAC-only vif.
+    expect(theirs.nics.map((n: { bridge?: string; mac?: string }) => [n.bridge, n.mac ?? null])).toEqual([['xenbr0', null], ['xenbr0', '00:16:3e:00:00:07']]);
+    expect(ours.nics).toEqual([{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:07' }]);
+    expect(theirs.pcidevs.map((p: { dev?: number; bus?: number; func?: number }) => [p.bus ?? 0, p.dev ?? 0, p.func ?? 0])).toEqual(ours.pcidevs.map((p: { bus: number; dev: number; func: number }) => [p.bus, p.dev, p.func]));
+    // Start it with our xl.cfg alone; it is destroyed at poweroff; xenconsoled keeps its log.
+    const ran = await tb.dom0.exec(`xl create ${join(dir, 'run.cfg')} && for i in $(seq 1 120); do xl domid hello-run >/dev/null 2>&1 || exit 0; sleep 1; done; exit 1`, { timeoutMs: 150_000 });
+    expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const log = readFileSync(join(tb.runDir, 'xenlog', 'guest-hello-run.log'), 'utf8');
+    expect(log).toContain('hello: argv[1] = via-xl-cfg');
+    expect(log).toContain('Test result: SUCCESS');
   }, 300_000);
+
+  it('run --on xen: xl create -p, the config in xenstore only, the console streamed, exit 0', async () => {
+    expect(renderConfig({ image: hello, args: ['from-xenstore', 'two words'] }).cmdline).toBe(''); // not on the command line
+    const r = await inDom0(`run ${hello} --on xen --timeout 120 -v -- from-xenstore 'two words'`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('hello from a rumpxen image');
+    expect(lines).toContain('hello: argv[1] = from-xenstore');
+    expect(lines).toContain('hello: argv[2] = two words');
+    expect(lines.some((l) => /^hello: domain id [1-9]\d* /.test(l))).toBe(true);
+    expect(lines).toContain('Test result: SUCCESS');
+    expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
+    expect(r.stderr).toMatch(/^image-linker: xen: Test result: SUCCESS.*\(exit 0, /m);
+    // Streamed: the first line came out while the guest still ran, not all at the end.
+    const first = r.chunks.findIndex((c) => c.includes('hello from a rumpxen image'));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(r.chunks.slice(0, first + 1).join('')).not.toContain('Test result: SUCCESS');
+    // The domain is gone afterwards.
+    expect((await tb.dom0.exec('xl domid hello.xen-pv')).code).not.toBe(0);
+  }, 240_000);
+
+  it("run --on xen: main returning 7 gives exit code 7", async () => {
+    const r = await inDom0(`run ${seven} --on xen --timeout 120 -v`);
+    expect(r.stdout).toContain('returning 7');
+    expect(r.stdout).toContain('rumpxen: exit 7');
+    expect(r.stderr).toMatch(/^image-linker: xen: .*\(exit 7, /m);
+    expect(r.code).toBe(7);
+  }, 240_000);
+
+  it('run --on auto picks the local Xen (there is /dev/xen/privcmd) rather than a testbed', async () => {
+    const r = await inDom0(`run ${hello} --on auto --timeout 120 -v -- auto`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain('hello: argv[1] = auto');
+    expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
+    expect(r.stderr).toMatch(/^image-linker: xen: /m);
+    expect(r.stderr).not.toMatch(/testbed|QEMU/i);
+  }, 240_000);
 });

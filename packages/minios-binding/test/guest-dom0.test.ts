@@ -75,22 +75,28 @@ describe.each([
     expect(r.end).toBe('crash');
   }, 150_000);
 
-  it('stops a stack overflow at the guard page', async () => {
+  it('stops a stack overflow at the guard page with our crash report', async () => {
     const r = await boot(crash, 'overflow');
-    if (pvh) {
-      // Faults run on their own stack (IST), so the report is ours.
-      const text = r.consoleLines.join('\n');
-      expect(text).toMatch(/fault address 0x[0-9a-f]+ \(write access, not present\)/);
-      expect(text).toContain("rumpxen: stack overflow: fault in the guard page of thread 'main'");
-      expect(text).toMatch(/crash_recurse\+0x/);
-    } else {
-      // PV has no separate fault stack: Xen cannot write the fault frame below the guard
-      // page and ends the domain itself; its report shows the unmapped page.
-      const xen = r.xenLines.join('\n');
-      expect(xen).toMatch(/domain_crash_sync called from entry\.S/);
-      expect(xen).toMatch(/L1\[0x[0-9a-f]+\] = 0000000000000000/);
-    }
+    // PVH: faults run on their own stack (IST). PV: threads run in PV user mode, so Xen
+    // delivers the fault on the separate kernel (fault) stack, not below the guard page.
+    const text = r.consoleLines.join('\n');
+    expect(text).toContain('rumpxen: crash: trap 14 (page fault)');
+    expect(text).toMatch(/fault address 0x[0-9a-f]+ \(write access, not present\)/);
+    expect(text).toContain("rumpxen: stack overflow: fault in the guard page of thread 'main'");
+    expect(text).toMatch(pvh ? /rumpxen: rip 0x[0-9a-f]{16} cs 0x8 / : /rumpxen: rip 0x[0-9a-f]{16} cs 0xe033 .* ss 0xe02b/);
+    expect(text).toMatch(/rumpxen: r13 0x[0-9a-f]{16} r14/);
+    expect(text).toMatch(/rumpxen: backtrace:\n 0x[0-9a-f]{16} crash_recurse\+0x/);
+    expect(text).toContain('rumpxen: shutting down with reason crash');
+    // The fault address is in the thread's guard page: the report says so only then, and
+    // the reported rsp is at most one page above it.
+    const fault = BigInt(/fault address (0x[0-9a-f]+)/.exec(text)![1]!);
+    const rsp = BigInt(/ rsp (0x[0-9a-f]{16}) /.exec(text)![1]!);
+    expect(rsp - fault < 4096n && rsp >= fault).toBe(true);
+    // Xen did not have to end the domain itself.
+    expect(r.xenLines.join('\n')).not.toMatch(/domain_crash_sync/);
     expect(r.consoleLines).not.toContain('rumpxen: exit 0');
     expect(r.end).toBe('crash');
+    expect(r.verdict).toBe('CRASH');
+    expect(r.exitCode).toBe(6);
   }, 150_000);
 });

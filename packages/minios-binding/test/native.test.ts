@@ -3,12 +3,15 @@
 // libraries' own log lines instead of printing them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { addonDir, loadAddon, libraryPath } from '../src/xen/native.js';
 
 const hostHasXen = existsSync('/dev/xen/privcmd');
+// Package root, whatever folder vitest was started from (the package or the repo root).
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function needed(file: string): string[] {
   const out = execFileSync('readelf', ['-d', file], { encoding: 'utf8' });
@@ -128,7 +131,7 @@ describe.skipIf(hostHasXen)('native calls on a host without Xen', () => {
   it('never writes the libraries\' messages to stderr', () => {
     // The probe is pointed at paths that exist so the native open really runs and fails.
     const script = `
-      const { Xen } = await import(${JSON.stringify(join(process.cwd(), 'dist', 'index.js'))});
+      const { Xen } = await import(${JSON.stringify(join(packageRoot, 'dist', 'index.js'))});
       try {
         await Xen.open({ probePaths: { privcmd: '/dev/null', xenstoredSockets: ['/dev/null'], xenbus: '/dev/null' } });
         console.log('opened');

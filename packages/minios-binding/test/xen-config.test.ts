@@ -145,6 +145,7 @@ describe('xl.cfg device strings', () => {
   it('parses positional and keyed disks', () => {
     expect(parseDiskSpec('/img/a.raw,raw,xvda,rw')).toEqual({ target: '/img/a.raw', vdev: 'xvda', format: 'raw', readonly: false });
     expect(parseDiskSpec('format=qcow2, vdev=xvdc, access=ro, target=/b.q')).toEqual({ target: '/b.q', vdev: 'xvdc', format: 'qcow2', readonly: true });
+    expect(parseDiskSpec('target=/dev/sdb,vdev=xvdd,script=block')).toEqual({ target: '/dev/sdb', vdev: 'xvdd', format: 'raw', readonly: false, script: 'block' });
   });
 
   it('parses vifs', () => {

@@ -1,51 +1,41 @@
-// DomainConsole on a real pty (created by python3's pty module, standing in
-// for xenconsoled's master side): line splitting, CR stripping, the exit
-// line, raw mode (no echo of guest output back to the guest), input, and
-// the end of the stream when the master side closes.
+// DomainConsole on a real pty, standing in for xenconsoled's: util-linux
+// `script` holds the master side (what the test writes to its stdin is guest
+// output; what it prints is guest input) while `sleep` keeps the slave open.
+// Covers line splitting, CR stripping, the exit line, raw mode (no echo, no
+// CR added to input) and the end of the stream when the master side closes.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DomainConsole } from '../src/xen/console.js';
 
-// The master side: prints the slave path, then on "go" writes guest output in two pieces,
-// reads what comes back for a while, prints it as JSON, closes the master and exits.
-const MASTER = String.raw`
-import os, pty, select, sys, json, time
-master, slave = pty.openpty()
-print(os.ttyname(slave), flush=True)
-os.close(slave)
-sys.stdin.readline()
-os.write(master, b"hello from the guest\r\nsplit ")
-time.sleep(0.2)
-os.write(master, b"line\r\nrumpxen: exit 3\r\n")
-got = b""
-end = time.time() + 1.5
-while time.time() < end:
-    r, _, _ = select.select([master], [], [], 0.1)
-    if r:
-        try:
-            got += os.read(master, 4096)
-        except OSError:
-            break
-print(json.dumps(got.decode("latin1")), flush=True)
-os.close(master)
-`;
+/** Starts the master side; resolves with the slave's path and a reader of everything after it. */
+async function startPty(seconds: number): Promise<{ child: ChildProcessWithoutNullStreams; slave: string; output: () => string }> {
+  const c = spawn('script', ['-qfc', `tty; exec sleep ${seconds}`, '/dev/null']);
+  let text = '';
+  c.stdout.setEncoding('latin1');
+  c.stdout.on('data', (d: string) => (text += d));
+  const deadline = Date.now() + 10_000;
+  while (!/\/dev\/pts\/\d+\r?\n/.test(text)) {
+    if (Date.now() > deadline) throw new Error(`script(1) printed no pty path: ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const m = /(\/dev\/pts\/\d+)\r?\n/.exec(text)!;
+  const after = m.index + m[0].length;
+  return { child: c, slave: m[1]!, output: () => text.slice(after) };
+}
 
 let child: ChildProcessWithoutNullStreams | undefined;
 afterEach(() => child?.kill());
 
 describe('DomainConsole on a pty', () => {
   it('reads lines, records the exit status, sends input without echo, and ends with the pty', async () => {
-    child = spawn('python3', ['-c', MASTER]);
-    const out = createInterface({ input: child.stdout });
-    const lines = out[Symbol.asyncIterator]();
-    const slave = (await lines.next()).value as string;
-    expect(slave).toMatch(/^\/dev\/pts\/\d+$/);
-
+    const pty = await startPty(3);
+    child = pty.child;
     let exitStatus: number | undefined;
-    const con = DomainConsole.fromTty(slave, 7, (s) => (exitStatus = s));
-    child.stdin.write('go\n');
+    const con = DomainConsole.fromTty(pty.slave, 7, (s) => (exitStatus = s));
+    child.stdin.write('hello from the guest\r\nsplit ');
+    await new Promise((r) => setTimeout(r, 200));
+    child.stdin.write('line\r\nrumpxen: exit 3\r\n');
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await con.next();
@@ -56,21 +46,21 @@ describe('DomainConsole on a pty', () => {
     expect(exitStatus).toBe(3);
 
     await con.write('input for the guest\n');
-    const back = JSON.parse((await lines.next()).value as string) as string;
-    // Raw mode: the master sees exactly the input (no echo of the guest's output, no CR added).
-    expect(back).toBe('input for the guest\n');
+    const deadline = Date.now() + 5_000;
+    while (!pty.output().includes('input for the guest') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Raw mode: the master side sees exactly the input (no echo of the guest's output, no CR added).
+    expect(pty.output()).toBe('input for the guest\n');
 
-    // The master closed: the iterator ends instead of hanging.
+    // sleep ends, script closes the master: the iterator ends instead of hanging.
     const end = await con.next();
     expect(end.done).toBe(true);
     con.close();
   }, 20_000);
 
   it('times out waitForLine with a message naming the domain and the pattern', async () => {
-    child = spawn('python3', ['-c', MASTER]);
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const slave = (await lines.next()).value as string;
-    using con = DomainConsole.fromTty(slave, 9);
+    const pty = await startPty(2);
+    child = pty.child;
+    using con = DomainConsole.fromTty(pty.slave, 9);
     await expect(con.waitForLine(/never printed/, 300)).rejects.toThrow(/domain 9 console: no line matched \/never printed\/ within 300 ms/);
   }, 20_000);
 });

@@ -54,7 +54,8 @@ interface CheckOutput {
   hangGone: boolean;
   image: XstestRun;
   pvhImage: XstestRun;
-  vif: { engine: string; mac?: string; bridge?: string; script?: string; hotplug?: string; frontendMac?: string; backendGone: boolean };
+  vbd: { engine: string; devices: number; params?: string; mode?: string; dev?: string; script?: string; backendGone: boolean };
+  vif: { engine: string; mac?: string; bridge?: string; script?: string; frontendMac?: string; backendGone: boolean };
   pci: { engine: string; backendDev: string | undefined; gone: boolean; backendGone: boolean };
   consoleInput: boolean;
   shutdownRequest: string;
@@ -198,8 +199,21 @@ describe('a vif through the libxl path', () => {
       mac: '00:16:3e:12:34:56',
       bridge: 'xenbr0',
       script: '/bin/true',
-      hotplug: 'connected',
       frontendMac: '00:16:3e:12:34:56',
+      backendGone: true,
+    });
+  });
+});
+
+describe('a disk through the libxl path', () => {
+  it('sets up the blkback backend with the target, mode, vdev and script asked for, and removes it on destroy', () => {
+    expect(out.vbd).toEqual({
+      engine: 'libxl',
+      devices: 1,
+      params: '/nonexistent/disk.img',
+      mode: 'r',
+      dev: 'xvdb',
+      script: '/bin/true',
       backendGone: true,
     });
   });

@@ -1,10 +1,11 @@
 /**
- * The guest side as dom0 (the testbed's guest-as-dom0 mode, QEMU's pc machine with
+ * The guest side as dom0 (the testbed's guest-as-dom0 mode, QEMU's pc machine with two
  * `-device edu`, no IOMMU): the edu driver, written against the MD layer only, finds edu by
  * scanning bus 0 through port I/O, maps BAR0 with DOMID_IO, reads the id, checks liveness,
  * computes factorials, takes INTx (GSI pirq) and MSI interrupts in thread context, makes a
  * DMA round trip of random bytes in machine-contiguous memory below edu's 28-bit mask, and
- * has its bad requests refused with clear messages.
+ * has its bad requests refused with clear messages; the second edu's INTx handler runs next to
+ * the first's MSI handler.
  */
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ describe.skipIf(!haveAssets())('edu driver on the MD layer, as dom0 (xen-pv)', (
 
   beforeAll(async () => {
     image = buildPciTestImage('edu', imageDir('dom0'));
-    run = await bootGuest({ kernel: image, memoryMb: 256, timeoutS: 120, qemuArgs: ['-device', 'edu'] });
+    run = await bootGuest({ kernel: image, memoryMb: 256, timeoutS: 120, qemuArgs: ['-device', 'edu', '-device', 'edu'] });
   }, 200_000);
 
   it('passes every case and powers off with SUCCESS', () => {
@@ -44,6 +45,11 @@ describe.skipIf(!haveAssets())('edu driver on the MD layer, as dom0 (xen-pv)', (
     expect(bar).toMatch(/^edu: BAR0 at 0x[0-9a-f]+, 1024 KiB$/);
     // The 256 MiB machine's RAM ends far below the PCI hole where SeaBIOS puts BAR0.
     expect(Number.parseInt(/0x([0-9a-f]+)/.exec(bar!)![1]!, 16)).toBeGreaterThanOrEqual(0x10000000);
+  });
+
+  it('runs two devices\' interrupt handlers side by side (second edu INTx, first edu MSI)', () => {
+    expect(caseResults(run.consoleLines).multi_intr).toBe('PASS');
+    expect(run.consoleLines).toContainEqual(expect.stringMatching(/^edu: second edu at 00:[0-9a-f]{2}\.0, BAR0 0x[0-9a-f]+, INTx next to the first's MSI$/));
   });
 
   it('took INTx as a GSI pirq and MSI as an MSI pirq', () => {

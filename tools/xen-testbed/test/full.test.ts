@@ -90,6 +90,13 @@ describe('full mode: dom0', () => {
     expect(readFileSync(dom0File, 'utf8')).toBe(`${token}\n`);
   });
 
+  it("the host's programs in dom0 find dom0's xl and xenstore tools, and share dom0's /tmp", async () => {
+    const token = randomBytes(8).toString('hex');
+    const r = await tb.dom0.exec(`hostrun sh -c 'command -v xl; xl list | grep -c "^Domain-0 "; xenstore-read domid; pwd; echo ${token} >/tmp/from-chroot'; cat /tmp/from-chroot`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['/run/testbed/bin/xl', '1', '0', repoRoot()!, token, '']);
+  }, 60_000);
+
   it("QEMU's edu device is in dom0 and assignable through xen-pciback", async () => {
     const r = await tb.dom0.exec(`cat /sys/bus/pci/devices/${EDU_BDF}/vendor /sys/bus/pci/devices/${EDU_BDF}/device; basename $(readlink /sys/bus/pci/devices/${EDU_BDF}/driver); xl pci-assignable-list`);
     expect(r.code).toBe(0);
@@ -114,6 +121,41 @@ describe('full mode: DomUs', () => {
     const list = await tb.dom0.exec('xl list');
     expect(list.stdout).not.toMatch(new RegExp(`^${domu.name}\\s`, 'm'));
   }, 90_000);
+
+  it('creates a DomU paused with xenstore entries the DomU owns, and unpauses it', async () => {
+    const value = '{"argv":["x","a b","q\\"\\\\n"]}'; // quotes and backslashes stay verbatim (xenstore-write -R)
+    const domu = await tb.createDomU({ kernel: fixture, cmdline: 'paused-case', memory: 16, paused: true, xenstore: { 'rumpxen/cfg': value, 'tb-test/a/b': 'second' } });
+    expect(domu.paused).toBe(true);
+    const base = `/local/domain/${domu.domid}`;
+    const r = await tb.dom0.exec(`xl list ${domu.name} | tail -1; xenstore-read -R ${base}/rumpxen/cfg; echo; xenstore-ls -p ${base}/rumpxen; xenstore-ls -p ${base}/tb-test; xenstore-ls -p ${base} | grep -E '^(rumpxen|tb-test|console) '`);
+    expect(r.code, r.stderr).toBe(0);
+    const [state, read, ...rest] = r.stdout.split('\n');
+    expect(state).toMatch(/\s--p---\s/); // paused, never ran
+    expect(read).toBe(value);
+    // The new nodes are the DomU's (owner = its domid, nobody else); libxl's console/ keeps its own.
+    const perms = rest.join('\n');
+    expect(perms).toMatch(new RegExp(`^cfg = .*\\(n${domu.domid}\\)$`, 'm'));
+    expect(perms).toMatch(new RegExp(`^rumpxen = "".*\\(n${domu.domid}\\)$`, 'm'));
+    expect(perms).toMatch(new RegExp(`^a = "".*\\(n${domu.domid}\\)$`, 'm'));
+    expect(perms).toMatch(new RegExp(`^ b = "second".*\\(n${domu.domid}\\)$`, 'm'));
+    expect(perms).toMatch(new RegExp(`^console = "".*\\(n0,r${domu.domid}\\)$`, 'm'));
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(domu.lines).toEqual([]); // a paused DomU prints nothing
+    await domu.unpause();
+    expect(domu.paused).toBe(false);
+    const res = await domu.wait({ timeoutMs: 60_000 });
+    expect(res.console).toContain('domu-fixture: cmdline=paused-case');
+    expect(res).toMatchObject({ exitCode: 0, verdict: 'SUCCESS' });
+  }, 90_000);
+
+  it('refuses a bad xenstore key before anything is created', async () => {
+    for (const key of ['/local/domain/0/x', 'a/../b', 'a b', '']) {
+      const err = await tb.createDomU({ kernel: fixture, xenstore: { [key]: 'v' } }).catch((e: unknown) => e);
+      expect(err, key).toBeInstanceOf(TestbedError);
+      expect((err as TestbedError).exitCode).toBe(2);
+      expect((err as Error).message).toContain(`xenstore key '${key}' is not usable`);
+    }
+  });
 
   it('boots the PVH fixture as a PVH DomU (console ring found through HVM params)', async () => {
     const domu = await tb.createDomU({ kernel: pvhFixture, type: 'pvh', cmdline: 'pvh-case', memory: 16 });

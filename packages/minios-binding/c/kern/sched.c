@@ -22,6 +22,7 @@ struct mk_thread {
 	void *retval;
 	void *tls_alloc;
 	unsigned long tls_tp;
+	unsigned long tls_token;	/* from mk_arch_tls_attach */
 	void *cookie;
 	struct mk_thread *next;	/* all threads, circular order of creation */
 };
@@ -97,6 +98,7 @@ static bool tls_setup(struct mk_thread *t)
 	t->tls_alloc = block;
 	t->tls_tp = (unsigned long)block + off;
 	*(unsigned long *)t->tls_tp = t->tls_tp;
+	t->tls_token = mk_arch_tls_attach(t->tls_tp);
 	return true;
 }
 
@@ -117,6 +119,7 @@ static void thread_free(struct mk_thread *t)
 {
 	mk_arch_remap_page((unsigned long)t->stack);
 	mk_page_free(t->stack, t->stack_pages);
+	mk_arch_tls_detach(t->tls_token);
 	mk_free(t->tls_alloc);
 	mk_free(t);
 }
@@ -205,7 +208,7 @@ static void switch_to(struct mk_thread *next, uint64_t now)
 	current = next;
 	switches++;
 	slice_start_ns = now;
-	mk_arch_set_tls_base(next->tls_tp);
+	mk_arch_set_tls(next->tls_tp, next->tls_token);
 	mk_context_switch(prev ? &prev->sp : &boot_sp, next->sp);
 	reap();
 }
@@ -340,11 +343,12 @@ MK_NORETURN void mk_sched_start(void)
 {
 	if (!threads)
 		mk_panic("mk_sched_start with no threads");
+	mk_arch_enter_thread_mode();
 	current = NULL;
 	struct mk_thread *first = threads;
 	current = first;
 	switches++;
-	mk_arch_set_tls_base(first->tls_tp);
+	mk_arch_set_tls(first->tls_tp, first->tls_token);
 	mk_context_switch(&boot_sp, first->sp);
 	mk_panic("boot context resumed");
 }

@@ -49,6 +49,7 @@ typedef struct rxc_disk_spec {
     const char *vdev;        /* xvda, ... */
     int format;              /* LIBXL_DISK_FORMAT_* */
     int readwrite;
+    const char *script;      /* hotplug script; NULL: libxl's default (forces the phy backend when set) */
 } rxc_disk_spec;
 
 typedef struct rxc_nic_spec {

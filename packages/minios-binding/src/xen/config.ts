@@ -17,6 +17,8 @@ export interface DiskConfig {
   format?: 'raw' | 'qcow' | 'qcow2' | 'vhd' | 'qed';
   /** Default false: the guest may write. */
   readonly?: boolean;
+  /** Hotplug script (xl.cfg `script=`); implies the phy backend. */
+  script?: string;
 }
 
 export interface VifConfig {
@@ -119,6 +121,7 @@ export function parseDiskSpec(spec: string, field = 'disk'): DiskConfig {
   const vdev = keys.get('vdev') ?? pVdev;
   const format = keys.get('format') ?? pFormat ?? 'raw';
   const access = keys.get('access') ?? pAccess ?? 'rw';
+  const script = keys.get('script');
   if (!target || !vdev) {
     throw new XenConfigError(field, `${JSON.stringify(spec)} names no target or no vdev`, "write it as 'target=/path.img,vdev=xvda,format=raw,access=rw'");
   }
@@ -128,7 +131,9 @@ export function parseDiskSpec(spec: string, field = 'disk'): DiskConfig {
   if (!['rw', 'w', 'ro', 'r'].includes(access)) {
     throw new XenConfigError(field, `unknown access ${JSON.stringify(access)}`, 'use rw or ro');
   }
-  return { target, vdev, format: format as DiskConfig['format'], readonly: access === 'ro' || access === 'r' };
+  const disk: DiskConfig = { target, vdev, format: format as DiskConfig['format'], readonly: access === 'ro' || access === 'r' };
+  if (script !== undefined) disk.script = script;
+  return disk;
 }
 
 /** Parses an xl.cfg vif string into a VifConfig. */
@@ -200,7 +205,9 @@ export function toNativeSpec(cfg: DomainConfig): NativeDomainSpec {
     vdevs.add(disk.vdev);
     const format = disk.format ?? 'raw';
     if (!(format in DISK_FORMAT)) throw new XenConfigError(`${field}.format`, `unknown format ${JSON.stringify(format)}`, `use one of ${Object.keys(DISK_FORMAT).join(', ')}`);
-    return { target: disk.target, vdev: disk.vdev, format: DISK_FORMAT[format], readwrite: disk.readonly ? 0 : 1 };
+    const out: NativeDomainSpec['disks'][number] = { target: disk.target, vdev: disk.vdev, format: DISK_FORMAT[format], readwrite: disk.readonly ? 0 : 1 };
+    if (disk.script !== undefined) out.script = nonEmptyString(`${field}.script`, disk.script, 'name a hotplug script, or leave it out');
+    return out;
   });
 
   const nics = (cfg.vifs ?? []).map((v, i) => {

@@ -75,7 +75,13 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
       closeSync(readFd);
       throw e;
     }
-    return new DomainConsole(domid, tty, readFd, writeFd, onExitStatus);
+    try {
+      return new DomainConsole(domid, tty, readFd, writeFd, onExitStatus);
+    } catch (e) {
+      closeSync(readFd);
+      closeSync(writeFd);
+      throw e;
+    }
   }
 
   private take(text: string): void {

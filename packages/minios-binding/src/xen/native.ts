@@ -39,7 +39,7 @@ export interface NativeDomainSpec {
   onPoweroff: number;
   onCrash: number;
   leavePaused: number;
-  disks: { target: string; vdev: string; format: number; readwrite: number }[];
+  disks: { target: string; vdev: string; format: number; readwrite: number; script?: string }[];
   nics: { mac?: number[]; bridge?: string; ip?: string; script?: string }[];
   pcis: { domain: number; bus: number; dev: number; func: number; permissive: number }[];
 }

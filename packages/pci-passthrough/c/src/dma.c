@@ -30,6 +30,10 @@ unsigned long pcix_dma_mfn_of(unsigned long pfn)
 	return 0;
 }
 
+/*
+ * RAM at virtual == pseudo-physical: our table for exchanged pages, else the kernel's p2m.
+ * Anything else (special mappings of DMA segments, device memory): the page tables.
+ */
 uint64_t pcix_virt_to_mach(const void *p)
 {
 	unsigned long va = (unsigned long)p;
@@ -37,7 +41,7 @@ uint64_t pcix_virt_to_mach(const void *p)
 	unsigned long mfn = pcix_dma_mfn_of(pfn);
 	if (!mfn) {
 		if (pfn >= mk_boot.nr_pages)
-			return ~0UL;
+			return pcix_mapped_maddr(va);
 		mfn = mk_arch_pfn_to_mfn(pfn);
 	}
 	return ((uint64_t)mfn << 12) | (va & 4095);

@@ -49,8 +49,10 @@ int pci_bus_maxdevs(pci_chipset_tag_t pc, int busno)
 
 extern struct pcix_dma_tag pcix_dma_tag_default;
 
-int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, struct pci_attach_args *pa)
+int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, int nth,
+	struct pci_attach_args *pa)
 {
+	int seen = 0;
 	int err = pcix_init();
 	if (err)
 		return pcix_netbsd_errno(err);
@@ -64,7 +66,7 @@ int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, struct pci_atta
 						break;
 					continue;
 				}
-				if (PCI_VENDOR(id) == vendor && PCI_PRODUCT(id) == product) {
+				if (PCI_VENDOR(id) == vendor && PCI_PRODUCT(id) == product && seen++ == nth) {
 					pcireg_t intr = pci_conf_read(NULL, tag, PCI_INTERRUPT_REG);
 					*pa = (struct pci_attach_args){ .pa_pc = NULL, .pa_tag = tag,
 						.pa_bus = bus, .pa_device = dev, .pa_function = fn,
@@ -82,9 +84,13 @@ int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, struct pci_atta
 			}
 		}
 	}
-	pcix_fail(PCIX_ENODEV, "pcix: no PCI device %04x:%04x on buses 0..%d (config space via "
-		"%s); pass the device to the domain (xl pci=[...]) or check the ids", vendor,
-		product, maxbus, pcix_config_mechanism());
+	if (seen)
+		pcix_fail(PCIX_ENODEV, "pcix: only %d PCI device(s) %04x:%04x on buses 0..%d, no "
+			"number %d", seen, vendor, product, maxbus, nth);
+	else
+		pcix_fail(PCIX_ENODEV, "pcix: no PCI device %04x:%04x on buses 0..%d (config space "
+			"via %s); pass the device to the domain (xl pci=[...]) or check the ids",
+			vendor, product, maxbus, pcix_config_mechanism());
 	return PCIX_ENODEV;
 }
 

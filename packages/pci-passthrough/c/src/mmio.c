@@ -1,8 +1,10 @@
 /*
- * Device memory: BAR frames mapped uncached into the special-mapping area with mmu_update
- * and foreigndom DOMID_IO, which Xen only allows for I/O frames the domain was given. RAM is refused here first: our own frames always, and as dom0 anything the
- * machine memory map calls RAM.
+ * Device memory: BAR frames mapped uncached into the special-mapping area (as dom0 with
+ * DOMID_IO as the frames' owner); Xen only allows I/O frames the domain was given. RAM is
+ * refused here first: our own frames always, and as dom0 anything the machine memory map
+ * calls RAM.
  */
+#include <mk/mm.h>
 #include "pcix_int.h"
 
 #define PTE_P 0x001UL
@@ -33,10 +35,9 @@ static void read_machine_map(void)
 	machine_map_read = true;
 }
 
-static bool own_frame(unsigned long mfn)
+static bool own_frame(unsigned long mfn, long max_ram_page)
 {
-	long max = mk_hc_memory_op(XENMEM_maximum_ram_page, NULL);
-	if (max <= 0 || mfn >= (unsigned long)max)
+	if (max_ram_page <= 0 || mfn >= (unsigned long)max_ram_page)
 		return false;
 	unsigned long pfn = mk_arch_mfn_to_pfn(mfn);
 	if (pfn < mk_boot.nr_pages && mk_arch_pfn_to_mfn(pfn) == mfn)
@@ -53,30 +54,78 @@ bool pcix_range_is_ram(uint64_t maddr, uint64_t len)
 		if (e->type == E820_RAM && maddr < e->addr + e->size && e->addr < end)
 			return true;
 	}
+	long max_ram_page = mk_hc_memory_op(XENMEM_maximum_ram_page, NULL);
 	for (uint64_t a = MK_ALIGN_DOWN(maddr, 4096UL); a < end; a += 4096)
-		if (own_frame(a >> 12))
+		if (own_frame(a >> 12, max_ram_page))
 			return true;
 	return false;
 }
 
 /*
- * Machine address of the L1 entry that maps va, from a walk starting at cr3 (a PV kernel's
- * read of cr3 is emulated and gives the machine frame of its L4). Page-table pages are RAM
- * mapped read-only at virtual == pseudo-physical. 0 when a level is missing or a superpage.
+ * Special mappings this layer made (device memory, multi-segment DMA mappings) with the
+ * machine frame of each page, for virt_to_mach. The kernel keeps its page tables private and
+ * threads run in PV user mode, where cr3 cannot be read to walk them.
  */
-static uint64_t l1_entry_maddr(unsigned long va)
+struct special_mapping {
+	unsigned long va;
+	unsigned long npages;
+	struct special_mapping *next;
+	unsigned long mfns[];
+};
+static struct special_mapping *mappings;
+
+static struct special_mapping *note_mapping(unsigned long va, unsigned long npages)
 {
-	unsigned long cr3;
-	__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
-	unsigned long mfn = cr3 >> 12;
-	for (int shift = 39; shift > 12; shift -= 9) {
-		const uint64_t *table = (const uint64_t *)(mk_arch_mfn_to_pfn(mfn) << 12);
-		uint64_t e = MK_READ_ONCE(table[(va >> shift) & 511]);
-		if (!(e & PTE_P) || (shift < 39 && (e & 0x80)))
-			return 0;
-		mfn = (e & 0x000ffffffffff000UL) >> 12;
+	struct special_mapping *m = mk_malloc(sizeof(*m) + npages * sizeof(unsigned long), 0);
+	if (!m)
+		return NULL;
+	m->va = va;
+	m->npages = npages;
+	m->next = mappings;
+	mappings = m;
+	return m;
+}
+
+static void forget_mapping(unsigned long va)
+{
+	for (struct special_mapping **pp = &mappings; *pp; pp = &(*pp)->next)
+		if ((*pp)->va == va) {
+			struct special_mapping *m = *pp;
+			*pp = m->next;
+			mk_free(m);
+			return;
+		}
+}
+
+uint64_t pcix_mapped_maddr(unsigned long va)
+{
+	for (struct special_mapping *m = mappings; m; m = m->next)
+		if (va >= m->va && va < m->va + (m->npages << 12))
+			return ((uint64_t)m->mfns[(va - m->va) >> 12] << 12) | (va & 4095);
+	return ~0ULL;
+}
+
+/* Takes npages (+1 unmapped guard page) of the kernel's special-mapping area. */
+static unsigned long take_virtual(unsigned long npages)
+{
+	unsigned long base = mk_arch_mapping_area_start;
+	if (npages > (1UL << 20) || base + ((npages + 1) << 12) > mk_arch_mapping_area_end)
+		return 0;
+	mk_arch_mapping_area_start += (npages + 1) << 12;
+	return base;
+}
+
+void *pcix_map_frames(const unsigned long *mfns, unsigned long npages)
+{
+	unsigned long base = take_virtual(npages);
+	struct special_mapping *m = base ? note_mapping(base, npages) : NULL;
+	if (!m)
+		return NULL;
+	for (unsigned long i = 0; i < npages; i++) {
+		m->mfns[i] = mfns[i];
+		mk_arch_map_mfn(base + (i << 12), mfns[i]);
 	}
-	return ((uint64_t)mfn << 12) + ((va >> 12) & 511) * 8;
+	return (void *)base;
 }
 
 void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
@@ -95,31 +144,34 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 	}
 	uint64_t first = MK_ALIGN_DOWN(maddr, 4096UL);
 	uint64_t npages = (MK_ALIGN_UP(maddr + len, 4096UL) - first) >> 12;
-	unsigned long base = mk_arch_mapping_area_start;
-	if (base + (npages << 12) > mk_arch_mapping_area_end || npages > (1UL << 20)) {
+	unsigned long base = take_virtual(npages);
+	struct special_mapping *m = base ? note_mapping(base, npages) : NULL;
+	if (!m) {
 		*err = pcix_fail(XEN_ENOMEM, "pcix: no virtual space left to map %lu pages of device "
 			"memory at %#lx", (unsigned long)npages, (unsigned long)maddr);
 		return NULL;
 	}
-	mk_arch_mapping_area_start += (npages + 1) << 12; /* one unmapped page between mappings */
 	/* A scratch RAM page makes the kernel build the page-table levels for each slot. */
 	unsigned long scratch_mfn = mk_arch_pfn_to_mfn((unsigned long)scratch_page >> 12);
 	for (uint64_t i = 0; i < npages; i++) {
 		unsigned long va = base + (i << 12);
+		uint64_t pte = (first + (i << 12)) | PTE_UNCACHED;
+		m->mfns[i] = (first >> 12) + i;
 		mk_arch_map_mfn(va, scratch_mfn);
 		/*
-		 * mmu_update with foreigndom DOMID_IO: Xen accepts only I/O frames the domain was
-		 * given (update_va_mapping_otherdomain would be refused to a DomU by XSM).
+		 * dom0: update_va_mapping_otherdomain with DOMID_IO, which Xen grants only for I/O
+		 * frames. A DomU may not name DOMID_IO there (XSM refuses it to unprivileged
+		 * domains); its own mapping gets the same check: Xen maps only frames in the
+		 * domain's I/O memory permissions, which xl grants for the BARs of pci=[...].
 		 */
-		struct xen_mmu_update u = { l1_entry_maddr(va), (first + (i << 12)) | PTE_UNCACHED };
-		long rc = u.ptr ? mk_hypercall(XEN_HC_mmu_update, &u, 1, 0, PCIX_DOMID_IO, 0) : -XEN_EINVAL;
-		if (rc == 0) {
-			struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
-			mk_hc_mmuext_op(&op, 1);
-		}
+		long rc = mk_boot.is_dom0 ?
+			mk_hypercall(PCIX_HC_update_va_mapping_otherdomain, va, pte, XEN_UVMF_INVLPG,
+				PCIX_DOMID_IO, 0) :
+			mk_hc_update_va_mapping(va, pte, XEN_UVMF_INVLPG);
 		if (rc) {
 			for (uint64_t j = 0; j <= i; j++)
 				mk_arch_unmap_page(base + (j << 12));
+			forget_mapping(base);
 			*err = pcix_fail((int)-rc, "pcix: Xen refused to map device frame %#lx (error "
 				"%ld): the domain has no access to it (as a DomU, pass the device with "
 				"xl pci=[...] so Xen grants its BARs)", (unsigned long)((first >> 12) + i), rc);
@@ -136,4 +188,5 @@ void pcix_unmap_mmio(void *va, uint64_t len)
 	unsigned long end = MK_ALIGN_UP((unsigned long)va + len, 4096UL);
 	for (unsigned long a = start; a < end; a += 4096)
 		mk_arch_unmap_page(a);
+	forget_mapping(start);
 }

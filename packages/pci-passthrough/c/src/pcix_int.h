@@ -22,6 +22,11 @@ int pcix_front_conf(bool write, unsigned bus, unsigned dev, unsigned fn, unsigne
 int pcix_front_enable_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq);
 int pcix_front_disable_msi(unsigned bus, unsigned dev, unsigned fn);
 
+/* Machine address of va in a special mapping made here (~0 when va is in none). */
+uint64_t pcix_mapped_maddr(unsigned long va);
+/* Maps RAM frames (ours) one after another in the special-mapping area; NULL when full. */
+void *pcix_map_frames(const unsigned long *mfns, unsigned long npages);
+
 /* Xen/Linux errno -> NetBSD errno. */
 int pcix_netbsd_errno(int err);
 

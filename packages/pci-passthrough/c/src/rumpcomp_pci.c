@@ -119,16 +119,16 @@ int rumpcomp_pci_dmamem_map(struct rumpcomp_pci_dmaseg *dss, size_t nseg, size_t
 	}
 	if (pages << 12 < totlen)
 		return 22;
-	unsigned long base = mk_arch_mapping_area_start;
-	if (base + ((pages + 1) << 12) > mk_arch_mapping_area_end)
+	unsigned long *mfns = mk_malloc(pages * sizeof(unsigned long), 0);
+	if (!mfns)
 		return 12;
-	mk_arch_mapping_area_start += (pages + 1) << 12;
-	unsigned long va = base;
+	unsigned long n = 0;
 	for (size_t i = 0; i < nseg; i++)
-		for (unsigned long off = 0; off < dss[i].ds_len; off += 4096, va += 4096)
-			mk_arch_map_mfn(va, (dss[i].ds_pa + off) >> 12);
-	*vap = (void *)base;
-	return 0;
+		for (unsigned long off = 0; off < dss[i].ds_len; off += 4096)
+			mfns[n++] = (dss[i].ds_pa + off) >> 12;
+	*vap = pcix_map_frames(mfns, pages);
+	mk_free(mfns);
+	return *vap ? 0 : 12;
 }
 
 unsigned long rumpcomp_pci_virt_to_mach(void *va)

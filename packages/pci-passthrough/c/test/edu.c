@@ -127,7 +127,7 @@ static bool wait_irqs(unsigned n, uint64_t timeout_ms)
 
 static bool case_probe(void)
 {
-	int err = pcix_pci_find(0, 0x1234, 0x11e8, &sc.pa);
+	int err = pcix_pci_find(0, 0x1234, 0x11e8, 0, &sc.pa);
 	CHECK(err == 0, "%s", pcix_last_error());
 	mk_printk("edu: found at %02x:%02x.%x (config space via %s), pin %d line %d\n",
 		sc.pa.pa_bus, sc.pa.pa_device, sc.pa.pa_function, pcix_config_mechanism(),
@@ -302,6 +302,8 @@ static bool case_rump_intr(void)
 	return true;
 }
 
+static pci_intr_handle_t *msi_ihs;
+
 static bool case_intr_msi(void)
 {
 	CHECK(sc.memh, "BAR0 not mapped");
@@ -316,8 +318,28 @@ static bool case_intr_msi(void)
 	for (uint32_t i = 1; i <= 3; i++)
 		if (!raise_and_wait(0x1000 * i))
 			return false;
-	CHECK(pci_msi_alloc_exact(&sc.pa, &ihs, 2) == 22, "2 MSI vectors were not refused");
+	msi_ihs = ihs;
+	pci_intr_handle_t *two;
+	CHECK(pci_msi_alloc_exact(&sc.pa, &two, 2) == 22, "2 MSI vectors were not refused");
 	return true;
+}
+
+/* Giving MSI back (disestablish, pci_intr_release) brings the device back to INTx. */
+static bool case_msi_release(void)
+{
+	CHECK(sc.intr && msi_ihs, "no MSI established");
+	pci_intr_disestablish(NULL, sc.intr);
+	sc.intr = NULL;
+	pci_intr_release(NULL, msi_ihs, 1);
+	msi_ihs = NULL;
+	pci_intr_handle_t ih;
+	CHECK(pci_intr_map(&sc.pa, &ih) == 0, "pci_intr_map: %s", pcix_last_error());
+	sc.intr = pci_intr_establish_xname(NULL, ih, IPL_BIO, edu_intr, &sc, "edu-intx-again");
+	CHECK(sc.intr, "INTx after MSI: %s", pcix_last_error());
+	bool ok = raise_and_wait(0x77);
+	pci_intr_disestablish(NULL, sc.intr);
+	sc.intr = NULL;
+	return ok;
 }
 
 static uint64_t rng_state;
@@ -459,6 +481,18 @@ static bool case_bad_bar_ram(void)
 		(unsigned long)ma, err);
 	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
 	CHECK(contains(pcix_last_error(), "it is RAM"), "message does not say it is RAM");
+	/*
+	 * Low memory that is not ours: dom0 refuses it from the machine memory map; a DomU
+	 * cannot see that map, and Xen refuses a frame the domain was not given.
+	 */
+	err = bus_space_map(X86_BUS_SPACE_MEM, 0x1000, 4096, 0, &h);
+	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
+	if (pcix_is_dom0())
+		CHECK(err == 22 && contains(pcix_last_error(), "it is RAM"),
+			"machine page 0x1000 was not refused as RAM (%d)", err);
+	else
+		CHECK(err == 1 && contains(pcix_last_error(), "Xen refused to map device frame 0x1"),
+			"machine page 0x1000 was not refused by Xen (%d)", err);
 	return true;
 }
 
@@ -496,6 +530,48 @@ static bool case_bad_dma(void)
 	return true;
 }
 
+/*
+ * Several interrupts at once: with a second edu in the machine, its INTx handler (its own
+ * thread) runs next to the first edu's MSI handler; each sees only its own device's raises.
+ */
+static struct edu_softc sc2;
+
+static bool case_multi_intr(void)
+{
+	if (pcix_pci_find(0, 0x1234, 0x11e8, 1, &sc2.pa) != 0) {
+		mk_snprintf(why, sizeof(why), "%s", pcix_last_error());
+		return false;
+	}
+	CHECK(sc.intr, "the first edu has no MSI handler");
+	int err = pci_mapreg_map(&sc2.pa, PCI_MAPREG_START, PCI_MAPREG_TYPE_MEM, 0, &sc2.memt,
+		&sc2.memh, &sc2.bar0, &sc2.bar0_size);
+	CHECK(err == 0, "second edu BAR0: %s", pcix_last_error());
+	CHECK(sc2.bar0 != sc.bar0, "both edus report BAR0 %#lx", (unsigned long)sc.bar0);
+	pci_intr_handle_t ih;
+	CHECK(pci_intr_map(&sc2.pa, &ih) == 0, "pci_intr_map: %s", pcix_last_error());
+	sc2.intr = pci_intr_establish_xname(NULL, ih, IPL_BIO, edu_intr, &sc2, "edu2-intx");
+	CHECK(sc2.intr, "pci_intr_establish (second edu): %s", pcix_last_error());
+	mk_printk("edu: second edu at %02x:%02x.%x, BAR0 %#lx, INTx next to the first's MSI\n",
+		sc2.pa.pa_bus, sc2.pa.pa_device, sc2.pa.pa_function, (unsigned long)sc2.bar0);
+	unsigned n1 = sc.irq_count, n2 = sc2.irq_count;
+	uint64_t deadline = mk_time_monotonic_ns() + 5000000000ULL;
+	for (uint32_t i = 1; i <= 4; i++) {
+		bus_space_write_4(sc2.memt, sc2.memh, EDU_IRQ_RAISE, 0x20000 + i);
+		wr4(EDU_IRQ_RAISE, 0x40000 + i);
+		while ((sc.irq_count < n1 + i || sc2.irq_count < n2 + i) &&
+			mk_time_monotonic_ns() < deadline)
+			mk_thread_sleep_until(mk_time_monotonic_ns() + 1000000);
+		CHECK(sc.irq_count == n1 + i && sc2.irq_count == n2 + i,
+			"after %u raises each: first edu %u handler runs, second %u", i,
+			sc.irq_count - n1, sc2.irq_count - n2);
+		CHECK(sc.irq_seen == 0x40000 + i && sc2.irq_seen == 0x20000 + i,
+			"handlers saw %#x and %#x", sc.irq_seen, sc2.irq_seen);
+	}
+	pci_intr_disestablish(NULL, sc2.intr);
+	sc2.intr = NULL;
+	return true;
+}
+
 /* The rumpcomp_pci hypercalls a rump kernel's PCI component calls, used directly. */
 static bool case_rumpcomp(void)
 {
@@ -524,6 +600,13 @@ static bool case_rumpcomp(void)
 	CHECK(((uint32_t *)both)[0] == 0x22222222 && ((uint32_t *)both)[1024] == 0x11111111,
 		"the two-segment mapping reads %#x %#x", ((uint32_t *)both)[0],
 		((uint32_t *)both)[1024]);
+	CHECK(rumpcomp_pci_virt_to_mach(both) == pa + 4096 &&
+		rumpcomp_pci_virt_to_mach((char *)both + 4096 + 12) == pa + 12,
+		"virt_to_mach of the two-segment mapping: %#lx %#lx",
+		rumpcomp_pci_virt_to_mach(both), rumpcomp_pci_virt_to_mach((char *)both + 4108));
+	/* Device memory translates to the BAR's machine address. */
+	CHECK(rumpcomp_pci_virt_to_mach((void *)(regs + 1)) == sc.bar0 + 4,
+		"virt_to_mach of BAR0+4 gave %#lx", rumpcomp_pci_virt_to_mach((void *)(regs + 1)));
 	rumpcomp_pci_dmafree(va, 8192);
 	int io = rumpcomp_pci_iospace_init();
 	CHECK(pcix_is_dom0() ? io == 0 : io == 1, "iospace_init gave %d", io);
@@ -641,8 +724,13 @@ int main(int argc, char **argv)
 	run("dma_constraints", case_dma_constraints);
 	run("bad_dma", case_bad_dma);
 	run("rumpcomp", case_rumpcomp);
+	if (pcix_pci_find(0, 0x1234, 0x11e8, 1, &sc2.pa) == 0)
+		run("multi_intr", case_multi_intr);
+	else
+		mk_printk("case multi_intr: SKIP one edu only\n");
 	if (bench)
 		run("bench", case_bench);
+	run("msi_release", case_msi_release);
 	if (dma_out.map && dma_out.map->dm_nsegs)
 		dma_buf_free(&dma_out, EDU_BUFFER_SIZE);
 	if (dma_in.map && dma_in.map->dm_nsegs)

@@ -12,7 +12,8 @@ export const command: CliCommand = {
   name: 'boot --domu',
   summary: 'boot a kernel as a DomU next to a Linux dom0 (full mode) and exit with its verdict',
   help: `Usage: rumpxen-testbed boot --domu IMG [--cmdline S] [--memory MB] [--timeout S]
-                            [--disk FILE]... [--vif]... [--pci BDF]... [--pvh] [options]
+                            [--disk FILE]... [--vif]... [--pci BDF]... [--pvh]
+                            [--xenstore KEY=VALUE]... [options]
 
 Boots Xen 4.17 with a Debian Linux dom0 in QEMU, then creates IMG as a DomU with xl (PV, or
 PVH with --pvh). The DomU's console (read by xenconsoled from its console ring) goes to
@@ -43,6 +44,9 @@ Options:
   --pci BDF           a PCI device to pass through (repeat for several)
   --pvh               boot IMG as a PVH DomU (the testbed's CPU always has +svm,+npt,
                       so Xen has HAP)
+  --xenstore KEY=VALUE  write VALUE at /local/domain/<domid>/KEY before the DomU first
+                      runs (created paused, written, owned by the DomU, then unpaused),
+                      e.g. --xenstore 'rumpxen/cfg={"argv":["prog","x"]}' (repeatable)
 ${FULL_MODE_HELP}  --help              this text
 `,
   async main(argv) {
@@ -60,6 +64,7 @@ ${FULL_MODE_HELP}  --help              this text
           vif: { type: 'boolean', multiple: true },
           pci: { type: 'string', multiple: true },
           pvh: { type: 'boolean' },
+          xenstore: { type: 'string', multiple: true },
           ...FULL_MODE_OPTIONS,
         },
       }),
@@ -67,6 +72,12 @@ ${FULL_MODE_HELP}  --help              this text
     if (!v.domu) throw new UsageError('boot --domu', 'missing the image after --domu (boot --domu IMG)');
     const memory = numberOption('boot --domu', 'memory', v.memory, true);
     const timeoutS = numberOption('boot --domu', 'timeout', v.timeout) ?? 60;
+    const xenstore: Record<string, string> = {};
+    for (const kv of v.xenstore ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new UsageError('boot --domu', `--xenstore '${kv}' is not KEY=VALUE; write e.g. --xenstore rumpxen/cfg='{"argv":["prog"]}'`);
+      xenstore[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
     const r = await bootDomU({
       kernel: v.domu,
       cmdline: v.cmdline,
@@ -75,6 +86,7 @@ ${FULL_MODE_HELP}  --help              this text
       disks: (v.disk ?? []).map((file) => ({ file })),
       vifs: v.vif?.length ?? 0,
       pci: v.pci,
+      xenstore,
       timeoutS,
       testbed: testbedOptions('boot --domu', v),
       onConsoleLine: (line) => process.stdout.write(`${line}\n`),

@@ -6,7 +6,8 @@
 import { type DomUOptions, type DomUResult, checkDomUOptions } from './domu.js';
 import { Testbed, type TestbedOptions } from './testbed.js';
 
-export interface BootDomUOptions extends DomUOptions {
+/** DomUOptions (but not `paused`: the DomU runs to its end), plus how to run the testbed. */
+export interface BootDomUOptions extends Omit<DomUOptions, 'paused'> {
   /** Seconds the DomU may run after `xl create` before it is destroyed with exit code 124. Default 60. */
   timeoutS?: number;
   /** How to start the testbed. */

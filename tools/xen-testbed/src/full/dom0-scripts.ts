@@ -13,6 +13,14 @@
 export const CONTROL_PORT_NAME = 'org.rumpxen.ctl';
 /** 9p mount tags. */
 export const SHARE_TAGS = { run: 'tbrun', repo: 'repo', hostRoot: 'hostroot' } as const;
+/**
+ * dom0's Xen tools offered to the host's programs that dom0 runs (`hostrun`, `node`, ...):
+ * wrappers in this folder of the chroot (on hostrun's PATH, after the host's own folders)
+ * run the dom0 program of the same name in dom0's root, in the same current folder.
+ */
+export const DOM0_TOOLS_DIR = '/run/testbed/bin';
+export const DOM0_TOOLS_FOR_HOST = ['xl', 'xenconsole', 'xenstore-read', 'xenstore-write', 'xenstore-chmod', 'xenstore-exists', 'xenstore-ls', 'xenstore-list', 'xenstore-rm', 'xenstore-watch'] as const;
+
 /** Prefix of the start-up script's progress lines on dom0's console. */
 export const INIT_PREFIX = 'testbed-init:';
 
@@ -63,8 +71,13 @@ if [ "$TB_HOSTROOT" = 1 ]; then
   mount -t xenfs xenfs /host/proc/xen
   mount --rbind /dev /host/dev
   mount --rbind /sys /host/sys
-  mount -t tmpfs tmpfs /host/tmp
+  # One /tmp for dom0 and the host's programs, so files either side writes (xl.cfg files in
+  # mkdtemp folders) are at the same path for the other.
+  mount --bind /tmp /host/tmp
   mount -t tmpfs tmpfs /host/run
+  # dom0's Xen tools for the host's programs (which have none): wrappers in /run/testbed/bin,
+  # last on hostrun's PATH, that go back to dom0's root through /proc/1/root.
+  mkdir -p "/host${DOM0_TOOLS_DIR}" && cp -p /etc/testbed/host-tools/* "/host${DOM0_TOOLS_DIR}/" || fail "dom0 tool wrappers in /host${DOM0_TOOLS_DIR}"
   mkdir -p "/host$TB_RUNDIR" && mount --bind /tb "/host$TB_RUNDIR"
   if [ -n "$TB_REPO" ]; then mkdir -p "/host$TB_REPO" && mount --bind "$TB_REPO" "/host$TB_REPO" || fail "bind the repository into /host"; fi
 fi
@@ -185,7 +198,7 @@ export const HOSTRUN_SCRIPT = `#!/bin/sh
 [ -d /host/usr ] || { echo "hostrun: the host's / is not shared into this dom0 (start the testbed with hostRoot: true)" >&2; exit 127; }
 [ $# -gt 0 ] || { echo "usage: hostrun PROGRAM [ARG...]" >&2; exit 2; }
 unset LD_LIBRARY_PATH
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${DOM0_TOOLS_DIR}
 exec chroot /host /bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$PWD" "$@"
 `;
 
@@ -217,6 +230,19 @@ while :; do
   wait $watcher
 done
 `;
+
+/**
+ * A wrapper for the host's programs chrooted into /host (in DOM0_TOOLS_DIR there) that runs
+ * dom0's program of the same name: back into dom0's root through /proc/1/root (init's root),
+ * in the same current folder (the repository and the run share are at the same paths on both
+ * sides, and /tmp is one folder).
+ */
+export function dom0ToolWrapper(program: string): string {
+  return `#!/bin/sh
+# dom0's ${program}, for the host's programs that dom0 runs in a chroot of the host's /.
+exec chroot /proc/1/root /bin/sh -c 'cd "$0" 2>/dev/null || cd /; export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin; exec "$@"' "$PWD" ${program} "$@"
+`;
+}
 
 /** A wrapper in dom0's PATH that runs the host's program of the same name. */
 export function hostProgramWrapper(program: string): string {

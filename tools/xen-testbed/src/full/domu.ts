@@ -7,6 +7,7 @@
  */
 import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { TestbedError } from '../errors.js';
 import type { ExecOptions, ExecResult } from './control.js';
 import { shellQuote } from './dom0-scripts.js';
@@ -81,6 +82,21 @@ export interface DomUOptions {
   pci?: string[];
   /** More xl.cfg lines, verbatim. */
   extraCfg?: string[];
+  /**
+   * Leave the DomU paused after creation (`xl create -p`); start it with `domu.unpause()`.
+   * Its console is read from the start either way.
+   */
+  paused?: boolean;
+  /**
+   * xenstore entries to write before the DomU first runs, keys relative to
+   * `/local/domain/<domid>/` (e.g. `{ 'rumpxen/cfg': '{"argv":["x"]}' }`). The domain is
+   * created paused, the keys written with dom0's `xenstore-write -R` (values verbatim, no
+   * backslash escapes), the nodes this made (keys and new folders above them) given to the
+   * domain (`xenstore-chmod NODE n<domid>`: it owns and reads them, other unprivileged
+   * domains do not; nodes libxl made keep their permissions), then it is unpaused (unless
+   * `paused`).
+   */
+  xenstore?: Record<string, string>;
   /** Every console line as it arrives (also available through the handle's async iterator). */
   onConsoleLine?: (line: string) => void;
 }
@@ -117,6 +133,8 @@ export class DomU implements AsyncIterable<string> {
   domid = -1;
   private readonly createdAt = performance.now();
   private partial = '';
+  /** Console bytes are decoded as UTF-8 (a character split across reads is kept for the next). */
+  private readonly decoder = new StringDecoder('utf8');
   private readonly log: FileFollower;
   private poller?: NodeJS.Timeout;
   private ended = false;
@@ -137,10 +155,22 @@ export class DomU implements AsyncIterable<string> {
   }
 
   /** Records what `xl create` reported. */
-  created(domid: number, createMs: number): void {
+  created(domid: number, createMs: number, paused = false): void {
     this.domid = domid;
     this.createMs = createMs;
+    this.paused = paused;
     this.readLog();
+  }
+
+  /** True while a DomU created with `paused: true` has not been unpaused. */
+  paused = false;
+
+  /** Starts a DomU created with `paused: true` (`xl unpause`). */
+  async unpause(): Promise<void> {
+    if (this.detachedReason) throw new TestbedError(`DomU ${this.name}: cannot unpause: ${this.detachedReason}`);
+    const r = await this.dom0.exec(`xl unpause ${shellQuote(this.name)} 2>&1`, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new TestbedError(`xl unpause ${this.name} failed (exit ${r.code}): ${r.stdout.trim()}`);
+    this.paused = false;
   }
 
   private push(line: string): void {
@@ -152,7 +182,8 @@ export class DomU implements AsyncIterable<string> {
 
   /** Reads what xenconsoled appended to the DomU's log since the last call. */
   private readLog(final = false): void {
-    this.partial += this.log.next().toString('latin1');
+    this.partial += this.decoder.write(this.log.next());
+    if (final) this.partial += this.decoder.end();
     let nl: number;
     while ((nl = this.partial.indexOf('\n')) >= 0) {
       this.push(this.partial.slice(0, nl).replace(/\r+$/, ''));
@@ -291,6 +322,16 @@ export function checkDomUOptions(opts: DomUOptions): void {
   for (const bdf of opts.pci ?? []) {
     if (!/^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(bdf)) throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`, 2);
   }
+  for (const [key, value] of Object.entries(opts.xenstore ?? {})) {
+    // xenstore path syntax: letters, digits and -/_@. in '/'-separated parts; relative to the domain's path.
+    if (!/^[A-Za-z0-9_@.-]+(\/[A-Za-z0-9_@.-]+)*$/.test(key) || key.split('/').some((p) => p === '.' || p === '..') || key.length > 1000) {
+      throw new TestbedError(`xenstore key '${key}' is not usable: write it relative to /local/domain/<domid>/, as parts of letters, digits, '-', '_', '@' or '.' joined by '/' (e.g. 'rumpxen/cfg')`, 2);
+    }
+    if (typeof value !== 'string') throw new TestbedError(`xenstore value of '${key}' is a ${typeof value}, not a string; pass e.g. JSON.stringify(value)`, 2);
+    if (value.includes('\0') || Buffer.byteLength(value) > 4096) {
+      throw new TestbedError(`xenstore value of '${key}' ${value.includes('\0') ? 'contains a NUL byte' : `is ${Buffer.byteLength(value)} bytes`}: xenstore-write takes at most 4096 bytes without NUL; shorten it`, 2);
+    }
+  }
   for (const [key, v] of [['memory', opts.memory], ['vcpus', opts.vcpus]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new TestbedError(`DomU ${key} ${v} is not a positive whole number`, 2);
   }
@@ -346,7 +387,7 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
   writeFileSync(cfgFile, cfg.join('\n') + '\n');
 
   const domu = new DomU(dom0, name, join(runDir, 'xenlog', `guest-${name}.log`), opts.onConsoleLine);
-  const r = await dom0.exec(`xl create ${shellQuote(cfgFile)} && xl domid ${shellQuote(name)}`, { timeoutMs: 120_000 }).catch((e: unknown) => {
+  const r = await dom0.exec(createScript(name, cfgFile, opts), { timeoutMs: 120_000 }).catch((e: unknown) => {
     domu.detach('xl create failed');
     throw e;
   });
@@ -354,6 +395,36 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
     domu.detach('xl create failed');
     throw new TestbedError(`xl create of DomU '${name}' failed (exit ${r.code}):\n${(r.stderr + r.stdout).trim()}\nxl.cfg (${cfgFile}):\n${cfg.join('\n')}`);
   }
-  domu.created(Number(r.stdout.trim().split('\n').pop()), r.ms);
+  domu.created(Number(r.stdout.trim().split('\n').pop()), r.ms, opts.paused === true);
   return domu;
+}
+
+/**
+ * dom0's part of createDomU: `xl create`, or with `paused`/`xenstore`: `xl create -p`, the
+ * xenstore entries (each key and the folders it creates below the domain's path owned by the
+ * domain), then `xl unpause` unless `paused`. Prints the domid last. A failure after the
+ * create destroys the half-made domain.
+ */
+function createScript(name: string, cfgFile: string, opts: DomUOptions): string {
+  const n = shellQuote(name);
+  const entries = Object.entries(opts.xenstore ?? {});
+  if (!opts.paused && entries.length === 0) return `xl create ${shellQuote(cfgFile)} && xl domid ${n}`;
+  const lines = [`xl create -p ${shellQuote(cfgFile)} || exit 1`, `id=$(xl domid ${n}) || exit 1`, `fail() { echo "$*" >&2; xl destroy ${n} >/dev/null 2>&1; exit 1; }`];
+  // Nodes that do not exist yet (the key and folders above it) become the domain's; nodes
+  // libxl already made (console/, device/, ...) keep their permissions.
+  const nodes = new Set<string>();
+  for (const [key] of entries) {
+    const parts = key.split('/');
+    for (let i = 1; i <= parts.length; i++) nodes.add(parts.slice(0, i).join('/'));
+  }
+  lines.push('new=');
+  // (checkDomUOptions allows only [A-Za-z0-9_@.-/] in keys: no quoting needed in the list.)
+  for (const node of nodes) lines.push(`xenstore-exists "/local/domain/$id/${node}" 2>/dev/null || new="$new ${node}"`);
+  for (const [key, value] of entries) {
+    lines.push(`xenstore-write -R "/local/domain/$id/"${shellQuote(key)} ${shellQuote(value)} || fail "xenstore-write of ${key} failed"`);
+  }
+  lines.push('for node in $new; do xenstore-chmod "/local/domain/$id/$node" "n$id" || fail "xenstore-chmod of $node failed"; done');
+  if (!opts.paused) lines.push(`xl unpause ${n} || fail "xl unpause failed"`);
+  lines.push('echo "$id"');
+  return lines.join('\n');
 }

@@ -15,6 +15,8 @@ import {
   AGENT_SCRIPT,
   BLOCK_HOTPLUG_SCRIPT,
   HOSTRUN_SCRIPT,
+  DOM0_TOOLS_FOR_HOST,
+  dom0ToolWrapper,
   INITTAB,
   LINUX_DOMU_INIT,
   RC_SCRIPT,
@@ -233,6 +235,7 @@ function dom0Tree(assets: AssetPaths): { tree: Tree; modules: string[] } {
   tree.file('usr/local/bin/hostrun', HOSTRUN_SCRIPT, 0o755);
   tree.file('usr/local/bin/tb-wait-domain', WAIT_DOMAIN_SCRIPT, 0o755);
   for (const p of HOST_PROGRAM_WRAPPERS) tree.file(`usr/local/bin/${p}`, hostProgramWrapper(p), 0o755);
+  for (const p of DOM0_TOOLS_FOR_HOST) tree.file(`etc/testbed/host-tools/${p}`, dom0ToolWrapper(p), 0o755);
 
   const modules = addModules(tree, assets, DOM0_MODULES);
   tree.file('etc/testbed/modules', DOM0_MODULES.join('\n') + '\n');

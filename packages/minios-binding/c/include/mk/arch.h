@@ -40,8 +40,22 @@ int mk_arch_map_mfn(unsigned long va, unsigned long mfn);
  * PV: set_timer_op + SCHEDOP_block. PVH: SCHEDOP_poll on the bound ports with the deadline.
  */
 void mk_arch_block(uint64_t deadline_ns);
-/* Sets the fs base of the current CPU (thread pointer). */
-void mk_arch_set_tls_base(unsigned long base);
+/*
+ * Called once before the first thread runs. PV: threads run in guest user mode so that
+ * faults (a stack overflow into a guard page) are delivered on a separate fault stack.
+ * PVH: nothing (the IDT's IST stacks do that).
+ */
+void mk_arch_enter_thread_mode(void);
+/*
+ * Thread pointers (fs base). mk_arch_tls_attach is called once per thread with its thread
+ * pointer and returns a token for mk_arch_set_tls (PV: an LDT selector whose descriptor has
+ * that base, so a thread switch loads %fs without a hypercall; 0 if none is free, then the
+ * base is set by hypercall; PVH: always 0). mk_arch_tls_detach frees the token.
+ */
+unsigned long mk_arch_tls_attach(unsigned long base);
+void mk_arch_tls_detach(unsigned long token);
+/* Makes base the fs base of the current CPU. */
+void mk_arch_set_tls(unsigned long base, unsigned long token);
 /* Address of the last page fault (cr2). */
 unsigned long mk_arch_fault_address(void);
 /* Virtual address range of free virtual space for special mappings [start, end). */

@@ -9,7 +9,9 @@
 /* Hypercall numbers. */
 #define XEN_HC_set_trap_table 0
 #define XEN_HC_mmu_update 1
+#define XEN_HC_stack_switch 3
 #define XEN_HC_set_callbacks 4
+#define XEN_HC_update_descriptor 10
 #define XEN_HC_fpu_taskswitch 5
 #define XEN_HC_memory_op 12
 #define XEN_HC_update_va_mapping 14
@@ -52,6 +54,7 @@
 #define XEN_CALLBACKOP_register 0
 #define XEN_CALLBACKTYPE_event 0
 #define XEN_CALLBACKTYPE_failsafe 1
+#define XEN_CALLBACKTYPE_syscall 2
 #define XEN_CALLBACKF_mask_events 1
 
 #define XEN_SEGBASE_FS 0
@@ -60,10 +63,15 @@
 #define XEN_MMUEXT_PIN_L1_TABLE 0
 #define XEN_MMUEXT_UNPIN_TABLE 4
 #define XEN_MMUEXT_INVLPG_LOCAL 7
+#define XEN_MMUEXT_SET_LDT 13
+#define XEN_MMUEXT_NEW_USER_BASEPTR 15
 #define XEN_UVMF_INVLPG 2
 #define XEN_DOMID_SELF 0x7FF0U
 
 #define XEN_FLAT_KERNEL_CS64 0xe033
+/* x86-64 PV: kernel and user mode share these selectors (both run in ring 3). */
+#define XEN_FLAT_USER_CS64 0xe033
+#define XEN_FLAT_RING3_SS64 0xe02b
 #define XEN_MACH2PHYS_VIRT_START 0xFFFF800000000000UL
 #define XEN_LEGACY_MAX_VCPUS 32
 

@@ -408,18 +408,26 @@ bool ConvertSpec(Napi::Object o, SpecStorage* st) {
     return false;
   }
   Napi::Array da = dv.As<Napi::Array>(), na = nv.As<Napi::Array>(), pa = pv.As<Napi::Array>();
-  st->strings.reserve(da.Length() * 2 + na.Length() * 3);
+  st->strings.reserve(da.Length() * 3 + na.Length() * 3);
   for (uint32_t i = 0; i < da.Length(); i++) {
     Napi::Object d = da.Get(i).As<Napi::Object>();
-    std::string target, vdev;
+    std::string target, vdev, script;
+    bool has_script = false;
     if (!GetString(d, "target", &target, &present) || !GetString(d, "vdev", &vdev, &present)) return false;
+    if (!GetString(d, "script", &script, &has_script)) return false;
     if (!GetNumber(d, "format", &num)) return false;
     int format = static_cast<int>(num);
     if (!GetNumber(d, "readwrite", &num)) return false;
     st->strings.push_back(target);
     const char* t = st->strings.back().c_str();
     st->strings.push_back(vdev);
-    st->disks.push_back(rxc_disk_spec{t, st->strings.back().c_str(), format, num != 0});
+    const char* v = st->strings.back().c_str();
+    const char* sc = nullptr;
+    if (has_script) {
+      st->strings.push_back(script);
+      sc = st->strings.back().c_str();
+    }
+    st->disks.push_back(rxc_disk_spec{t, v, format, num != 0, sc});
   }
   for (uint32_t i = 0; i < na.Length(); i++) {
     Napi::Object n = na.Get(i).As<Napi::Object>();

@@ -53,7 +53,11 @@ static int build_config(rxc_session *s, const rxc_domain_spec *spec, libxl_domai
             d->vdev = strdup(spec->disks[i].vdev);
             d->format = (libxl_disk_format)spec->disks[i].format;
             d->readwrite = spec->disks[i].readwrite;
-            if (!d->pdev_path || !d->vdev)
+            if (spec->disks[i].script) {
+                d->script = strdup(spec->disks[i].script);
+                d->backend = LIBXL_DISK_BACKEND_PHY;
+            }
+            if (!d->pdev_path || !d->vdev || (spec->disks[i].script && !d->script))
                 return rxc_fail(err, ENOMEM, "strdup", "out of memory for disk %u", i);
         }
     }

@@ -101,10 +101,12 @@ int pci_bus_maxdevs(pci_chipset_tag_t pc, int busno);
 int pci_mapreg_map(const struct pci_attach_args *pa, int reg, pcireg_t type, int busflags,
 	bus_space_tag_t *tagp, bus_space_handle_t *handlep, bus_addr_t *basep, bus_size_t *sizep);
 /*
- * Not NetBSD: autoconfiguration's part. Scans bus 0..maxbus for vendor:product and fills pa
- * (tags, interrupt pin/line, DMA tags). 0, or ENODEV with pcix_last_error set.
+ * Not NetBSD: autoconfiguration's part. Scans bus 0..maxbus for the nth (from 0)
+ * vendor:product device and fills pa (tags, interrupt pin/line, DMA tags). 0, or ENODEV
+ * with pcix_last_error set.
  */
-int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, struct pci_attach_args *pa);
+int pcix_pci_find(int maxbus, unsigned vendor, unsigned product, int nth,
+	struct pci_attach_args *pa);
 
 /* bus_space(9) */
 int bus_space_map(bus_space_tag_t t, bus_addr_t addr, bus_size_t size, int flags,

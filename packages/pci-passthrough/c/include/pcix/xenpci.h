@@ -8,6 +8,7 @@
 #include <mk/xen.h>
 
 #define PCIX_HC_update_va_mapping_otherdomain 22
+#define PCIX_HC_update_va_mapping_otherdomain 22
 #define PCIX_HC_physdev_op 33
 #define PCIX_DOMID_IO 0x7FF1U
 

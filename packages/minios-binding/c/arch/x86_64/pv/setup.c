@@ -29,10 +29,19 @@ static unsigned long bump_pfn;
 static unsigned long mapped_limit_pfn; /* pages below this are mapped */
 
 extern char mk_image_start[], mk_image_end[];
-extern char mk_pv_event_callback[], mk_pv_failsafe_callback[];
+extern char mk_pv_event_callback[], mk_pv_failsafe_callback[], mk_pv_syscall_callback[];
+extern void mk_pv_enter_user_mode(void);
 extern const unsigned long mk_trap_stubs[22];
 
 static char shared_info_page[4096] __attribute__((aligned(4096)));
+
+/*
+ * Where Xen builds the frame of every trap, event and hypercall that arrives while a thread
+ * runs (threads run in PV user mode, see mk_arch_enter_thread_mode), so a thread whose
+ * stack overflowed into its guard page still gets our crash report.
+ */
+#define FAULT_STACK_SIZE 16384
+static char fault_stack[FAULT_STACK_SIZE] __attribute__((aligned(16)));
 
 unsigned long mk_arch_pfn_to_mfn(unsigned long pfn)
 {
@@ -155,9 +164,85 @@ void mk_arch_block(uint64_t deadline_ns)
 	mk_boot.shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
 }
 
-void mk_arch_set_tls_base(unsigned long base)
+/*
+ * Thread pointers through the LDT: each thread gets a data-segment descriptor whose base is
+ * its thread pointer (RAM is below 4 GiB, and loading %fs in 64-bit mode takes the base from
+ * a descriptor's 32 bits), so a thread switch is one `mov` to %fs instead of a
+ * set_segment_base hypercall, which from PV user mode (see mk_arch_enter_thread_mode) would
+ * cost two guest mode switches more. Xen validates and writes the entries
+ * (update_descriptor): the LDT pages are read-only to us. Without a free slot the base is
+ * set by hypercall.
+ */
+#define LDT_PAGES 2
+#define LDT_ENTRIES (LDT_PAGES * 512)
+static uint64_t *ldt;
+static bool ldt_unavailable;
+static uint8_t ldt_used[LDT_ENTRIES / 8];
+
+static bool ldt_init(void)
 {
-	mk_hypercall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, base, 0, 0, 0);
+	void *p = mk_page_alloc(LDT_PAGES, 1);
+	if (!p)
+		return false;
+	mk_memset(p, 0, LDT_PAGES * 4096);
+	for (unsigned i = 0; i < LDT_PAGES; i++) {
+		unsigned long va = (unsigned long)p + i * 4096UL;
+		if (mk_hc_update_va_mapping(va, (p2m[va >> 12] << 12) | PTE_P | PTE_U | PTE_A,
+				XEN_UVMF_INVLPG))
+			return false;
+	}
+	struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_SET_LDT,
+		.arg1.linear_addr = (unsigned long)p, .arg2.nr_ents = LDT_ENTRIES };
+	if (mk_hc_mmuext_op(&op, 1))
+		return false;
+	ldt = p;
+	ldt_used[0] = 1; /* entry 0 stays empty */
+	return true;
+}
+
+static long ldt_write(unsigned idx, uint64_t desc)
+{
+	unsigned long va = (unsigned long)&ldt[idx];
+	uint64_t maddr = (p2m[va >> 12] << 12) | (va & 4095);
+	return mk_hypercall(XEN_HC_update_descriptor, maddr, desc, 0, 0, 0);
+}
+
+unsigned long mk_arch_tls_attach(unsigned long base)
+{
+	if (base >> 32 || ldt_unavailable)
+		return 0;
+	if (!ldt && !ldt_init()) {
+		ldt_unavailable = true;
+		return 0;
+	}
+	for (unsigned i = 1; i < LDT_ENTRIES; i++) {
+		if (ldt_used[i / 8] & (1 << (i % 8)))
+			continue;
+		/* Present, DPL 3, read/write data; limit 4 GiB (ignored in 64-bit mode). */
+		uint64_t desc = 0xffffUL | ((base & 0xffffffUL) << 16) | (0xf2UL << 40) |
+			(0xcfUL << 48) | ((base >> 24) << 56);
+		if (ldt_write(i, desc))
+			return 0;
+		ldt_used[i / 8] |= (uint8_t)(1 << (i % 8));
+		return (i << 3) | 4 | 3; /* LDT selector, RPL 3 */
+	}
+	return 0;
+}
+
+void mk_arch_tls_detach(unsigned long token)
+{
+	if (!token)
+		return;
+	unsigned i = (unsigned)(token >> 3);
+	ldt_write(i, 0);
+	ldt_used[i / 8] &= (uint8_t)~(1 << (i % 8));
+}
+
+void mk_arch_set_tls(unsigned long base, unsigned long token)
+{
+	__asm__ __volatile__("movw %w0, %%fs" :: "r"(token) : "memory");
+	if (!token)
+		mk_hypercall(XEN_HC_set_segment_base, XEN_SEGBASE_FS, base, 0, 0, 0);
 }
 
 /* Maps every RAM page not yet in the bootstrap mapping, 512 entries per mmu_update. */
@@ -203,6 +288,12 @@ static void register_callbacks(void)
 	rc = mk_hypercall(XEN_HC_callback_op, XEN_CALLBACKOP_register, &fs, 0, 0, 0);
 	if (rc)
 		early_fail("registering the failsafe callback", rc);
+	struct xen_callback_register sc = { .type = XEN_CALLBACKTYPE_syscall,
+		.flags = XEN_CALLBACKF_mask_events,
+		.address = (unsigned long)mk_pv_syscall_callback };
+	rc = mk_hypercall(XEN_HC_callback_op, XEN_CALLBACKOP_register, &sc, 0, 0, 0);
+	if (rc)
+		early_fail("registering the syscall callback", rc);
 }
 
 void mk_arch_traps_init(void)
@@ -218,6 +309,28 @@ void mk_arch_traps_init(void)
 	long rc = mk_hypercall(XEN_HC_set_trap_table, table, 0, 0, 0, 0);
 	if (rc)
 		early_fail("installing the trap table", rc);
+}
+
+/*
+ * On x86-64 PV a fault in guest kernel mode is delivered on the current stack: after a
+ * thread overflowed into its guard page Xen cannot write the frame and kills the domain
+ * itself. A fault in guest user mode is delivered on the kernel stack given to
+ * HYPERVISOR_stack_switch instead. So threads run in user mode, with the same page tables as
+ * kernel mode (all of a PV guest's mappings are user-accessible anyway) and the fault stack
+ * as the kernel stack; their hypercalls come back through mk_pv_syscall_callback.
+ */
+void mk_arch_enter_thread_mode(void)
+{
+	long rc = mk_hypercall(XEN_HC_stack_switch, XEN_FLAT_RING3_SS64,
+		fault_stack + FAULT_STACK_SIZE, 0, 0, 0);
+	if (rc)
+		mk_panic("HYPERVISOR_stack_switch to the fault stack failed: %ld", rc);
+	struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_NEW_USER_BASEPTR,
+		.arg1.mfn = p2m[(unsigned long)l4_table >> 12] };
+	rc = mk_hc_mmuext_op(&op, 1);
+	if (rc)
+		mk_panic("MMUEXT_NEW_USER_BASEPTR with the kernel's L4 failed: %ld", rc);
+	mk_pv_enter_user_mode();
 }
 
 void mk_pv_failsafe(unsigned long *frame)

@@ -163,9 +163,26 @@ unsigned long mk_arch_fault_address(void)
 
 static bool have_fsgsbase;
 
-/* wrfsbase when the CPU has FSGSBASE (no exit to Xen); else the FS_BASE MSR. */
-void mk_arch_set_tls_base(unsigned long base)
+/* Faults already have their own stacks (IST in the TSS); threads run in ring 0. */
+void mk_arch_enter_thread_mode(void)
 {
+}
+
+unsigned long mk_arch_tls_attach(unsigned long base)
+{
+	(void)base;
+	return 0;
+}
+
+void mk_arch_tls_detach(unsigned long token)
+{
+	(void)token;
+}
+
+/* wrfsbase when the CPU has FSGSBASE (no exit to Xen); else the FS_BASE MSR. */
+void mk_arch_set_tls(unsigned long base, unsigned long token)
+{
+	(void)token;
 	if (have_fsgsbase)
 		__asm__ __volatile__("wrfsbase %0" :: "r"(base));
 	else
