@@ -35,6 +35,9 @@ commands:
         [-- ARGS]
       Start the image (posix: as a host process; Xen: on this Xen host when
       /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
+      On a Xen host (--on xen): xl create -p, the guest config written to xenstore
+      (rumpxen/cfg), xl unpause, xl console; needs root, xl and xenstore-write/-chmod
+      on PATH or in the folder named by RUMPXEN_XEN_BIN.
       Exit code: the run's verdict (0 success, 3 skip, 4 error, 5 failure, 6 crash,
       N from "rumpxen: exit N", 124 timeout).
 

@@ -116,6 +116,8 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
   let dir: string;
   let hello: string;
   let seven: string;
+  let spin: string;
+  let crash: string;
   const repo = join(__dirname, '..', '..', '..');
   // dom0 sees the repository (shared read-write) at the same path, so images live under it.
   beforeAll(async () => {
@@ -126,6 +128,23 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     const def = resolveTarget('xen-pv');
     const [obj] = await compileSources([join(dir, 'seven.c')], def, dir);
     seven = (await build({ inputs: [obj!], target: def, output: join(dir, 'seven.xen-pv') })).output;
+    // Sleeps forever (rumpuser_init first: clock_sleep calls the hypervisor-upcall hooks).
+    writeFileSync(join(dir, 'spin.c'), [
+      '#include <rumpuser.h>',
+      'static void unsched(int n, int *c, void *i) { (void)n; (void)i; *c = 0; }',
+      'static void sched(int n, void *i) { (void)n; (void)i; }',
+      'static const struct rumpuser_hyperup hyp = { .hyp_backend_unschedule = unsched, .hyp_backend_schedule = sched };',
+      'int main(void) {',
+      '  if (rumpuser_init(RUMPUSER_VERSION, &hyp) != 0) return 1;',
+      '  rumpuser_dprintf("spinning\\n");',
+      '  for (;;) rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 1, 0);',
+      '}',
+    ].join('\n') + '\n');
+    const [spinObj] = await compileSources([join(dir, 'spin.c')], def, dir);
+    spin = (await build({ inputs: [spinObj!], target: def, output: join(dir, 'spin.xen-pv') })).output;
+    writeFileSync(join(dir, 'crash.c'), '#include <rumpuser.h>\nint main(void) { rumpuser_dprintf("crashing\\n"); __builtin_trap(); }\n');
+    const [crashObj] = await compileSources([join(dir, 'crash.c')], def, dir);
+    crash = (await build({ inputs: [crashObj!], target: def, output: join(dir, 'crash.xen-pv') })).output;
     tb = await Testbed.start();
   }, 300_000);
   afterAll(async () => {
@@ -196,6 +215,23 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect(r.stdout).toContain('rumpxen: exit 7');
     expect(r.stderr).toMatch(/^image-linker: xen: .*\(exit 7, /m);
     expect(r.code).toBe(7);
+  }, 240_000);
+
+  it('run --on xen: a guest that crashes gives exit code 6 (the domain is kept until its state is read)', async () => {
+    const r = await inDom0(`run ${crash} --on xen --timeout 120 -v`);
+    expect(r.stdout).toContain('crashing');
+    expect(r.stdout).not.toMatch(/rumpxen: exit/);
+    expect(r.stderr).toMatch(/^image-linker: xen: the guest crashed \(exit 6, /m);
+    expect(r.code).toBe(6);
+    expect((await tb.dom0.exec('xl domid crash.xen-pv')).code).not.toBe(0);
+  }, 240_000);
+
+  it('run --on xen: a guest that does not end is destroyed at --timeout, exit code 124', async () => {
+    const r = await inDom0(`run ${spin} --on xen --timeout 5 -v`);
+    expect(r.stdout).toContain('spinning');
+    expect(r.stderr).toMatch(/timed out after 5 s/);
+    expect(r.code).toBe(124);
+    expect((await tb.dom0.exec('xl domid spin.xen-pv')).code).not.toBe(0);
   }, 240_000);
 
   it('run --on auto picks the local Xen (there is /dev/xen/privcmd) rather than a testbed', async () => {

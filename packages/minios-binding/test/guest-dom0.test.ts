@@ -8,7 +8,7 @@ import type { TargetDefinition } from '@rumpxen/hypercall-api';
 import { xenPvTarget, xenPvhTarget } from '../src/targets.js';
 import { buildTestImage, imageDir, caseResults } from './guest-image.js';
 
-const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'block_wake', 'time', 'evtchn_loopback', 'gnttab'];
+const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'evtchn_loopback', 'gnttab'];
 
 describe.each([
   { target: xenPvTarget, pvh: false },

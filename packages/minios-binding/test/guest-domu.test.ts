@@ -100,7 +100,7 @@ describe('guest as a DomU (memory=16)', () => {
       const r = await domu.wait({ timeoutMs: 90_000 });
       expect(r.console).toContain(`rumpxen: ${target.name} guest kernel, 16 MiB, domU`);
       const cases = caseResults(r.console);
-      for (const c of ['pages', 'heap', 'malloc_oom', 'threads_tls', 'block_wake', 'time', 'evtchn_loopback', 'gnttab']) {
+      for (const c of ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'evtchn_loopback', 'gnttab']) {
         expect(cases[c], c).toBe('PASS');
       }
       expect(r.verdict).toBe('SUCCESS');

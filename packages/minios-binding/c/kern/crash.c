@@ -19,6 +19,7 @@ static const char *const trap_names[] = {
 };
 
 static int crashing;
+static MK_NORETURN void report_frame(const struct mk_trap_frame *f);
 
 /*
  * Symbols come from the image's own ELF symbol table, which Xen's loader places right after
@@ -169,6 +170,12 @@ void mk_trap_handle(struct mk_trap_frame *f)
 			mk_printk("rumpxen: stack overflow: fault in the guard page of thread '%s'\n",
 				mk_fault_guard_owner(cr2));
 	}
+	report_frame(f);
+}
+
+/* Registers, backtrace, then shutdown with reason crash. */
+static MK_NORETURN void report_frame(const struct mk_trap_frame *f)
+{
 	mk_printk("rumpxen: rip %#018lx cs %#lx rflags %#lx rsp %#018lx ss %#lx\n", f->rip,
 		f->cs & 0xffff, f->rflags, f->rsp, f->ss & 0xffff);
 	mk_printk("rumpxen: rax %#018lx rbx %#018lx rcx %#018lx rdx %#018lx\n", f->rax, f->rbx,
@@ -181,6 +188,19 @@ void mk_trap_handle(struct mk_trap_frame *f)
 	mk_backtrace(f->rip, f->rbp);
 	mk_printk("rumpxen: shutting down with reason crash\n");
 	mk_shutdown(XEN_SHUTDOWN_crash);
+}
+
+MK_NORETURN void mk_crash_frame(const struct mk_trap_frame *f, const char *fmt, ...)
+{
+	if (crashing++)
+		mk_shutdown(XEN_SHUTDOWN_crash);
+	va_list ap;
+	va_start(ap, fmt);
+	mk_printk("\nrumpxen: crash: ");
+	mk_vprintk(fmt, ap);
+	mk_printk("\n");
+	va_end(ap);
+	report_frame(f);
 }
 
 MK_NORETURN void mk_panic(const char *fmt, ...)

@@ -1,17 +1,19 @@
 /*
  * Guest-side figures for the bench: cycles (rdtsc) per cooperative thread switch and per
- * uncontended rumpuser mutex enter+exit, the TSC rate against Xen system time, and the
+ * uncontended rumpuser mutex enter+exit, per hypercall made by a thread, the TSC rate against Xen system time, and the
  * Xen system time at which main started (boot time as dom0 is this minus the time of
  * Xen's "Building a ... Dom0" line).
  */
 #include <mk/arch.h>
 #include <mk/console.h>
+#include <mk/hypercall.h>
 #include <mk/sched.h>
 #include <mk/time.h>
 #include "rumpuser.h"
 
 #define SWITCHES 20000
 #define MUTEX_ROUNDS 200000
+#define HYPERCALL_ROUNDS 2000
 
 static volatile int stop;
 
@@ -49,10 +51,16 @@ int main(void)
 	uint64_t m1 = mk_rdtsc();
 	rumpuser_mutex_destroy(m);
 	uint64_t mutex_cycles = (m1 - m0) / MUTEX_ROUNDS;
+	/* A hypercall from a thread (PV: threads run in user mode, so it goes through the kernel). */
+	uint64_t h0 = mk_rdtsc();
+	for (int i = 0; i < HYPERCALL_ROUNDS; i++)
+		mk_hypercall(XEN_HC_xen_version, 0, 0, 0, 0, 0);
+	uint64_t hypercall_cycles = (mk_rdtsc() - h0) / HYPERCALL_ROUNDS;
 	uint64_t tsc_mhz = (c1 - c0) * 1000 / (n1 - n0 ? n1 - n0 : 1);
 
 	mk_printk("bench: thread_switch_cycles %lu\n", (unsigned long)switch_cycles);
 	mk_printk("bench: mutex_enter_exit_cycles %lu\n", (unsigned long)mutex_cycles);
+	mk_printk("bench: hypercall_cycles %lu\n", (unsigned long)hypercall_cycles);
 	mk_printk("bench: tsc_mhz %lu\n", (unsigned long)tsc_mhz);
 	return 0;
 }

@@ -1,10 +1,15 @@
 /*
  * Crash report: argv[1] picks the fault. "null" reads a bad pointer two calls deep;
  * "panic" calls rumpuser_exit(RUMPUSER_PANIC); "overflow" recurses until the stack guard
- * page; "ud2" executes an invalid opcode.
+ * page; "ud2" executes an invalid opcode; "failsafe" (xen-pv) leaves a selector in %es whose
+ * LDT descriptor is then removed, so Xen cannot reload %es when the vcpu next runs and calls
+ * the failsafe callback.
  */
+#include <mk/arch.h>
 #include <mk/console.h>
 #include <mk/lib.h>
+#include <mk/sched.h>
+#include <mk/time.h>
 #include "rumpuser.h"
 
 __attribute__((noinline)) int crash_read_bad_pointer(volatile int *p)
@@ -28,6 +33,24 @@ __attribute__((noinline)) int crash_recurse(int n)
 	return crash_recurse(n + 1) + pad[0];
 }
 
+__attribute__((noinline)) int crash_stale_segment(void)
+{
+	static char area[64];
+	unsigned long sel = mk_arch_tls_attach((unsigned long)area);
+	if (!sel) {
+		mk_printk("crash: no LDT selector to use (xen-pv only)\n");
+		return 2;
+	}
+	__asm__ __volatile__("movw %w0, %%es" :: "r"(sel));
+	mk_arch_tls_detach(sel);
+	mk_printk("crash: %%es holds selector %#lx, its descriptor is gone\n", sel);
+	/* Xen reloads segment registers when the vcpu is switched back in. */
+	for (int i = 0; i < 500; i++)
+		mk_thread_sleep_until(mk_time_monotonic_ns() + 10000000ULL);
+	mk_printk("crash: no failsafe callback after 5 s\n");
+	return 3;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "null";
@@ -38,6 +61,8 @@ int main(int argc, char **argv)
 		rumpuser_exit(RUMPUSER_PANIC);
 	if (!mk_strcmp(what, "overflow"))
 		return crash_recurse(0);
+	if (!mk_strcmp(what, "failsafe"))
+		return crash_stale_segment();
 	if (!mk_strcmp(what, "ud2"))
 		__asm__ __volatile__("ud2");
 	return 0;

@@ -134,6 +134,52 @@ static bool case_threads_tls(void)
 	return true;
 }
 
+/*
+ * More threads alive at once than PV has LDT slots for thread pointers (511): the rest get
+ * their fs base by hypercall, and switches between both kinds keep each thread's TLS.
+ */
+#define MANY_THREADS 560
+
+static void *tls_worker(void *arg)
+{
+	long id = (long)arg;
+	if (tls_value != 1234 || tls_zero[7] != 0)
+		return (void *)-1L;
+	tls_value = (int)id + 1;
+	tls_zero[7] = (char)(id | 1);
+	mk_thread_yield();
+	mk_thread_yield();
+	if (tls_value != id + 1 || tls_zero[7] != (char)(id | 1))
+		return (void *)-2L;
+	return (void *)id;
+}
+
+static bool case_tls_many_threads(void)
+{
+	struct mk_thread **t = mk_malloc(MANY_THREADS * sizeof(*t), 0);
+	CHECK(t, "no memory for the thread list");
+	tls_value = 77;
+	long n = 0;
+	for (; n < MANY_THREADS; n++) {
+		t[n] = mk_thread_create("many", tls_worker, (void *)n, 8192, true);
+		if (!t[n])
+			break;
+	}
+	long bad = -1, rv_bad = 0;
+	for (long i = 0; i < n; i++) {
+		long rv = (long)mk_thread_join(t[i]);
+		if (rv != i && bad < 0) {
+			bad = i;
+			rv_bad = rv;
+		}
+	}
+	mk_free(t);
+	CHECK(n == MANY_THREADS, "only %ld of %d threads could be created", n, MANY_THREADS);
+	CHECK(bad < 0, "thread %ld returned %ld (-1: bad TLS init, -2: TLS changed)", bad, rv_bad);
+	CHECK(tls_value == 77, "main thread's TLS changed to %d", tls_value);
+	return true;
+}
+
 static struct mk_thread *blocked;
 static void *waker(void *arg)
 {
@@ -247,6 +293,7 @@ int main(int argc, char **argv)
 	run("heap", case_heap);
 	run("malloc_oom", case_malloc_oom);
 	run("threads_tls", case_threads_tls);
+	run("tls_many_threads", case_tls_many_threads);
 	run("block_wake", case_block_wake);
 	run("time", case_time);
 	run("evtchn_loopback", case_evtchn_loopback);

@@ -22,6 +22,9 @@ const char *mk_symbol_lookup(unsigned long addr, unsigned long *offset);
 /* The image's ELF symbol table as Xen loaded it (Elf64_Sym array + strings); false if none. */
 bool mk_symbol_table(void **sym, uint64_t *symsize, char **str, uint64_t *strsize);
 void mk_trap_handle(struct mk_trap_frame *f);
+/* Prints "rumpxen: crash: <message>", f's registers and a backtrace from it, and crashes. */
+MK_NORETURN void mk_crash_frame(const struct mk_trap_frame *f, const char *fmt, ...)
+	MK_PRINTF(2, 3);
 /* Installs the exception handlers (arch). */
 void mk_arch_traps_init(void);
 

@@ -13,9 +13,30 @@ mk_pv_event_callback:
 	pushq $0
 	jmp mk_hypercall_page + 23 * 32
 
-/* Xen could not load the guest's segment state on return: report and crash. */
+/*
+ * Xen could not load the guest's segment registers on return: report and crash. Frame on
+ * entry: rcx, r11, ds, es, fs, gs, rip, cs, rflags, rsp, ss; the other registers are the
+ * interrupted context's. Saved as struct pv_failsafe_frame (setup.c).
+ */
 	.globl mk_pv_failsafe_callback
 mk_pv_failsafe_callback:
+	popq %rcx
+	popq %r11
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
 	movq %rsp, %rdi
 	andq $-16, %rsp
 	call mk_pv_failsafe

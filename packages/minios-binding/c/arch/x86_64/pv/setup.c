@@ -173,7 +173,7 @@ void mk_arch_block(uint64_t deadline_ns)
  * (update_descriptor): the LDT pages are read-only to us. Without a free slot the base is
  * set by hypercall.
  */
-#define LDT_PAGES 2
+#define LDT_PAGES 1
 #define LDT_ENTRIES (LDT_PAGES * 512)
 static uint64_t *ldt;
 static bool ldt_unavailable;
@@ -333,10 +333,25 @@ void mk_arch_enter_thread_mode(void)
 	mk_pv_enter_user_mode();
 }
 
-void mk_pv_failsafe(unsigned long *frame)
+/* What mk_pv_failsafe_callback leaves on the stack. */
+struct pv_failsafe_frame {
+	unsigned long r15, r14, r13, r12, r11, r10, r9, r8;
+	unsigned long rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	unsigned long ds, es, fs, gs;
+	unsigned long rip, cs, rflags, rsp, ss;
+};
+
+void mk_pv_failsafe(const struct pv_failsafe_frame *x)
 {
-	mk_panic("failsafe callback: Xen could not restore segments (rip %#lx, cs %#lx)",
-		frame[6], frame[7]);
+	struct mk_trap_frame f = {
+		.r15 = x->r15, .r14 = x->r14, .r13 = x->r13, .r12 = x->r12, .r11 = x->r11,
+		.r10 = x->r10, .r9 = x->r9, .r8 = x->r8, .rbp = x->rbp, .rdi = x->rdi,
+		.rsi = x->rsi, .rdx = x->rdx, .rcx = x->rcx, .rbx = x->rbx, .rax = x->rax,
+		.rip = x->rip, .cs = x->cs, .rflags = x->rflags, .rsp = x->rsp, .ss = x->ss,
+	};
+	mk_crash_frame(&f, "failsafe callback: Xen could not load the segment registers on "
+		"return to the guest (ds %#lx es %#lx fs %#lx gs %#lx)", x->ds & 0xffff,
+		x->es & 0xffff, x->fs & 0xffff, x->gs & 0xffff);
 }
 
 static unsigned long page_end(unsigned long va)
