@@ -153,9 +153,9 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
   }, 60_000);
 
   /** The host's node in dom0 (chrooted into the host's /, dom0's xl reached through the testbed's wrappers), repo as cwd. */
-  async function inDom0(args: string) {
+  async function inDom0(args: string, env?: Record<string, string>) {
     const chunks: string[] = [];
-    const r = await tb.dom0.exec(`node packages/image-linker/dist/cli.js ${args}`, { cwd: repo, timeoutMs: 200_000, onOutput: (c, s) => s === 'stdout' && chunks.push(c) });
+    const r = await tb.dom0.exec(`node packages/image-linker/dist/cli.js ${args}`, { cwd: repo, env, timeoutMs: 200_000, onOutput: (c, s) => s === 'stdout' && chunks.push(c) });
     return { ...r, chunks };
   }
 
@@ -233,6 +233,12 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect(r.code).toBe(124);
     expect((await tb.dom0.exec('xl domid spin.xen-pv')).code).not.toBe(0);
   }, 240_000);
+
+  it('run --on xen without xl (RUMPXEN_XEN_BIN names a folder that lacks it) says what to install', async () => {
+    const r = await inDom0(`run ${hello} --on xen`, { RUMPXEN_XEN_BIN: '/nonexistent/xen-bin' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--on xen \(\/nonexistent\/xen-bin\/xl\).*xl was not found.*RUMPXEN_XEN_BIN/s);
+  }, 120_000);
 
   it('run --on auto picks the local Xen (there is /dev/xen/privcmd) rather than a testbed', async () => {
     const r = await inDom0(`run ${hello} --on auto --timeout 120 -v -- auto`);

@@ -75,6 +75,19 @@ describe.each([
     expect(r.end).toBe('crash');
   }, 150_000);
 
+  it('reports a syscall instruction (nothing to take it) with registers and a backtrace, then crashes', async () => {
+    const r = await boot(crash, 'syscall');
+    const text = r.consoleLines.join('\n');
+    // PV: threads run in user mode, where syscall enters our kernel; only the hypercall
+    // page may use it. PVH: syscall is not enabled (EFER.SCE clear), so it is #UD.
+    expect(text).toMatch(pvh ? /rumpxen: crash: trap 6 \(invalid opcode\)/
+      : /rumpxen: crash: syscall instruction at 0x[0-9a-f]+ with rax 0x3c: there is no OS kernel/);
+    expect(text).toMatch(/rumpxen: r13 0x[0-9a-f]{16} r14/);
+    expect(text).toMatch(/rumpxen: backtrace:\n 0x[0-9a-f]{16} main\+0x/);
+    expect(r.end).toBe('crash');
+    expect(r.verdict).toBe('CRASH');
+  }, 150_000);
+
   it('stops a stack overflow at the guard page with our crash report', async () => {
     const r = await boot(crash, 'overflow');
     // PVH: faults run on their own stack (IST). PV: threads run in PV user mode, so Xen

@@ -93,6 +93,27 @@ describe('guest as a DomU (memory=16)', () => {
     }, 120_000);
   }
 
+  it('xen-pv: reports a segment register Xen cannot reload (failsafe callback), then crashes', async () => {
+    // crash.c "failsafe": %es keeps a selector whose LDT descriptor is removed; when the vcpu
+    // is switched back in after dom0 ran, Xen's reload fails and it calls the failsafe callback.
+    const image = buildTestImage(xenPvTarget, ['crash.c'], dir, 'crash-failsafe.elf');
+    const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'failsafe' });
+    const r = await domu.wait({ timeoutMs: 60_000 });
+    const text = r.console.join('\n');
+    const sel = /crash: %es holds selector (0x[0-9a-f]+), its descriptor is gone/.exec(text)?.[1];
+    expect(sel, text).toBeDefined();
+    expect(text).toContain('rumpxen: crash: failsafe callback: Xen could not load the segment '
+      + `registers on return to the guest (ds 0x0 es ${sel} `);
+    expect(text).toMatch(/rumpxen: rip 0x[0-9a-f]{16} cs 0xe03[03] rflags 0x[0-9a-f]+ rsp 0x[0-9a-f]{16} ss 0xe02b/);
+    expect(text).toMatch(/rumpxen: r13 0x[0-9a-f]{16} r14/);
+    expect(text).toMatch(/ 0x[0-9a-f]{16} mk_thread_sleep_until\+0x[0-9a-f]+\n 0x[0-9a-f]{16} crash_stale_segment\+0x/);
+    expect(text).toContain('rumpxen: shutting down with reason crash');
+    expect(text).not.toContain('no failsafe callback');
+    expect(r.end).toEqual({ kind: 'crashed' });
+    expect(r.verdict).toBe('CRASH');
+    expect(r.exitCode).toBe(6);
+  }, 120_000);
+
   for (const [target, type] of [[xenPvTarget, 'pv'], [xenPvhTarget, 'pvh']] as const) {
     it(`${target.name}: passes the kernel self-test, grant tables included`, async () => {
       const image = buildTestImage(target, ['ktest.c'], dir, `ktest-${type}.elf`);

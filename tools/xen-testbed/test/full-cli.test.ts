@@ -48,10 +48,21 @@ describe('full-mode CLI: bad input fails fast with exit code 2', () => {
     expect(r2.stderr).toMatch(/PCI address '00:3' is not a BDF/);
   });
 
+  it('boot --domu with a bad --xenstore entry', () => {
+    const fixture = buildDomUFixtures().pv;
+    const r1 = runCli(['boot', '--domu', fixture, '--xenstore', 'no-equals-sign']);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toMatch(/--xenstore 'no-equals-sign' is not KEY=VALUE/);
+    const r2 = runCli(['boot', '--domu', fixture, '--xenstore', '/local/domain/0/x=1']);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/xenstore key '\/local\/domain\/0\/x' is not usable: write it relative to \/local\/domain\/<domid>\//);
+    expect(r2.stderr).not.toMatch(/booting Xen/);
+  });
+
   it('--help tells about the options', () => {
     const r = runCli(['boot', '--domu', 'x', '--help']);
     expect(r.status).toBe(0);
-    for (const opt of ['--disk FILE', '--vif', '--pci BDF', '--timeout S', '--memory MB']) expect(r.stdout).toContain(opt);
+    for (const opt of ['--disk FILE', '--vif', '--pci BDF', '--timeout S', '--memory MB', '--xenstore KEY=VALUE']) expect(r.stdout).toContain(opt);
   });
 });
 

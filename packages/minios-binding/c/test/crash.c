@@ -1,7 +1,8 @@
 /*
  * Crash report: argv[1] picks the fault. "null" reads a bad pointer two calls deep;
  * "panic" calls rumpuser_exit(RUMPUSER_PANIC); "overflow" recurses until the stack guard
- * page; "ud2" executes an invalid opcode; "failsafe" (xen-pv) leaves a selector in %es whose
+ * page; "ud2" executes an invalid opcode; "syscall" makes a Linux-style exit system call
+ * (there is no OS kernel for it: a crash report); "failsafe" (xen-pv) leaves a selector in %es whose
  * LDT descriptor is then removed, so Xen cannot reload %es when the vcpu next runs and calls
  * the failsafe callback.
  */
@@ -44,9 +45,15 @@ __attribute__((noinline)) int crash_stale_segment(void)
 	__asm__ __volatile__("movw %w0, %%es" :: "r"(sel));
 	mk_arch_tls_detach(sel);
 	mk_printk("crash: %%es holds selector %#lx, its descriptor is gone\n", sel);
-	/* Xen reloads segment registers when the vcpu is switched back in. */
-	for (int i = 0; i < 500; i++)
-		mk_thread_sleep_until(mk_time_monotonic_ns() + 10000000ULL);
+	/*
+	 * Xen reloads segment registers when the vcpu is switched back in after another vcpu
+	 * ran (not after its own idle loop): as a DomU, each console line wakes dom0's
+	 * xenconsoled while this vcpu sleeps.
+	 */
+	for (int i = 0; i < 100; i++) {
+		mk_printk("crash: sleep %d\n", i);
+		mk_thread_sleep_until(mk_time_monotonic_ns() + 50000000ULL);
+	}
 	mk_printk("crash: no failsafe callback after 5 s\n");
 	return 3;
 }
@@ -63,6 +70,8 @@ int main(int argc, char **argv)
 		return crash_recurse(0);
 	if (!mk_strcmp(what, "failsafe"))
 		return crash_stale_segment();
+	if (!mk_strcmp(what, "syscall"))
+		__asm__ __volatile__("syscall" : : "a"(60UL), "D"(0UL) : "rcx", "r11", "memory");
 	if (!mk_strcmp(what, "ud2"))
 		__asm__ __volatile__("ud2");
 	return 0;

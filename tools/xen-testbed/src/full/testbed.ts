@@ -211,7 +211,7 @@ export class Testbed {
     return tb;
   }
 
-  /** Creates and starts a DomU with xl. */
+  /** Creates and starts a DomU with xl (with `xenstore` entries written before it runs; left paused with `paused`). */
   async createDomU(opts: DomUOptions): Promise<DomU> {
     if (this.stopped) throw new TestbedError('createDomU: the testbed is stopped');
     const name = opts.name ?? `domu${++this.domuCount}`;

@@ -5,6 +5,26 @@
  */
 	.text
 	.code64
+
+/* Pushes the general registers in the order of struct mk_trap_frame (rax highest). */
+.macro SAVE_GPRS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
 	.globl mk_pv_event_callback
 mk_pv_event_callback:
 	andq $~0x200, 32(%rsp)
@@ -22,21 +42,7 @@ mk_pv_event_callback:
 mk_pv_failsafe_callback:
 	popq %rcx
 	popq %r11
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	SAVE_GPRS
 	movq %rsp, %rdi
 	andq $-16, %rsp
 	call mk_pv_failsafe
@@ -49,23 +55,37 @@ mk_pv_failsafe_callback:
  * fault stack, with the hypercall number in rax (the stub loaded it) and the arguments still
  * in rdi, rsi, rdx, r10, r8. Frame: rcx, r11, rip, cs, rflags, rsp, ss. The call is made again
  * from kernel mode, then HYPERVISOR_iret goes back to user mode with the result in rax.
+ * Only the hypercall page's own stubs may come here (the frame's rip must be the stub for
+ * rax): any other syscall instruction is a program expecting an OS kernel, and a crash.
+ * rcx and r11 are free: syscall itself overwrote them.
  */
 	.globl mk_pv_syscall_callback
 mk_pv_syscall_callback:
 	popq %rcx
 	popq %r11
-	cmpq $128, %rax			/* 4096 / 32 entries */
+	movq (%rsp), %r11		/* rip after the syscall */
+	leaq mk_hypercall_page(%rip), %rcx
+	subq %rcx, %r11
+	cmpq $4096, %r11
 	jae 1f
+	shrq $5, %r11
+	cmpq %r11, %rax
+	jne 1f
 	cmpq $23, %rax			/* iret is only for kernel mode */
 	je 1f
 	shlq $5, %rax
-	leaq mk_hypercall_page(%rip), %r11
-	addq %r11, %rax
+	addq %rcx, %rax
 	call *%rax
-	jmp 2f
-1:	movq $-38, %rax			/* -ENOSYS */
-2:	pushq $0			/* iret flags */
+	pushq $0			/* iret flags */
 	jmp mk_hypercall_page + 23 * 32
+1:	pushq $0			/* error code */
+	pushq $0			/* vector */
+	SAVE_GPRS
+	movq %rsp, %rdi
+	andq $-16, %rsp
+	call mk_pv_bad_syscall
+2:	hlt
+	jmp 2b
 
 /*
  * mk_pv_enter_user_mode(): called in kernel mode, returns to its caller in user mode on the

@@ -41,7 +41,8 @@ static char shared_info_page[4096] __attribute__((aligned(4096)));
  * stack overflowed into its guard page still gets our crash report.
  */
 #define FAULT_STACK_SIZE 16384
-static char fault_stack[FAULT_STACK_SIZE] __attribute__((aligned(16)));
+/* The first page is unmapped: an overflow of the fault stack itself stops there. */
+static char fault_stack[4096 + FAULT_STACK_SIZE] __attribute__((aligned(4096)));
 
 unsigned long mk_arch_pfn_to_mfn(unsigned long pfn)
 {
@@ -321,8 +322,10 @@ void mk_arch_traps_init(void)
  */
 void mk_arch_enter_thread_mode(void)
 {
+	if (mk_arch_unmap_page((unsigned long)fault_stack))
+		mk_panic("cannot unmap the guard page of the fault stack at %p", fault_stack);
 	long rc = mk_hypercall(XEN_HC_stack_switch, XEN_FLAT_RING3_SS64,
-		fault_stack + FAULT_STACK_SIZE, 0, 0, 0);
+		fault_stack + sizeof(fault_stack), 0, 0, 0);
 	if (rc)
 		mk_panic("HYPERVISOR_stack_switch to the fault stack failed: %ld", rc);
 	struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_NEW_USER_BASEPTR,
@@ -331,6 +334,13 @@ void mk_arch_enter_thread_mode(void)
 	if (rc)
 		mk_panic("MMUEXT_NEW_USER_BASEPTR with the kernel's L4 failed: %ld", rc);
 	mk_pv_enter_user_mode();
+}
+
+void mk_pv_bad_syscall(struct mk_trap_frame *f)
+{
+	mk_crash_frame(f, "syscall instruction at %#lx with rax %#lx: there is no OS kernel to "
+		"take a system call here (only the hypercall page may use syscall)", f->rip - 2,
+		f->rax);
 }
 
 /* What mk_pv_failsafe_callback leaves on the stack. */

@@ -96,8 +96,10 @@ mk_pvh_start:
 	.section .text.hypercall_page, "ax"
 	.balign 4096
 	.globl mk_hypercall_page
+	.type mk_hypercall_page, @function	/* named in backtraces: +0x20*N is hypercall N */
 mk_hypercall_page:
 	.fill 4096, 1, 0xc3
+	.size mk_hypercall_page, 4096
 
 	.data
 	.balign 16
