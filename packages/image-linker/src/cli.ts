@@ -35,9 +35,13 @@ commands:
         [-- ARGS]
       Start the image (posix: as a host process; Xen: on this Xen host when
       /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
-      On a Xen host (--on xen): xl create -p, the guest config written to xenstore
-      (rumpxen/cfg), xl unpause, xl console; needs root, xl and xenstore-write/-chmod
-      on PATH or in the folder named by RUMPXEN_XEN_BIN.
+      On a Xen host (--on xen, as root): through @rumpxen/minios-binding's Xen addon,
+      without xl (PV without devices: libxenctrl/libxenguest directly; else libxl):
+      created paused, the guest config written to xenstore (rumpxen/cfg), the console
+      opened, unpaused. When the addon cannot be loaded or opened, or with
+      RUMPXEN_XEN_VIA=xl: xl create -p, xenstore-write/-chmod, xl unpause, xl console
+      (xl and xenstore-* on PATH or in the folder named by RUMPXEN_XEN_BIN).
+      RUMPXEN_XEN_VIA=addon refuses the xl fallback. -v names the path taken.
       Exit code: the run's verdict (0 success, 3 skip, 4 error, 5 failure, 6 crash,
       N from "rumpxen: exit N", 124 timeout).
 

@@ -1,6 +1,8 @@
 /**
  * `run`: start an image and stream its console. posix images run as host processes; Xen
- * images run on the local Xen host (`xl`, when /dev/xen/privcmd exists) or on the embedded
+ * images run on the local Xen host (when /dev/xen/privcmd exists: through
+ * `@rumpxen/minios-binding`'s native addon, or `xl` when the addon cannot be loaded or
+ * opened, or when `via: 'xl'` / `RUMPXEN_XEN_VIA=xl` asks for it) or on the embedded
  * testbed (`@rumpxen/xen-testbed`): as the only domain when there are no devices, as a
  * DomU of a full testbed when there are. The exit code follows the testbed's result
  * protocol (XTF line, `rumpxen: exit N`, poweroff 0, crash 6, timeout 124).
@@ -10,11 +12,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import * as testbed from '@rumpxen/xen-testbed';
+import { Xen, XenConfigError, XenError, type DomainConfig, type ShutdownResult } from '@rumpxen/minios-binding';
 import { ImageLinkerError } from './errors.js';
 import { inspect, type ImageReport } from './inspect.js';
 import { renderConfig, type DiskSpec, type NetSpec, GUEST_CONFIG_XENSTORE_KEY } from './config.js';
 
 export type RunPlace = 'auto' | 'xen' | 'testbed';
+/** How a run on a local Xen host starts the domain: the minios-binding addon (no `xl`), or `xl`. */
+export type XenVia = 'auto' | 'addon' | 'xl';
 
 export interface RunOptions {
   /** The image to start. */
@@ -29,6 +34,12 @@ export interface RunOptions {
   args?: string[];
   /** Seconds before the run is stopped (exit code 124). Default 120. */
   timeoutS?: number;
+  /**
+   * On a local Xen host: `addon` (minios-binding's native addon, libxenctrl/libxenguest or
+   * libxl, no `xl` process), `xl` (the xl toolstack), or `auto` (default: the addon, `xl`
+   * when the addon cannot be loaded or opened). Default from `RUMPXEN_XEN_VIA`, else `auto`.
+   */
+  via?: XenVia;
   /** Each console line of the guest as it arrives. */
   onConsoleLine?: (line: string) => void;
   /** Progress (assets, boot, create). */
@@ -39,8 +50,10 @@ export interface RunResult {
   exitCode: number;
   verdict: string;
   reason: string;
-  /** Where it ran: `host` (posix), `xen` (local xl), `testbed` (guest as the only domain), `testbed-domu`. */
+  /** Where it ran: `host` (posix), `xen` (the local Xen host), `testbed` (guest as the only domain), `testbed-domu`. */
   ranOn: 'host' | 'xen' | 'testbed' | 'testbed-domu';
+  /** With `ranOn: 'xen'`: how the domain was started (`addon`: minios-binding's native addon, `xl`: the xl toolstack). */
+  via?: 'addon' | 'xl';
   console: string[];
   durationMs: number;
 }
@@ -257,13 +270,120 @@ async function runXl(cfg: ReturnType<typeof renderConfig>, emit: (l: string) => 
       lines.push(partial);
       emit(partial);
     }
-    return { ...judge(lines, end, timeoutS), ranOn: 'xen' };
+    return { ...judge(lines, end, timeoutS), ranOn: 'xen', via: 'xl' };
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     con?.kill();
     await destroy();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** RenderedConfig → the addon's DomainConfig (the guest JSON goes to xenstore `rumpxen/cfg` before unpause). */
+export function toDomainConfig(cfg: ReturnType<typeof renderConfig>): DomainConfig {
+  return {
+    name: cfg.name,
+    kernel: cfg.kernel,
+    type: cfg.type === 'xen-pvh' ? 'pvh' : 'pv',
+    memory: cfg.memoryMb,
+    vcpus: cfg.vcpus,
+    disks: cfg.disks.map((d) => ({ target: d.file, vdev: d.vdev, readonly: d.readonly })),
+    vifs: cfg.nets.map((n) => ({ ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.mac ? { mac: n.mac } : {}) })),
+    pci: cfg.pci,
+    guestConfig: cfg.guest,
+  };
+}
+
+/** Which way to start a domain on the local Xen host: the option, else RUMPXEN_XEN_VIA, else auto. */
+function xenVia(opt: XenVia | undefined): XenVia {
+  const v = opt ?? process.env.RUMPXEN_XEN_VIA ?? 'auto';
+  if (v !== 'auto' && v !== 'addon' && v !== 'xl') {
+    const src = opt !== undefined ? `via: ${JSON.stringify(opt)}` : `RUMPXEN_XEN_VIA=${v}`;
+    throw new ImageLinkerError(src, 'is not a way to start a domain.', 'Use auto (the addon, xl if it cannot be opened), addon or xl.');
+  }
+  return v;
+}
+
+/**
+ * On a Xen host through minios-binding's addon (no xl): the domain is created paused
+ * (the `direct` builder for PV without devices, libxl otherwise) with the guest config in
+ * xenstore, its console (xenconsoled's pty) opened, then unpaused; `waitForShutdown` gives
+ * the end, and the domain is destroyed at the end, at the timeout, or on SIGINT/SIGTERM.
+ */
+async function runAddon(xen: Xen, cfg: ReturnType<typeof renderConfig>, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+  const wrap = (e: unknown, what: string): never => {
+    if (e instanceof XenConfigError) throw new ImageLinkerError(`${cfg.name} (${e.field})`, `was refused by the Xen addon: ${e.message}`, 'Fix that setting (see image-linker config --help).', 2);
+    if (e instanceof XenError) throw new ImageLinkerError(cfg.kernel, `could not be ${what} through the Xen addon (${e.syscall}: ${e.code}): ${e.message.trim()}`, `Check the host (xl list: no domain named ${cfg.name} already; enough free memory: xl info), or force the xl path with RUMPXEN_XEN_VIA=xl.`, 1);
+    throw e;
+  };
+  let domid: number | undefined;
+  let gone = false;
+  let destroying: Promise<void> | undefined;
+  const seen: string[] = [];
+  const destroy = () => {
+    if (domid === undefined || gone) return Promise.resolve();
+    const id = domid;
+    destroying ??= xen.domains.destroy(id).catch((e: unknown) => {
+      // Already gone (shut down and destroyed by waitForShutdown) is fine.
+      if (!(e instanceof XenError && e.code === 'ESRCH')) throw e;
+    });
+    return destroying;
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    void destroy()
+      .catch(() => undefined)
+      .finally(() => {
+        xen.close();
+        process.kill(process.pid, sig);
+      });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let pump: Promise<void> | undefined;
+  let con: Awaited<ReturnType<Xen['console']>> | undefined;
+  try {
+    const dc = toDomainConfig(cfg);
+    const created = await xen.domains.create({ ...dc, paused: true }).catch((e: unknown) => wrap(e, 'created'));
+    domid = created.domid;
+    progress(`created ${cfg.name} (domid ${domid}) through the addon's ${created.engine} path in ${Math.round(created.timings.total)} ms, config in xenstore /local/domain/${domid}/${GUEST_CONFIG_XENSTORE_KEY}; unpausing`);
+    con = await xen.console(domid).catch((e: unknown) => wrap(e, 'given a console'));
+    const c = con;
+    pump = (async () => {
+      for await (const l of c) {
+        seen.push(l);
+        emit(l);
+      }
+    })();
+    await xen.domains.unpause(domid).catch((e: unknown) => wrap(e, 'unpaused'));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutS * 1000)));
+    const waiting = xen.domains.waitForShutdown(domid);
+    const first = await Promise.race([waiting, timedOut]);
+    clearTimeout(timer);
+    let end: 'poweroff' | 'crash' | 'timeout';
+    if (first === 'timeout') {
+      end = 'timeout';
+      await destroy();
+      await waiting.catch(() => undefined);
+      gone = true;
+    } else {
+      gone = true; // waitForShutdown destroyed it (on_poweroff/on_crash default: destroy)
+      const res: ShutdownResult = first;
+      // reboot counts as an orderly end, like the xl path; anything else (crash, watchdog, destroyed by someone) as a crash.
+      end = res.reason === 'poweroff' || res.reason === 'reboot' ? 'poweroff' : 'crash';
+      progress(`domain ${domid} shut down: ${res.reason}${res.exitStatus === null ? '' : `, exit status ${res.exitStatus}`}`);
+    }
+    // waitForShutdown let the console drain; the pty ends when the domain goes.
+    con.close();
+    await pump;
+    return { ...judge(seen, end, timeoutS), ranOn: 'xen', via: 'addon' };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    con?.close();
+    await pump?.catch(() => undefined);
+    await destroy().catch(() => undefined);
   }
 }
 
@@ -372,7 +492,29 @@ export function run(opts: RunOptions): RunHandle {
         r = await runHost(opts, cfg, emit, timeoutS);
       } else if (on === 'xen' || (on === 'auto' && existsSync('/dev/xen/privcmd'))) {
         if (!existsSync('/dev/xen/privcmd')) throw new ImageLinkerError('--on xen', 'needs a Xen host, but /dev/xen/privcmd does not exist here.', 'Use --on testbed (or auto) to run on the embedded testbed.');
-        r = await runXl(cfg, emit, timeoutS, progress);
+        const via = xenVia(opts.via);
+        let xen: Xen | undefined;
+        if (via !== 'xl') {
+          try {
+            xen = await Xen.open();
+          } catch (e) {
+            // Not loadable (not built, no libxen*) or not openable (XenUnavailableError): xl instead.
+            const why = (e as Error).message.split('\n')[0]!;
+            if (via === 'addon') throw new ImageLinkerError("--on xen with the Xen addon (via addon)", `cannot use @rumpxen/minios-binding's addon: ${why}`, 'Build it (npm run build in packages/minios-binding; needs libxen-dev), or let it fall back to xl (RUMPXEN_XEN_VIA=auto or xl).', 1);
+            progress(`xen: the minios-binding Xen addon cannot be used (${why}); falling back to xl`);
+          }
+        }
+        if (xen) {
+          progress("xen: starting the domain through @rumpxen/minios-binding's Xen addon (no xl)");
+          try {
+            r = await runAddon(xen, cfg, emit, timeoutS, progress);
+          } finally {
+            xen.close();
+          }
+        } else {
+          progress(`xen: starting the domain with xl${via === 'xl' ? ' (asked for: RUMPXEN_XEN_VIA=xl or via: xl)' : ''}`);
+          r = await runXl(cfg, emit, timeoutS, progress);
+        }
       } else {
         r = await runTestbed(report, cfg, pvh, emit, timeoutS, progress);
       }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testbed } from '@rumpxen/xen-testbed';
 
-import { buildDomUFixture, DOM0_PREP, PACKAGE_DIR } from '../test/dom0/testbed-setup.mjs';
+import { buildDomUFixture, PACKAGE_DIR } from '../test/dom0/testbed-setup.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,9 +29,6 @@ export async function runXenBench({ runs: RUNS = 5, loop: LOOP = 10 } = {}) {
   process.stderr.write('bench: starting the testbed (Xen + dom0 in QEMU)\n');
   const tb = await Testbed.start({ edu: false });
   try {
-    const prep = await tb.dom0.exec(DOM0_PREP, { timeoutMs: 30_000 });
-    if (prep.code !== 0) throw new Error(`dom0 preparation failed: ${prep.stderr}`);
-
     const addon = {};
     for (const engine of ['direct', 'libxl']) {
       process.stderr.write(`bench: addon (${engine}), ${RUNS} runs + a loop of ${LOOP}\n`);

@@ -9,7 +9,7 @@ import { EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { xenPvhTarget, xenPvTarget } from '../src/targets.js';
-import { buildDomUFixture, DOM0_PREP, PACKAGE_DIR } from './dom0/testbed-setup.mjs';
+import { buildDomUFixture, PACKAGE_DIR } from './dom0/testbed-setup.mjs';
 import { buildTestImage, caseResults } from './guest-image.js';
 
 const pkg = PACKAGE_DIR;
@@ -85,8 +85,6 @@ beforeAll(async () => {
   // edu: QEMU's PCI test device at EDU_BDF, bound to xen-pciback, for the passthrough check.
   // pvh: hardware-assisted paging for Xen, so the PVH image can run.
   tb = await Testbed.start({ edu: true, pvh: true });
-  const prep = await tb.dom0.exec(DOM0_PREP, { timeoutMs: 30_000 });
-  if (prep.code !== 0) throw new Error(`dom0 preparation failed (${prep.code}): ${prep.stderr}`);
   const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest} --pvh-image ${xstestPvh}`, { timeoutMs: 240_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;

@@ -97,6 +97,16 @@ describe('full mode: dom0', () => {
     expect(r.stdout.split('\n')).toEqual(['/run/testbed/bin/xl', '1', '0', repoRoot()!, token, '']);
   }, 60_000);
 
+  it("libxl's state folders and xenstored's socket are dom0's own inside the host's /", async () => {
+    const token = randomBytes(8).toString('hex');
+    // Written in the chroot, read in dom0 (and back): the same folders, writable on the read-only share.
+    const r = await tb.dom0.exec(
+      `hostrun sh -c 'echo ${token} >/var/lib/xen/tb-probe && echo ${token} >/run/xen/tb-probe && test -S /run/xenstored/socket && echo socket' && cat /var/lib/xen/tb-probe /run/xen/tb-probe && rm /var/lib/xen/tb-probe /run/xen/tb-probe`,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['socket', token, token, '']);
+  }, 60_000);
+
   it("QEMU's edu device is in dom0 and assignable through xen-pciback", async () => {
     const r = await tb.dom0.exec(`cat /sys/bus/pci/devices/${EDU_BDF}/vendor /sys/bus/pci/devices/${EDU_BDF}/device; basename $(readlink /sys/bus/pci/devices/${EDU_BDF}/driver); xl pci-assignable-list`);
     expect(r.code).toBe(0);

@@ -1,8 +1,8 @@
 /*
- * Guest-side figures for the bench: cycles (rdtsc) per cooperative thread switch and per
- * uncontended rumpuser mutex enter+exit, per hypercall made by a thread, the TSC rate against Xen system time, and the
- * Xen system time at which main started (boot time as dom0 is this minus the time of
- * Xen's "Building a ... Dom0" line).
+ * Guest-side figures for the bench: cycles (rdtsc) per cooperative thread switch, per
+ * uncontended rumpuser mutex enter+exit and per hypercall made by a thread, the TSC rate
+ * against Xen system time, and the Xen system time at which main started (boot time as dom0
+ * is this minus the time of Xen's "Building a ... Dom0" line).
  */
 #include <mk/arch.h>
 #include <mk/console.h>

@@ -2,9 +2,9 @@
  * Crash report: argv[1] picks the fault. "null" reads a bad pointer two calls deep;
  * "panic" calls rumpuser_exit(RUMPUSER_PANIC); "overflow" recurses until the stack guard
  * page; "ud2" executes an invalid opcode; "syscall" makes a Linux-style exit system call
- * (there is no OS kernel for it: a crash report); "failsafe" (xen-pv) leaves a selector in %es whose
- * LDT descriptor is then removed, so Xen cannot reload %es when the vcpu next runs and calls
- * the failsafe callback.
+ * (there is no OS kernel for it: a crash report); "failsafe" (xen-pv) leaves a selector in
+ * %es whose LDT descriptor is then removed, so Xen cannot reload %es when the vcpu next runs
+ * and calls the failsafe callback.
  */
 #include <mk/arch.h>
 #include <mk/console.h>

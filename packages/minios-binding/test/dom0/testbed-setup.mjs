@@ -1,5 +1,5 @@
-// Shared by test/xen-full.test.ts and bench/: the DomU fixture and the dom0
-// preparation that lets the host's node (chrooted by `hostrun`) use libxl.
+// Shared by test/xen-full.test.ts and bench/: the DomU fixture. (The testbed's dom0 itself
+// gives the host's node, chrooted by `hostrun`, libxl's state folders and xenstored's socket.)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,15 +34,3 @@ export function buildDomUFixture() {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
-
-// `hostrun` chroots onto the host's read-only /: give libxl its writable state
-// folders and xenstored's socket there, shared with dom0's own xl.
-export const DOM0_PREP = `
-set -e
-mkdir -p /var/lib/xen /run/xen
-grep -q ' /host/var/lib ' /proc/mounts || mount -t tmpfs tmpfs /host/var/lib
-mkdir -p /host/var/lib/xen /host/run/xen /host/run/xenstored
-grep -q ' /host/var/lib/xen ' /proc/mounts || mount --bind /var/lib/xen /host/var/lib/xen
-grep -q ' /host/run/xen ' /proc/mounts || mount --bind /run/xen /host/run/xen
-grep -q ' /host/run/xenstored ' /proc/mounts || mount --bind /run/xenstored /host/run/xenstored
-`;

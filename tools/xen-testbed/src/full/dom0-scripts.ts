@@ -75,6 +75,15 @@ if [ "$TB_HOSTROOT" = 1 ]; then
   # mkdtemp folders) are at the same path for the other.
   mount --bind /tmp /host/tmp
   mount -t tmpfs tmpfs /host/run
+  # libxl (the host's node with @rumpxen/minios-binding's addon, the host's own xl) keeps its
+  # state in /var/lib/xen and /run/xen and reaches xenstored through /run/xenstored: bind dom0's
+  # (writable, shared with dom0's own xl) over the read-only host's. /var/lib gets a tmpfs first
+  # so the mount points can be made.
+  mount -t tmpfs tmpfs /host/var/lib || fail "tmpfs on /host/var/lib"
+  mkdir -p /host/var/lib/xen /host/run/xen /host/run/xenstored
+  mount --bind /var/lib/xen /host/var/lib/xen || fail "bind /var/lib/xen into /host"
+  mount --bind /run/xen /host/run/xen || fail "bind /run/xen into /host"
+  mount --bind /run/xenstored /host/run/xenstored || fail "bind /run/xenstored into /host"
   # dom0's Xen tools for the host's programs (which have none): wrappers in /run/testbed/bin,
   # last on hostrun's PATH, that go back to dom0's root through /proc/1/root.
   mkdir -p "/host${DOM0_TOOLS_DIR}" && cp -p /etc/testbed/host-tools/* "/host${DOM0_TOOLS_DIR}/" || fail "dom0 tool wrappers in /host${DOM0_TOOLS_DIR}"
