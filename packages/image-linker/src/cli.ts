@@ -218,7 +218,7 @@ async function main(argv: string[]): Promise<number> {
     onConsoleLine: (l) => process.stdout.write(`${l}\n`),
     onProgress: progress,
   });
-  progress?.(`${r.ranOn}: ${r.reason} (exit ${r.exitCode}, ${r.durationMs} ms)`);
+  progress?.(`${r.ranOn}${r.via ? ` (${r.via})` : ''}: ${r.reason} (exit ${r.exitCode}, ${r.durationMs} ms)`);
   return r.exitCode;
 }
 

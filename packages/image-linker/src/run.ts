@@ -69,7 +69,7 @@ const TB = testbed as unknown as Record<string, unknown>;
 const RESULT_LINE = /^Test result: (SUCCESS|SKIP|ERROR|FAILURE|CRASH)\b/;
 const EXIT_CODES: Record<string, number> = { SUCCESS: 0, SKIP: 3, ERROR: 4, FAILURE: 5, CRASH: 6 };
 
-/** The result protocol for a host process or an xl run, using the testbed's rule when it exports it. */
+/** The result protocol for a host process or a run on a local Xen host (addon or xl), using the testbed's rule when it exports it. */
 function judge(lines: string[], end: 'poweroff' | 'crash' | 'timeout', timeoutS: number, processCode?: number): { exitCode: number; verdict: string; reason: string } {
   const decide = TB.decideVerdict as ((i: { guestLines: readonly string[]; end: string; timeoutS?: number }) => { exitCode: number; verdict: string; reason: string }) | undefined;
   if (decide && processCode === undefined) return decide({ guestLines: lines, end, timeoutS });
@@ -330,7 +330,8 @@ async function runAddon(xen: Xen, cfg: ReturnType<typeof renderConfig>, emit: (l
     });
     return destroying;
   };
-  const onSignal = (sig: NodeJS.Signals) => {
+  let interrupted: NodeJS.Signals | undefined;
+  const die = (sig: NodeJS.Signals) => {
     void destroy()
       .catch(() => undefined)
       .finally(() => {
@@ -338,14 +339,32 @@ async function runAddon(xen: Xen, cfg: ReturnType<typeof renderConfig>, emit: (l
         process.kill(process.pid, sig);
       });
   };
+  // During the create there is no domain id yet: die once the create returns (below).
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    if (domid !== undefined) die(sig);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let pump: Promise<void> | undefined;
   let con: Awaited<ReturnType<Xen['console']>> | undefined;
   try {
     const dc = toDomainConfig(cfg);
+    // libxl (and xl) refuse a second domain of the same name; the direct builder does not check.
+    const clash = await xen.domains.resolve(cfg.name).then(
+      (id) => id,
+      (e: unknown) => {
+        if (e instanceof XenError && e.code === 'ESRCH') return undefined;
+        throw e;
+      },
+    );
+    if (clash !== undefined) throw new ImageLinkerError(cfg.kernel, `cannot be started as domain "${cfg.name}": domain ${clash} already has that name.`, `Stop it first (xl destroy ${cfg.name}), or run a copy of the image under another file name.`, 1);
     const created = await xen.domains.create({ ...dc, paused: true }).catch((e: unknown) => wrap(e, 'created'));
     domid = created.domid;
+    if (interrupted) {
+      die(interrupted);
+      return await new Promise<never>(() => undefined);
+    }
     progress(`created ${cfg.name} (domid ${domid}) through the addon's ${created.engine} path in ${Math.round(created.timings.total)} ms, config in xenstore /local/domain/${domid}/${GUEST_CONFIG_XENSTORE_KEY}; unpausing`);
     con = await xen.console(domid).catch((e: unknown) => wrap(e, 'given a console'));
     const c = con;

@@ -111,7 +111,7 @@ describe('run on the embedded testbed (xen-pv)', () => {
   }, 300_000);
 });
 
-describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node running run --on xen|auto)', () => {
+describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node running run --on xen|auto through the addon or xl)', () => {
   let tb: Testbed;
   let dir: string;
   let hello: string;
@@ -189,7 +189,14 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect(log).toContain('Test result: SUCCESS');
   }, 300_000);
 
-  it('run --on xen: xl create -p, the config in xenstore only, the console streamed, exit 0', async () => {
+  /** The progress lines that say the addon (not xl) started the domain, through its direct builder. */
+  function expectAddon(stderr: string, engine: 'direct' | 'libxl' = 'direct') {
+    expect(stderr).toMatch(/^image-linker: xen: starting the domain through @rumpxen\/minios-binding's Xen addon \(no xl\)$/m);
+    expect(stderr).toMatch(new RegExp(`^image-linker: created \\S+ \\(domid [1-9]\\d*\\) through the addon's ${engine} path in \\d+ ms, config in xenstore /local/domain/\\d+/rumpxen/cfg; unpausing$`, 'm'));
+    expect(stderr).not.toMatch(/xl create|falling back/);
+  }
+
+  it('run --on xen through the addon: created paused, the config in xenstore only, the console streamed, exit 0', async () => {
     expect(renderConfig({ image: hello, args: ['from-xenstore', 'two words'] }).cmdline).toBe(''); // not on the command line
     const r = await inDom0(`run ${hello} --on xen --timeout 120 -v -- from-xenstore 'two words'`);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -199,8 +206,9 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect(lines).toContain('hello: argv[2] = two words');
     expect(lines.some((l) => /^hello: domain id [1-9]\d* /.test(l))).toBe(true);
     expect(lines).toContain('Test result: SUCCESS');
-    expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
-    expect(r.stderr).toMatch(/^image-linker: xen: Test result: SUCCESS.*\(exit 0, /m);
+    expectAddon(r.stderr);
+    expect(r.stderr).toMatch(/^image-linker: domain \d+ shut down: poweroff, exit status 0$/m);
+    expect(r.stderr).toMatch(/^image-linker: xen \(addon\): Test result: SUCCESS.*\(exit 0, /m);
     // Streamed: the first line came out while the guest still ran, not all at the end.
     const first = r.chunks.findIndex((c) => c.includes('hello from a rumpxen image'));
     expect(first).toBeGreaterThanOrEqual(0);
@@ -209,34 +217,83 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect((await tb.dom0.exec('xl domid hello.xen-pv')).code).not.toBe(0);
   }, 240_000);
 
-  it("run --on xen: main returning 7 gives exit code 7", async () => {
+  it("run --on xen through the addon: main returning 7 gives exit code 7", async () => {
     const r = await inDom0(`run ${seven} --on xen --timeout 120 -v`);
     expect(r.stdout).toContain('returning 7');
     expect(r.stdout).toContain('rumpxen: exit 7');
-    expect(r.stderr).toMatch(/^image-linker: xen: .*\(exit 7, /m);
+    expectAddon(r.stderr);
+    expect(r.stderr).toMatch(/^image-linker: domain \d+ shut down: crash, exit status 7$/m);
+    expect(r.stderr).toMatch(/^image-linker: xen \(addon\): .*\(exit 7, /m);
     expect(r.code).toBe(7);
   }, 240_000);
 
-  it('run --on xen: a guest that crashes gives exit code 6 (the domain is kept until its state is read)', async () => {
+  it('run --on xen falls back to xl when the addon cannot be loaded: main returning 7 still gives exit code 7', async () => {
+    const r = await inDom0(`run ${seven} --on xen --timeout 120 -v`, { RUMPXEN_XEN_ADDON_DIR: '/nonexistent/addon' });
+    expect(r.stdout).toContain('rumpxen: exit 7');
+    expect(r.stderr).toMatch(/^image-linker: xen: the minios-binding Xen addon cannot be used \(.*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*\); falling back to xl$/m);
+    expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
+    expect(r.stderr).toMatch(/^image-linker: xen \(xl\): .*\(exit 7, /m);
+    expect(r.code).toBe(7);
+    expect((await tb.dom0.exec('xl domid seven.xen-pv')).code).not.toBe(0);
+  }, 240_000);
+
+  it('run --on xen through the addon: a guest that crashes gives exit code 6, and the domain is destroyed', async () => {
     const r = await inDom0(`run ${crash} --on xen --timeout 120 -v`);
     expect(r.stdout).toContain('crashing');
     expect(r.stdout).not.toMatch(/rumpxen: exit/);
-    expect(r.stderr).toMatch(/^image-linker: xen: the guest crashed \(exit 6, /m);
+    expectAddon(r.stderr);
+    expect(r.stderr).toMatch(/^image-linker: domain \d+ shut down: crash$/m);
+    expect(r.stderr).toMatch(/^image-linker: xen \(addon\): the guest crashed \(exit 6, /m);
     expect(r.code).toBe(6);
     expect((await tb.dom0.exec('xl domid crash.xen-pv')).code).not.toBe(0);
   }, 240_000);
 
-  it('run --on xen: a guest that does not end is destroyed at --timeout, exit code 124', async () => {
+  it('run --on xen through the addon: a guest that does not end is destroyed at --timeout, exit code 124', async () => {
     const r = await inDom0(`run ${spin} --on xen --timeout 5 -v`);
     expect(r.stdout).toContain('spinning');
+    expectAddon(r.stderr);
     expect(r.stderr).toMatch(/timed out after 5 s/);
     expect(r.code).toBe(124);
     expect((await tb.dom0.exec('xl domid spin.xen-pv')).code).not.toBe(0);
   }, 240_000);
 
-  it('run --on xen without xl (RUMPXEN_XEN_BIN names a folder that lacks it) says what to install', async () => {
-    const r = await inDom0(`run ${hello} --on xen`, { RUMPXEN_XEN_BIN: '/nonexistent/xen-bin' });
+  it('run --on xen through the addon: a second domain of the same name is refused; SIGINT destroys the domain before the run dies of it', async () => {
+    // In the background, then SIGINT once the guest has printed (trap - INT: a non-interactive
+    // shell would start a background job with SIGINT ignored).
+    const out = join(dir, 'sigint.out');
+    const err = join(dir, 'sigint.err');
+    const r = await tb.dom0.exec(
+      [
+        `(trap - INT; exec node packages/image-linker/dist/cli.js run ${spin} --on xen --timeout 120 -v >${out} 2>${err}) & pid=$!`,
+        `for i in $(seq 1 300); do grep -q spinning ${out} && break; sleep 0.2; done`,
+        'xl domid spin.xen-pv >/dev/null && echo alive-before',
+        `node packages/image-linker/dist/cli.js run ${spin} --on xen --timeout 120 2>${err}.2; echo "second=$?"`,
+        'kill -INT $pid; wait $pid; echo "rc=$?"',
+        'xl domid spin.xen-pv >/dev/null 2>&1 && echo alive-after || echo gone-after',
+      ].join('\n'),
+      { cwd: repo, timeoutMs: 120_000 },
+    );
+    expect(r.stdout.split('\n'), r.stdout + r.stderr + readFileSync(err, 'utf8')).toEqual(['alive-before', 'second=1', 'rc=130', 'gone-after', '']);
+    expect(readFileSync(`${err}.2`, 'utf8')).toMatch(/cannot be started as domain "spin\.xen-pv": domain \d+ already has that name.*xl destroy spin\.xen-pv/s);
+    expect(readFileSync(out, 'utf8')).toContain('spinning');
+    expectAddon(readFileSync(err, 'utf8'));
+  }, 180_000);
+
+  it('RUMPXEN_XEN_VIA=addon refuses the xl fallback; an unknown RUMPXEN_XEN_VIA is refused', async () => {
+    const noAddon = await inDom0(`run ${hello} --on xen -v`, { RUMPXEN_XEN_VIA: 'addon', RUMPXEN_XEN_ADDON_DIR: '/nonexistent/addon' });
+    expect(noAddon.code).toBe(1);
+    expect(noAddon.stderr).toMatch(/cannot use @rumpxen\/minios-binding's addon: .*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*RUMPXEN_XEN_VIA=auto or xl/s);
+    expect(noAddon.stderr).not.toMatch(/xl create|falling back/);
+    const bad = await inDom0(`run ${hello} --on xen`, { RUMPXEN_XEN_VIA: 'libvirt' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/RUMPXEN_XEN_VIA=libvirt: is not a way to start a domain\. Use auto .*, addon or xl\./);
+  }, 240_000);
+
+  it('run --on xen with RUMPXEN_XEN_VIA=xl uses xl, and without xl (RUMPXEN_XEN_BIN names a folder that lacks it) says what to install', async () => {
+    const r = await inDom0(`run ${hello} --on xen -v`, { RUMPXEN_XEN_VIA: 'xl', RUMPXEN_XEN_BIN: '/nonexistent/xen-bin' });
     expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^image-linker: xen: starting the domain with xl \(asked for: RUMPXEN_XEN_VIA=xl/m);
+    expect(r.stderr).not.toMatch(/addon/);
     expect(r.stderr).toMatch(/--on xen \(\/nonexistent\/xen-bin\/xl\).*xl was not found.*RUMPXEN_XEN_BIN/s);
   }, 120_000);
 
@@ -244,8 +301,8 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     const r = await inDom0(`run ${hello} --on auto --timeout 120 -v -- auto`);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toContain('hello: argv[1] = auto');
-    expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
-    expect(r.stderr).toMatch(/^image-linker: xen: /m);
+    expectAddon(r.stderr);
+    expect(r.stderr).toMatch(/^image-linker: xen \(addon\): /m);
     expect(r.stderr).not.toMatch(/testbed|QEMU/i);
   }, 240_000);
 });

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { checkDomid, shutdownReasonName } from '../src/xen/domains.js';
+import { checkDomid, EXIT_STATUS_NODE, parseExitStatusNode, shutdownReasonName } from '../src/xen/domains.js';
+import { creationsInFlight, enterCreation } from '../src/xen/inflight.js';
 import {
   actionFor,
   checkPath,
@@ -176,6 +177,44 @@ describe('shutdown actions and reasons', () => {
   it('checks domain ids', () => {
     expect(checkDomid(7)).toBe(7);
     for (const bad of [-1, 1.5, 0x7ff0, '3', NaN]) expect(() => checkDomid(bad)).toThrow(XenConfigError);
+  });
+});
+
+describe('the guest\'s exit-status node', () => {
+  it('is data/rumpxen/exit-status, which the guest kernel writes (c/include/mk/control.h)', () => {
+    expect(EXIT_STATUS_NODE).toBe('data/rumpxen/exit-status');
+  });
+  it('accepts 32-bit decimal integers only (the guest is untrusted)', () => {
+    expect(parseExitStatusNode(Buffer.from('7'))).toBe(7);
+    expect(parseExitStatusNode(Buffer.from('-1'))).toBe(-1);
+    expect(parseExitStatusNode(Buffer.from('2147483647'))).toBe(2147483647);
+    expect(parseExitStatusNode(Buffer.from('2147483648'))).toBeUndefined();
+    expect(parseExitStatusNode(Buffer.from(''))).toBeUndefined();
+    expect(parseExitStatusNode(Buffer.from('7 '))).toBeUndefined();
+    expect(parseExitStatusNode(Buffer.from('0x7'))).toBeUndefined();
+    expect(parseExitStatusNode(Buffer.from('1'.repeat(40)))).toBeUndefined();
+    expect(parseExitStatusNode(undefined)).toBeUndefined();
+  });
+});
+
+describe('exit and signal hooks while a create is in flight', () => {
+  it('are installed only while a create runs, and abort the creations on exit', () => {
+    const before = { exit: process.listenerCount('exit'), term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
+    let aborted = 0;
+    const leave = enterCreation(() => ++aborted);
+    expect(creationsInFlight()).toBe(1);
+    expect(process.listenerCount('exit')).toBe(before.exit + 1);
+    expect(process.listenerCount('SIGTERM')).toBe(before.term + 1);
+    expect(process.listenerCount('SIGINT')).toBe(before.int + 1);
+    // Run our exit listener as the process would.
+    const mine = process.listeners('exit').at(-1) as () => void;
+    mine();
+    expect(aborted).toBe(1);
+    leave();
+    leave();
+    expect(creationsInFlight()).toBe(0);
+    expect(process.listenerCount('exit')).toBe(before.exit);
+    expect(process.listenerCount('SIGTERM')).toBe(before.term);
   });
 });
 

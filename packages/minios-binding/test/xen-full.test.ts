@@ -27,6 +27,13 @@ interface Booted {
   gone: boolean;
 }
 interface XstestRun { engine: string; lines: string[]; shutdown: { reason: string; exitStatus: number | null; action: string } }
+interface SleeperRun { engine: string; slept: boolean; lines: string[]; shutdown: { domid: number; reason: string; exitStatus: number | null; action: string }; ack: string | undefined }
+interface ExitRun { engine: string; shutdown: { domid: number; reason: string; exitStatus: number | null; action: string }; node: string | undefined; state: string; shutdownReason: string }
+interface Killed {
+  engine: string; how: string; seen: { domid: number; state: string } | null; exitedBeforeKill: boolean;
+  exit: { code: number | null; signal: string | null } | 'timeout';
+  leftoverAtExit: number; leftover: number; freeBefore: number; freeAfter: number; nodesLeft: string | null; stdout: string; stderr: string;
+}
 interface BadCreate { rejected: boolean; name?: string; syscall?: string; message?: string; leftover: number }
 interface Cycles { count: number; ms: number; freeBefore: number; freeAfter: number; leftover: number }
 interface CheckOutput {
@@ -67,6 +74,11 @@ interface CheckOutput {
     waitAfterDestroy: { resolved?: { reason: string; exitStatus: number | null }; rejected?: string };
   };
   cycles: Record<Engine, Cycles>;
+  sleeperPoweroff: SleeperRun;
+  sleeperReboot: SleeperRun;
+  exitSeven: ExitRun;
+  exitSevenPvh: ExitRun;
+  killed: Killed[];
 }
 type Engine = 'direct' | 'libxl';
 const ENGINES: Engine[] = ['direct', 'libxl'];
@@ -81,11 +93,17 @@ beforeAll(async () => {
   // The guest kernel's xstest program (c/test/xstest.c) as a xen-pv image, where dom0 can see it.
   const xstest = buildTestImage(xenPvTarget, ['xstest.c'], join(pkg, 'build', 'fixtures'), 'xstest.elf');
   const xstestPvh = buildTestImage(xenPvhTarget, ['xstest.c'], join(pkg, 'build', 'fixtures'), 'xstest-pvh.elf');
+  // c/test/sleeper.c (sleeps an hour: only a shutdown request ends it) and c/test/hello.c (returns argv[1]).
+  const sleeper = buildTestImage(xenPvTarget, ['sleeper.c'], join(pkg, 'build', 'fixtures'), 'sleeper.elf');
+  const sleeperPvh = buildTestImage(xenPvhTarget, ['sleeper.c'], join(pkg, 'build', 'fixtures'), 'sleeper-pvh.elf');
+  const hello = buildTestImage(xenPvTarget, ['hello.c'], join(pkg, 'build', 'fixtures'), 'hello.elf');
+  const helloPvh = buildTestImage(xenPvhTarget, ['hello.c'], join(pkg, 'build', 'fixtures'), 'hello-pvh.elf');
   if (!existsSync(join(pkg, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build in packages/minios-binding first');
   // edu: QEMU's PCI test device at EDU_BDF, bound to xen-pciback, for the passthrough check.
   // pvh: hardware-assisted paging for Xen, so the PVH image can run.
   tb = await Testbed.start({ edu: true, pvh: true });
-  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest} --pvh-image ${xstestPvh}`, { timeoutMs: 240_000 });
+  const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest} --pvh-image ${xstestPvh}` +
+    ` --sleeper ${sleeper} --sleeper-pvh ${sleeperPvh} --hello ${hello} --hello-pvh ${helloPvh}`, { timeoutMs: 240_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
   assignableAfter = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 30_000 })).stdout;
@@ -257,5 +275,58 @@ describe('domains of the default (direct) path', () => {
     expect(out.pausedState).toBe('paused');
     expect(out.unpausedState).not.toBe('paused');
     expect(out.hangGone).toBe(true);
+  });
+});
+
+describe.each([
+  ['sleeperPoweroff', 'xen-pv', 'direct', 'poweroff'],
+  ['sleeperReboot', 'xen-pvh', 'libxl', 'reboot'],
+] as const)('a guest kernel image asked to shut down (c/test/sleeper.c, %s: %s, %s path)', (key, _target, engine, reason) => {
+  it(`acts on a ${reason} request in control/shutdown: prints it, acknowledges it, shuts down with that reason`, () => {
+    const run = out[key];
+    expect(run.engine).toBe(engine);
+    expect(run.slept).toBe(true);
+    expect(run.lines).toContain(`rumpxen: shutdown requested by the toolstack: ${reason}`);
+    expect(run.lines).not.toContain('sleeper: woke up');
+    expect(run.shutdown).toEqual({ domid: expect.any(Number), reason, exitStatus: reason === 'poweroff' ? 0 : null, action: 'preserve' });
+    expect(run.ack).toBe('');
+  });
+});
+
+describe.each([
+  ['exitSeven', 'xen-pv', 'direct'],
+  ['exitSevenPvh', 'xen-pvh', 'libxl'],
+] as const)('a guest kernel image whose main returns 7 (c/test/hello.c, %s: %s, %s path)', (key, _target, engine) => {
+  it('reports reason crash and exit status 7 from the guest\'s xenstore node, with no console open', () => {
+    const run = out[key];
+    expect(run.engine).toBe(engine);
+    expect(run.node).toBe('7');
+    expect(run.shutdown).toEqual({ domid: expect.any(Number), reason: 'crash', exitStatus: 7, action: 'preserve' });
+    expect(run).toMatchObject({ state: 'shutdown', shutdownReason: 'crash' });
+  });
+});
+
+describe('a process that ends while domains.create runs', () => {
+  it.each([
+    ['direct', 'SIGTERM'],
+    ['libxl', 'SIGINT'],
+    ['direct', 'throw'],
+    ['libxl', 'throw'],
+  ] as const)('%s path, ended by %s mid-create: the half-built domain is destroyed and Xen\'s free memory comes back', (engine, how) => {
+    const k = out.killed.find((x) => x.engine === engine && x.how === how)!;
+    expect(k, JSON.stringify(out.killed)).toBeDefined();
+    // The domain existed, half-built, while the child was still running.
+    expect(k.seen).not.toBeNull();
+    expect(k.exitedBeforeKill).toBe(false);
+    expect(k.stdout).toBe(''); // the create neither finished nor was reported
+    if (how === 'throw') {
+      expect(k.exit).toEqual({ code: 1, signal: null });
+      expect(k.stderr).toContain('an uncaught exception, on purpose');
+    } else {
+      expect(k.exit).toEqual({ code: null, signal: how }); // our hook re-raised the signal
+    }
+    expect(k.leftover).toBe(0);
+    expect(k.nodesLeft).toBeNull();
+    expect(k.freeAfter).toBe(k.freeBefore);
   });
 });

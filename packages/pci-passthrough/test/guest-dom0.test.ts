@@ -1,7 +1,7 @@
 /**
  * The guest side as dom0 (the testbed's guest-as-dom0 mode, QEMU's pc machine with two
  * `-device edu`, no IOMMU): the edu driver, written against the MD layer only, finds edu by
- * scanning bus 0 through port I/O, maps BAR0 with DOMID_IO, reads the id, checks liveness,
+ * scanning bus 0 through port I/O, maps BAR0 with DOMID_IO (mmu_update), reads the id, checks liveness,
  * computes factorials, takes INTx (GSI pirq) and MSI interrupts in thread context, makes a
  * DMA round trip of random bytes in machine-contiguous memory below edu's 28-bit mask, and
  * has its bad requests refused with clear messages; the second edu's INTx handler runs next to
@@ -45,6 +45,18 @@ describe.skipIf(!haveAssets())('edu driver on the MD layer, as dom0 (xen-pv)', (
     expect(bar).toMatch(/^edu: BAR0 at 0x[0-9a-f]+, 1024 KiB$/);
     // The 256 MiB machine's RAM ends far below the PCI hole where SeaBIOS puts BAR0.
     expect(Number.parseInt(/0x([0-9a-f]+)/.exec(bar!)![1]!, 16)).toBeGreaterThanOrEqual(0x10000000);
+  });
+
+  it('mapped BAR0 with mmu_update naming DOMID_IO (the kernel\'s mk_arch_map_foreign)', () => {
+    expect(run.consoleLines).toContain('edu: BAR0 mapped with mmu_update DOMID_IO');
+  });
+
+  it('gave freed DMA memory back to the kernel: more pages churned than were free, p2m/M2P agree after reuse', () => {
+    const churn = run.consoleLines.find((l) => l.startsWith('edu: ') && l.includes('DMA allocations of 256 KiB'));
+    const m = /^edu: (\d+) DMA allocations of 256 KiB \((\d+) pages, (\d+) free\) freed back to the kernel in \d+ ms$/.exec(churn ?? '');
+    expect(m, run.consoleLines.join('\n')).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThan(Number(m![3]));
+    expect(run.consoleLines).toContainEqual(expect.stringMatching(/^edu: freed DMA pages reallocated by the kernel at 0x[0-9a-f]+: p2m, M2P and virt_to_mach name frame 0x[0-9a-f]+$/));
   });
 
   it('runs two devices\' interrupt handlers side by side (second edu INTx, first edu MSI)', () => {

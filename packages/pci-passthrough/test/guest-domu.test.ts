@@ -88,6 +88,14 @@ describe.skipIf(!haveAssets())('edu driver on the MD layer, as a DomU with edu p
     expect(run.console).toContain('edu: BAR0 at 0xfea00000, 1024 KiB');
   });
 
+  it('mapped BAR0 with mmu_update naming DOMID_IO and gave freed DMA memory back to the kernel', () => {
+    expect(run.console).toContain('edu: BAR0 mapped with mmu_update DOMID_IO');
+    const churn = run.console.find((l) => l.includes('DMA allocations of 256 KiB'));
+    const m = /^edu: (\d+) DMA allocations of 256 KiB \((\d+) pages, (\d+) free\) freed back to the kernel in \d+ ms$/.exec(churn ?? '');
+    expect(m, run.console.join('\n')).not.toBeNull();
+    expect(Number(m![2])).toBeGreaterThan(Number(m![3]));
+  });
+
   it('took INTx on the GSI xl mapped and MSI on the pirq pciback gave', () => {
     expect(run.console).toContainEqual(expect.stringMatching(/^edu: INTx interrupt at gsi (1[6-9]|2[0-3])$/));
     expect(run.console).toContainEqual(expect.stringMatching(/^edu: MSI interrupt at msi pirq \d+$/));

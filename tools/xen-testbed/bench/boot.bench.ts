@@ -5,8 +5,7 @@
  * run is then aborted).
  * Usage: npm run bench -w @rumpxen/xen-testbed [-- --runs N]   (default 5 runs per case)
  */
-import { assetPaths, bootGuest, type BootOptions } from '../src/index.js';
-import { buildFixtures } from '../test/fixtures.js';
+import { assetPaths, bootGuest, buildFixture, type BootOptions } from '../src/index.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 5;
@@ -15,7 +14,7 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.exit(2);
 }
 
-const fx = buildFixtures();
+const fx = { pv: buildFixture({ kind: 'pv' }), pvh: buildFixture({ kind: 'pvh' }) };
 interface Case {
   name: string;
   opts: BootOptions;

@@ -5,8 +5,7 @@
  * Baseline of the same run: QEMU spawn → Xen's first serial line (the machine itself).
  * Usage: esbuild-bundle it like boot.bench.ts, then `node build/bench/full.bench.mjs [--runs N]` (default 3 boots).
  */
-import { Testbed } from '../src/index.js';
-import { buildDomUFixtures } from '../fixtures/domu-fixture.mjs';
+import { Testbed, buildFixture } from '../src/index.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
@@ -17,7 +16,7 @@ if (!Number.isInteger(runs) || runs < 1) {
 const DOMUS_PER_BOOT = 3;
 const EXECS_PER_BOOT = 20;
 
-const fixtures = buildDomUFixtures();
+const fixtures = { pv: buildFixture({ kind: 'pv' }), pvh: buildFixture({ kind: 'pvh' }) };
 const xenUp: number[] = [];
 const ready: number[] = [];
 const create: number[] = [];

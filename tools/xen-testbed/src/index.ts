@@ -6,3 +6,4 @@ export * from './elf.js';
 export * from './boot.js';
 export type { CliCommand } from './cli/command.js';
 export * from './full/index.js';
+export * from './fixtures.js';

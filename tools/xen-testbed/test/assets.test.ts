@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assetPaths, cacheDir, fetchAssets, MissingAssetError, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { assetPaths, buildFixture, cacheDir, fetchAssets, MissingAssetError, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
 import { cliPath } from './cli.js';
-import { buildFixtures } from './fixtures.js';
 
 const savedCache = process.env.RUMPXEN_CACHE;
 afterEach(() => {
@@ -39,7 +38,7 @@ describe('assets', () => {
   it('exits 2 from the CLI with the fix when the cache is empty', () => {
     const empty = mkdtempSync(join(tmpdir(), 'xen-testbed-empty-cache-'));
     try {
-      const { pv } = buildFixtures();
+      const pv = buildFixture({ kind: 'pv' });
       const r = spawnSync(process.execPath, [cliPath(), 'boot', '--kernel', pv], { encoding: 'utf8', env: { ...process.env, RUMPXEN_CACHE: empty } });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/missing testbed asset 'xen'.*xen-hypervisor-4\.17-amd64/s);

@@ -8,14 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assetPaths, bootGuest, liveQemuCount } from '../src/index.js';
+import { assetPaths, bootGuest, buildFixture, liveQemuCount } from '../src/index.js';
 import { cliPath } from './cli.js';
-import { buildFixtures, type Fixtures } from './fixtures.js';
 
-let fx: Fixtures;
+let fx: { pv: string; pvh: string };
 let scratch: string;
 beforeAll(() => {
-  fx = buildFixtures();
+  fx = { pv: buildFixture({ kind: 'pv' }), pvh: buildFixture({ kind: 'pvh' }) };
   scratch = mkdtempSync(join(tmpdir(), 'xen-testbed-boot-test-'));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

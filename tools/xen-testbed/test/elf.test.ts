@@ -2,13 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadKernelError, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
-import { buildFixtures, type Fixtures } from './fixtures.js';
+import { BadKernelError, buildFixture, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
 
-let fx: Fixtures;
+let fx: { pv: string; pvh: string };
 let dir: string;
 beforeAll(() => {
-  fx = buildFixtures();
+  fx = { pv: buildFixture({ kind: 'pv' }), pvh: buildFixture({ kind: 'pvh' }) };
   dir = mkdtempSync(join(tmpdir(), 'xen-testbed-elf-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

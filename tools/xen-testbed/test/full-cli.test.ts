@@ -7,7 +7,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildDomUFixtures } from '../fixtures/domu-fixture.mjs';
+import { buildFixture } from '../src/index.js';
 import { cliPath } from './cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rumpxen-full-cli-'));
@@ -39,7 +39,7 @@ describe('full-mode CLI: bad input fails fast with exit code 2', () => {
   });
 
   it('boot --domu with a missing disk file or a bad BDF', () => {
-    const fixture = buildDomUFixtures().pv;
+    const fixture = buildFixture({ kind: 'pv' });
     const r1 = runCli(['boot', '--domu', fixture, '--disk', join(scratch, 'nope.img')]);
     expect(r1.status).toBe(2);
     expect(r1.stderr).toMatch(/disk file '.*nope\.img' does not exist/);
@@ -49,7 +49,7 @@ describe('full-mode CLI: bad input fails fast with exit code 2', () => {
   });
 
   it('boot --domu with a bad --xenstore entry', () => {
-    const fixture = buildDomUFixtures().pv;
+    const fixture = buildFixture({ kind: 'pv' });
     const r1 = runCli(['boot', '--domu', fixture, '--xenstore', 'no-equals-sign']);
     expect(r1.status).toBe(2);
     expect(r1.stderr).toMatch(/--xenstore 'no-equals-sign' is not KEY=VALUE/);
@@ -68,7 +68,7 @@ describe('full-mode CLI: bad input fails fast with exit code 2', () => {
 
 describe('full-mode CLI: boot --domu', () => {
   it('streams the DomU console to stdout and exits with its verdict (FAILURE -> 5)', async () => {
-    const fixture = buildDomUFixtures().pv;
+    const fixture = buildFixture({ kind: 'pv' });
     const child = spawn(process.execPath, [cliPath(), 'boot', '--domu', fixture, '--cmdline', 'result=FAILURE', '--timeout', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

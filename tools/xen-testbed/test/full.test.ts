@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDomUFixtures } from '../fixtures/domu-fixture.mjs';
-import { EDU_BDF, Testbed, TestbedError, assetPaths, buildLinuxDomUInitramfs, repoRoot } from '../src/index.js';
+import { EDU_BDF, Testbed, TestbedError, assetPaths, buildFixture, buildLinuxDomUInitramfs, repoRoot } from '../src/index.js';
 
 const pkgDir = resolve(import.meta.dirname, '..');
 const scratch = join(pkgDir, 'build', `full-test-${process.pid}`);
@@ -16,7 +15,8 @@ let fixture: string;
 let pvhFixture: string;
 
 beforeAll(async () => {
-  ({ pv: fixture, pvh: pvhFixture } = buildDomUFixtures());
+  fixture = buildFixture({ kind: 'pv' });
+  pvhFixture = buildFixture({ kind: 'pvh' });
   mkdirSync(scratch, { recursive: true });
   tb = await Testbed.start(); // default pvh: Xen has HAP, so the PVH fixture runs too
 }, 240_000);
@@ -181,6 +181,16 @@ describe('full mode: DomUs', () => {
     expect(rc).toMatchObject({ exitCode: 6, verdict: 'CRASH', end: { kind: 'crashed' } });
     expect(rc.console).toContain('domu-fixture: crashing on purpose');
     expect(rf).toMatchObject({ exitCode: 5, verdict: 'FAILURE' });
+  }, 90_000);
+
+  it('the fixtures take the mode= form as DomUs too: exit:7 -> 7 (PV), result:SKIP -> 3 (PVH)', async () => {
+    const exit7 = await tb.createDomU({ kernel: fixture, cmdline: 'mode=exit:7', memory: 16 });
+    const skip = await tb.createDomU({ kernel: pvhFixture, type: 'pvh', cmdline: 'mode=result:SKIP', memory: 16 });
+    const [re, rs] = await Promise.all([exit7.wait({ timeoutMs: 60_000 }), skip.wait({ timeoutMs: 60_000 })]);
+    expect(re.console).toEqual(['fixture: hello from the test guest', 'fixture: mode exit:7', 'rumpxen: exit 7']);
+    expect(re).toMatchObject({ exitCode: 7, end: { kind: 'crashed' } });
+    expect(rs.console).toEqual(['fixture: hello from the test guest', 'fixture: mode result:SKIP', 'case first: PASS', 'case second: SKIP not applicable here', 'Test result: SKIP']);
+    expect(rs).toMatchObject({ exitCode: 3, verdict: 'SKIP', end: { kind: 'shutdown', reasonCode: 0 } });
   }, 90_000);
 
   it('a DomU that does not end is destroyed at the timeout with exit code 124', async () => {

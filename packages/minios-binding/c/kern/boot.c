@@ -1,10 +1,13 @@
 /*
  * Common boot after the arch layer: memory, events, time, console ring and xenstore for a
  * DomU, then the application's main(argc, argv, envp) in the first thread. main's return value
- * is printed as "rumpxen: exit N" and becomes the shutdown reason (0: poweroff, else crash).
+ * is printed as "rumpxen: exit N", written to xenstore data/rumpxen/exit-status (DomU) and
+ * becomes the shutdown reason (0: poweroff, else crash). A DomU also gets the control thread,
+ * which acts on the toolstack's shutdown requests (kern/control.c).
  */
 #include <mk/arch.h>
 #include <mk/console.h>
+#include <mk/control.h>
 #include <mk/crash.h>
 #include <mk/evtchn.h>
 #include <mk/lib.h>
@@ -23,9 +26,7 @@ static void *main_thread(void *unused)
 	(void)unused;
 	struct mk_app_config cfg;
 	mk_appcfg_load(&cfg);
-	int rc = main(cfg.argc, cfg.argv, cfg.envp);
-	mk_printk("rumpxen: exit %d\n", rc);
-	mk_shutdown(rc == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);
+	mk_app_exit(main(cfg.argc, cfg.argv, cfg.envp));
 }
 
 MK_NORETURN void mk_kernel_main(void)
@@ -45,5 +46,6 @@ MK_NORETURN void mk_kernel_main(void)
 		mk_xenbus_init((void *)(mk_boot.store_pfn << 12), mk_boot.store_evtchn);
 	if (!mk_thread_create("main", main_thread, NULL, 256 * 1024, false))
 		mk_panic("out of memory creating the main thread");
+	mk_control_start();
 	mk_sched_start();
 }

@@ -345,30 +345,67 @@ int mk_xs_unwatch(const char *path, const char *token)
 	return xs_request(XEN_XS_UNWATCH, 0, parts, 2, true, NULL, NULL, NULL);
 }
 
-int mk_xs_watch_wait(char *path, size_t path_size, char *token, size_t token_size,
+/* Kernel watches use tokens starting with this; applications never see their events. */
+#define KERNEL_TOKEN_PREFIX "mk:"
+
+static bool token_wanted(const char *ev_token, const char *want)
+{
+	if (want)
+		return mk_strcmp(ev_token, want) == 0;
+	return mk_strncmp(ev_token, KERNEL_TOKEN_PREFIX, sizeof(KERNEL_TOKEN_PREFIX) - 1) != 0;
+}
+
+/* The first queued event for `want` (NULL: any application token), unlinked; NULL if none. */
+static struct xs_event *take_event(const char *want)
+{
+	struct xs_event *prev = NULL;
+	for (struct xs_event *ev = events_head; ev; prev = ev, ev = ev->next) {
+		if (!token_wanted(ev->token, want))
+			continue;
+		if (prev)
+			prev->next = ev->next;
+		else
+			events_head = ev->next;
+		if (events_tail == ev)
+			events_tail = prev;
+		events_queued--;
+		return ev;
+	}
+	return NULL;
+}
+
+static int watch_wait(const char *want, char *path, size_t path_size, char *token, size_t token_size,
 	uint64_t deadline_ns)
 {
-	while (!events_head) {
+	struct xs_event *ev;
+	while (!(ev = take_event(want))) {
 		if (!mk_xenbus_available())
 			return XEN_EIO;
 		if (!request_busy)
 			pump();
-		if (events_head)
+		if ((ev = take_event(want)))
 			break;
 		if (deadline_ns && mk_time_monotonic_ns() >= deadline_ns)
 			return XEN_EAGAIN;
 		wait_ring();
 	}
-	struct xs_event *ev = events_head;
-	events_head = ev->next;
-	events_queued--;
-	if (!events_head)
-		events_tail = NULL;
 	mk_strlcpy(path, ev->path, path_size);
-	mk_strlcpy(token, ev->token, token_size);
+	if (token)
+		mk_strlcpy(token, ev->token, token_size);
 	mk_free(ev->path);
 	mk_free(ev);
 	return 0;
+}
+
+int mk_xs_watch_wait(char *path, size_t path_size, char *token, size_t token_size,
+	uint64_t deadline_ns)
+{
+	return watch_wait(NULL, path, path_size, token, token_size, deadline_ns);
+}
+
+int mk_xs_kernel_watch_wait(const char *token, char *path, size_t path_size, uint64_t deadline_ns)
+{
+	return watch_wait(token, path, path_size, NULL, 0, deadline_ns);
 }
 
 int mk_xs_domid(void)

@@ -3,6 +3,7 @@
 #include <mk/appcfg.h>
 #include <mk/arch.h>
 #include <mk/console.h>
+#include <mk/control.h>
 #include <mk/crash.h>
 #include <mk/lib.h>
 #include <mk/xenbus.h>
@@ -63,8 +64,7 @@ void rumpuser_exit(int value)
 {
 	if (value == RUMPUSER_PANIC)
 		mk_panic("rumpuser_exit(RUMPUSER_PANIC): the rump kernel panicked");
-	mk_printk("rumpxen: exit %d\n", value);
-	mk_shutdown(value == 0 ? XEN_SHUTDOWN_poweroff : XEN_SHUTDOWN_crash);
+	mk_app_exit(value);
 }
 
 static int errno_value;

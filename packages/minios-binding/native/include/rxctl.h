@@ -114,6 +114,7 @@ typedef struct rxc_watch_event { char *path; char *token; } rxc_watch_event;
     X(domain_destroy, int, (rxc_session *s, uint32_t domid, rxc_error *err)) \
     X(domain_create, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_error *err)) \
     X(domain_create_direct, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_error *err)) \
+    X(abort_creations, int, (uint32_t *destroyed, rxc_error *err)) \
     X(domain_wait_shutdown, int, (rxc_session *s, uint32_t domid, int cancel_fd, int *reason, rxc_error *err)) \
     X(free_memory, int, (rxc_session *s, uint64_t *free_kb, rxc_error *err)) \
     X(xs_read, int, (rxc_session *s, uint32_t tx, const char *path, char **value, size_t *len, rxc_error *err)) \

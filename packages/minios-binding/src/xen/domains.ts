@@ -1,6 +1,7 @@
 /** Domains: list, look up, create (the libxl fast path), pause, shut down, destroy, wait. */
 import { actionFor, toNativeSpec, type DomainConfig, type ShutdownAction } from './config.js';
 import { call, XenConfigError, XenError } from './errors.js';
+import { enterCreation } from './inflight.js';
 import type { NativeDomainInfo, NativeSession } from './native.js';
 
 export type DomainState = 'running' | 'blocked' | 'paused' | 'shutdown' | 'dying' | 'idle';
@@ -37,13 +38,27 @@ export interface ShutdownResult {
   domid: number;
   reason: ShutdownReason;
   /**
-   * The image's exit status: from its `rumpxen: exit N` console line when a
+   * The image's exit status: what the guest wrote to its xenstore node
+   * `data/rumpxen/exit-status` before shutting down (the rumpxen guest kernel
+   * does, see EXIT_STATUS_NODE); else its `rumpxen: exit N` console line when a
    * console opened with `xen.console()` saw it; otherwise 0 for a poweroff
    * (the guest protocol powers off only for 0) and null when unknown.
    */
   exitStatus: number | null;
   /** The action applied: the domain's on_poweroff/on_crash, or the one passed in. */
   action: ShutdownAction;
+}
+
+/** Where a rumpxen guest writes its exit status, relative to its xenstore home /local/domain/<id>. */
+export const EXIT_STATUS_NODE = 'data/rumpxen/exit-status';
+
+/** The guest's exit-status node as an integer, or undefined when absent or not a 32-bit decimal (the guest is untrusted). */
+export function parseExitStatusNode(raw: Buffer | undefined): number | undefined {
+  if (raw === undefined || raw.length === 0 || raw.length > 11) return undefined;
+  const text = raw.toString('latin1');
+  if (!/^-?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= -0x80000000 && n <= 0x7fffffff ? n : undefined;
 }
 
 const REASONS: ShutdownReason[] = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
@@ -92,6 +107,7 @@ export class Domains {
     private readonly session: () => NativeSession,
     private readonly exitStatusOf: (domid: number) => number | undefined,
     private readonly beforeDestroy: (domid: number) => Promise<void> = async () => undefined,
+    private readonly abortCreations: () => number = () => 0,
   ) {}
 
   async list(): Promise<DomainInfo[]> {
@@ -116,12 +132,20 @@ export class Domains {
    * Creates and starts a domain without xl: the direct builder or
    * libxl_domain_create_new with a config built in C (see DomainConfig.engine),
    * the guest config written to xenstore, then unpause.
-   * A failure part way destroys the half-built domain before rejecting.
+   * A failure part way destroys the half-built domain before rejecting, and
+   * so does the process ending meanwhile (exit, uncaught exception, SIGINT,
+   * SIGTERM, SIGHUP: see inflight.ts).
    */
   async create(config: DomainConfig): Promise<CreatedDomain> {
     const spec = toNativeSpec(config);
     const t0 = performance.now();
-    const r = await call(this.session().domainCreate(spec));
+    const leave = enterCreation(this.abortCreations);
+    let r;
+    try {
+      r = await call(this.session().domainCreate(spec));
+    } finally {
+      leave();
+    }
     this.actions.set(r.domid, { on_poweroff: config.on_poweroff, on_crash: config.on_crash });
     return {
       domid: r.domid,
@@ -174,7 +198,8 @@ export class Domains {
     const action = opts.action ?? actionFor(this.actions.get(domid) ?? {}, reason);
     // An open console may still be draining the ring (and the exit line) from xenconsoled.
     await this.beforeDestroy(domid);
-    const seen = this.exitStatusOf(domid);
+    const written = reason === 'destroyed' ? undefined : await this.readExitStatusNode(domid);
+    const seen = written ?? this.exitStatusOf(domid);
     const exitStatus = seen !== undefined ? seen : reason === 'poweroff' ? 0 : null;
     if (action === 'destroy' && reason !== 'destroyed') {
       try {
@@ -186,6 +211,15 @@ export class Domains {
     }
     this.actions.delete(domid);
     return { domid, reason, exitStatus, action };
+  }
+
+  private async readExitStatusNode(domid: number): Promise<number | undefined> {
+    try {
+      return parseExitStatusNode(await call(this.session().xsRead(0, `/local/domain/${domid}/${EXIT_STATUS_NODE}`)));
+    } catch (e) {
+      if (e instanceof XenError && (e.code === 'ENOENT' || e.code === 'EACCES')) return undefined;
+      throw e;
+    }
   }
 
   /** Memory Xen has not given to any domain, KiB. */

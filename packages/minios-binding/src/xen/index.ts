@@ -14,6 +14,8 @@ export {
 export {
   Domains,
   shutdownReasonName,
+  EXIT_STATUS_NODE,
+  parseExitStatusNode,
   type DomainInfo,
   type DomainState,
   type CreatedDomain,
@@ -26,3 +28,4 @@ export { EventChannels } from './evtchn.js';
 export { GrantTable, ForeignMemory, GuestMapping, type MapOptions } from './memory.js';
 export { probeXen, DEFAULT_PROBE_PATHS, type ProbePaths } from './probe.js';
 export { loadAddon, addonDir, type NativeDomainSpec } from './native.js';
+export { creationsInFlight } from './inflight.js';

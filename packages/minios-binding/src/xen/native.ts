@@ -107,6 +107,8 @@ export interface NativeAddon {
   drainLog(): string;
   /** cfmakeraw on a tty fd (no echo, no CR/LF rewriting either way). */
   ttyMakeRaw(fd: number): void;
+  /** Destroys, synchronously, every domain a create is still building; the number destroyed. */
+  abortCreations(): number;
   openSession(): Promise<NativeSession>;
   openWatch(path: string, token: string): Promise<NativeWatch>;
   openEvtchn(): Promise<NativeEvtchn>;

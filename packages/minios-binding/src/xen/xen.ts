@@ -58,6 +58,7 @@ export class Xen implements Disposable {
       async (domid) => {
         await Promise.all([...(this.consoles.get(domid) ?? [])].map((c) => c.settle()));
       },
+      () => this.addon.abortCreations(),
     );
     this.xenstore = new XenStore(get, addon, (h) => this.track(h));
   }

@@ -4,6 +4,11 @@
 //   node xen-check.mjs [--kernel PATH [--cmdline TEXT] [--cycles N] [--pci BDF]] [--image PATH]
 // --image: a rumpxen guest image running c/test/xstest.c (argv/env from rumpxen/cfg, xenstore cases).
 // --pvh-image: the same program linked for xen-pvh (needs a testbed started with pvh: true).
+// --sleeper / --sleeper-pvh: c/test/sleeper.c (sleeps an hour) for xen-pv / xen-pvh: shutdown requests.
+// --hello / --hello-pvh: c/test/hello.c (returns argv[1]) for xen-pv / xen-pvh: a non-zero exit status.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Xen } from '../../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -17,6 +22,11 @@ const cycles = Number(opt('--cycles') ?? '0');
 const pci = opt('--pci');
 const image = opt('--image');
 const pvhImage = opt('--pvh-image');
+const sleeper = opt('--sleeper');
+const sleeperPvh = opt('--sleeper-pvh');
+const hello = opt('--hello');
+const helloPvh = opt('--hello-pvh');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`xen-check: ${msg}\n`);
 const out = {};
 
@@ -277,6 +287,98 @@ try {
   }
   if (image) out.image = await runXstest(image, 'pv');
   if (pvhImage) out.pvhImage = await runXstest(pvhImage, 'pvh');
+
+  // A guest kernel image that sleeps, asked to shut down through control/shutdown.
+  async function requestShutdown(path, type, reason) {
+    log(`asking the sleeper image (${type}) to ${reason}`);
+    const d = await xen.domains.create({ name: `rumpxen-sleeper-${type}`, kernel: path, type, memory: 16 });
+    const con = await xen.console(d.domid);
+    const lines = [];
+    let asleep;
+    const sleeping = new Promise((r) => (asleep = r));
+    // One reader only: a console is a single iterator (waitForLine alongside would compete for lines).
+    const reading = (async () => {
+      for await (const line of con) {
+        lines.push(line);
+        if (/^sleeper: sleeping/.test(line)) asleep(true);
+      }
+      asleep(false);
+    })();
+    const slept = await Promise.race([sleeping, sleep(60_000).then(() => false)]);
+    await xen.domains.shutdown(d.domid, reason);
+    const end = await xen.domains.waitForShutdown(d.domid, { action: 'preserve' });
+    const ack = await xen.xenstore.readOptional(`/local/domain/${d.domid}/control/shutdown`);
+    await xen.domains.destroy(d.domid);
+    con.close();
+    await reading;
+    return { engine: d.engine, slept, lines, shutdown: end, ack };
+  }
+  if (sleeper) out.sleeperPoweroff = await requestShutdown(sleeper, 'pv', 'poweroff');
+  if (sleeperPvh) out.sleeperReboot = await requestShutdown(sleeperPvh, 'pvh', 'reboot');
+
+  // A guest kernel image whose main returns 7, with no console open: the status can only come from xenstore.
+  async function exitSeven(path, type) {
+    log(`the hello image (${type}) returning 7, no console open`);
+    const d = await xen.domains.create({ name: `rumpxen-hello-${type}`, kernel: path, type, memory: 16, guestConfig: { argv: ['hello', '7'] } });
+    const end = await xen.domains.waitForShutdown(d.domid, { action: 'preserve' });
+    const node = await xen.xenstore.readOptional(`/local/domain/${d.domid}/data/rumpxen/exit-status`);
+    const kept = await xen.domains.get(d.domid);
+    await xen.domains.destroy(d.domid);
+    return { engine: d.engine, shutdown: end, node, state: kept.state, shutdownReason: kept.shutdownReason };
+  }
+  if (hello) out.exitSeven = await exitSeven(hello, 'pv');
+  if (helloPvh) out.exitSevenPvh = await exitSeven(helloPvh, 'pvh');
+
+  // A process that ends while domains.create runs: its half-built domain must be destroyed.
+  async function killMidCreate(engine, how) {
+    const name = `rumpxen-kill-${engine}-${how}`;
+    log(`a child process ended by ${how} while it creates ${name} (${engine})`);
+    const free0 = await xen.domains.freeMemory();
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'create-child.mjs');
+    const child = spawn(process.execPath, [script, '--engine', engine, '--kernel', kernel, '--name', name, ...(how === 'throw' ? ['--throw'] : [])], {
+      env: { ...process.env, RUMPXEN_TEST_CREATE_DELAY_MS: '120000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    let exitedEarly = false;
+    const exited = new Promise((r) => child.on('exit', (code, signal) => { exitedEarly = true; r({ code, signal }); }));
+    let seen;
+    const deadline = performance.now() + 60_000;
+    while (!seen && !exitedEarly && performance.now() < deadline) {
+      seen = (await xen.domains.list()).find((d) => d.name === name);
+      if (!seen) await sleep(20);
+    }
+    const r = { engine, how, seen: seen ? { domid: seen.domid, state: seen.state } : null, exitedBeforeKill: exitedEarly };
+    if (how !== 'throw') child.kill(how);
+    r.exit = await Promise.race([exited, sleep(60_000).then(() => 'timeout')]);
+    if (r.exit === 'timeout') child.kill('SIGKILL');
+    r.leftoverAtExit = (await xen.domains.list()).filter((d) => d.name === name || (seen && d.domid === seen.domid)).length;
+    // Xen gives the pages back as the destroy completes; allow it a moment.
+    let free1 = await xen.domains.freeMemory();
+    for (let tries = 0; free1 !== free0 && tries < 100; tries++) {
+      await sleep(100);
+      free1 = await xen.domains.freeMemory();
+    }
+    r.freeBefore = free0;
+    r.freeAfter = free1;
+    r.leftover = (await xen.domains.list()).filter((d) => d.domid !== 0).length;
+    r.nodesLeft = seen ? (await xen.xenstore.readOptional(`/local/domain/${seen.domid}/name`)) ?? null : null;
+    r.stdout = stdout;
+    r.stderr = stderr;
+    if (r.leftover) {
+      for (const d of await xen.domains.list()) if (d.domid !== 0) await xen.domains.destroy(d.domid).catch(() => undefined);
+    }
+    return r;
+  }
+  if (kernel) {
+    out.killed = [];
+    for (const [engine, how] of [['direct', 'SIGTERM'], ['libxl', 'SIGINT'], ['direct', 'throw'], ['libxl', 'throw']]) {
+      out.killed.push(await killMidCreate(engine, how));
+    }
+  }
 } finally {
   xen.close();
 }

@@ -1,50 +1,35 @@
 /*
  * DMA memory: pages from the kernel's allocator traded with Xen (XENMEM_exchange) for one
- * machine-contiguous extent of 2^order frames below the requested address limit, then
- * mapped back at the same virtual addresses. An extent is naturally aligned, which gives
- * alignment and boundary for free. The kernel keeps its own p2m table private, so
- * exchanged pages never go back to its allocator: freed DMA memory stays in a pool here
- * and is reused by later allocations (see README).
+ * machine-contiguous extent of 2^order frames below the requested address limit. The kernel's
+ * mk_arch_set_p2m_range records the new frames in its p2m and Xen's M2P and maps the pages
+ * back at the same virtual addresses, so every later user of these pages (virt_to_mach,
+ * grants, the kernel itself) sees the new frames, and freeing gives the pages straight back
+ * to the kernel's allocator (they keep the exchanged frames; no exchange back is needed).
+ * An extent is naturally aligned, which gives alignment and boundary for free.
  */
+#include <mk/console.h>
 #include <mk/mm.h>
 #include "pcix_int.h"
 
-#define PTE_PAGE 0x067UL /* P RW U A D */
-
+/* Live allocations, so a free returns exactly the pages the allocation took. */
 struct dma_region {
 	unsigned long va;
-	unsigned long mfn;
 	unsigned order;
-	bool in_use;
 	struct dma_region *next;
 };
 static struct dma_region *regions;
 
-unsigned long pcix_dma_mfn_of(unsigned long pfn)
-{
-	for (struct dma_region *r = regions; r; r = r->next) {
-		unsigned long first = r->va >> 12;
-		if (pfn >= first && pfn < first + (1UL << r->order))
-			return r->mfn + (pfn - first);
-	}
-	return 0;
-}
-
 /*
- * RAM at virtual == pseudo-physical: our table for exchanged pages, else the kernel's p2m.
- * Anything else (special mappings of DMA segments, device memory): the page tables.
+ * RAM at virtual == pseudo-physical: the kernel's p2m (exchanged pages included). Anything
+ * else (special mappings of DMA segments, device memory): this layer's table of mappings.
  */
 uint64_t pcix_virt_to_mach(const void *p)
 {
 	unsigned long va = (unsigned long)p;
 	unsigned long pfn = va >> 12;
-	unsigned long mfn = pcix_dma_mfn_of(pfn);
-	if (!mfn) {
-		if (pfn >= mk_boot.nr_pages)
-			return pcix_mapped_maddr(va);
-		mfn = mk_arch_pfn_to_mfn(pfn);
-	}
-	return ((uint64_t)mfn << 12) | (va & 4095);
+	if (pfn >= mk_boot.nr_pages)
+		return pcix_mapped_maddr(va);
+	return ((uint64_t)mk_arch_pfn_to_mfn(pfn) << 12) | (va & 4095);
 }
 
 static bool pow2(size_t x)
@@ -60,13 +45,8 @@ static unsigned ceil_log2(size_t x)
 	return o;
 }
 
-static bool fits_limit(unsigned long mfn, unsigned order, unsigned addr_bits)
-{
-	return addr_bits == 0 || addr_bits >= 52 ||
-		((mfn + (1UL << order)) << 12) <= (1UL << addr_bits);
-}
-
-static int exchange(unsigned order, unsigned addr_bits, struct dma_region **out)
+static int exchange(unsigned order, unsigned addr_bits, struct dma_region **out,
+	unsigned long *mfn)
 {
 	unsigned long n = 1UL << order;
 	unsigned long va = (unsigned long)mk_page_alloc(n, n);
@@ -107,16 +87,24 @@ static int exchange(unsigned order, unsigned addr_bits, struct dma_region **out)
 			"extent of %lu KiB%s (XENMEM_exchange: %ld); ask for less, or relax the "
 			"device's DMA address limit", n * 4, limit, rc);
 	}
-	for (unsigned long i = 0; i < n; i++)
-		mk_hc_update_va_mapping(va + (i << 12), ((out_frame + i) << 12) | PTE_PAGE,
-			XEN_UVMF_INVLPG);
 	mk_free(in_frames);
+	/*
+	 * Xen took the old frames: the pages must name the new ones before anything touches
+	 * them. If that fails the pages are not returned (their p2m entries may be stale).
+	 */
+	int err = mk_arch_set_p2m_range(va >> 12, out_frame, n);
+	if (err) {
+		mk_free(r);
+		return pcix_fail(-err, "pcix: recording the exchanged frames %#lx+%lu of the DMA "
+			"pages at %#lx failed (mmu_update: %d); %lu pages are lost to this domain",
+			out_frame, n, va, err, n);
+	}
 	r->va = va;
-	r->mfn = out_frame;
 	r->order = order;
 	r->next = regions;
 	regions = r;
 	*out = r;
+	*mfn = out_frame;
 	return 0;
 }
 
@@ -140,25 +128,29 @@ int pcix_dma_alloc(size_t size, size_t align, size_t boundary, unsigned addr_bit
 		return pcix_fail(XEN_EINVAL, "pcix: DMA allocation of %zu bytes (align %#zx) needs a "
 			"machine-contiguous extent of 2^%u pages; the limit is 4 MiB", size, align, order);
 	struct dma_region *r = NULL;
-	for (struct dma_region *p = regions; p && !r; p = p->next)
-		if (!p->in_use && p->order == order && fits_limit(p->mfn, order, addr_bits))
-			r = p;
-	if (!r) {
-		int err = exchange(order, addr_bits, &r);
-		if (err)
-			return err;
-	}
-	r->in_use = true;
+	unsigned long mfn = 0;
+	int err = exchange(order, addr_bits, &r, &mfn);
+	if (err)
+		return err;
 	mk_memset((void *)r->va, 0, 4096UL << order);
 	*va = (void *)r->va;
-	*maddr = (uint64_t)r->mfn << 12;
+	*maddr = (uint64_t)mfn << 12;
 	return 0;
 }
 
+/* Back to the kernel's page allocator; the pages keep their exchanged frames. */
 void pcix_dma_free(void *va, size_t size)
 {
-	(void)size;
-	for (struct dma_region *r = regions; r; r = r->next)
-		if (r->va == (unsigned long)va)
-			r->in_use = false;
+	for (struct dma_region **pp = &regions; *pp; pp = &(*pp)->next)
+		if ((*pp)->va == (unsigned long)va) {
+			struct dma_region *r = *pp;
+			*pp = r->next;
+			unsigned long n = 1UL << r->order;
+			pcix_unmap_frames_of(mk_arch_pfn_to_mfn(r->va >> 12), n);
+			mk_page_free(va, n);
+			mk_free(r);
+			return;
+		}
+	mk_printk("pcix: DMA free of %p (%zu bytes): not DMA memory allocated here (or freed "
+		"twice); ignored\n", va, size);
 }

@@ -363,9 +363,10 @@ int bus_dmamem_map(bus_dma_tag_t tag, bus_dma_segment_t *segs, int nsegs, size_t
 	return rumpcomp_pci_dmamem_map(ds, (size_t)nsegs, size, kvap);
 }
 
+/* A single segment is used where it lies; a multi-segment mapping is taken down. */
 void bus_dmamem_unmap(bus_dma_tag_t tag, void *kva, size_t size)
 {
 	(void)tag;
-	(void)kva;
 	(void)size;
+	pcix_unmap_frames(kva);
 }

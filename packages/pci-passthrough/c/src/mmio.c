@@ -1,26 +1,18 @@
 /*
- * Device memory: BAR frames mapped uncached into the special-mapping area (as dom0 with
- * DOMID_IO as the frames' owner); Xen only allows I/O frames the domain was given. RAM is
- * refused here first: our own frames always, and as dom0 anything the machine memory map
- * calls RAM.
+ * Device memory: BAR frames mapped uncached into the special-mapping area with DOMID_IO as
+ * the frames' owner (mmu_update through the kernel's mk_arch_map_foreign; a DomU falls back
+ * to its own update_va_mapping if DOMID_IO is refused); Xen only allows I/O frames the
+ * domain was given. RAM is refused here first: our own frames always, and as dom0 anything
+ * the machine memory map calls RAM.
  */
 #include <mk/mm.h>
 #include "pcix_int.h"
 
-#define PTE_P 0x001UL
-#define PTE_RW 0x002UL
-#define PTE_U 0x004UL
-#define PTE_PWT 0x008UL
-#define PTE_PCD 0x010UL
-#define PTE_A 0x020UL
-#define PTE_D 0x040UL
-#define PTE_UNCACHED (PTE_P | PTE_RW | PTE_U | PTE_PWT | PTE_PCD | PTE_A | PTE_D)
+#define PTE_UNCACHED 0x07fUL /* P RW U PWT PCD A D */
 #define XENMEM_maximum_ram_page 2
 #define E820_RAM 1
 
 static struct pcix_e820_entry machine_map[128];
-/* Image pages are RAM at virtual == pseudo-physical. */
-static char scratch_page[4096] __attribute__((aligned(4096)));
 static unsigned machine_map_entries;
 static bool machine_map_read;
 
@@ -39,10 +31,9 @@ static bool own_frame(unsigned long mfn, long max_ram_page)
 {
 	if (max_ram_page <= 0 || mfn >= (unsigned long)max_ram_page)
 		return false;
+	/* Exchanged DMA pages included: the kernel's p2m and M2P name their frames. */
 	unsigned long pfn = mk_arch_mfn_to_pfn(mfn);
-	if (pfn < mk_boot.nr_pages && mk_arch_pfn_to_mfn(pfn) == mfn)
-		return true;
-	return pfn < mk_boot.nr_pages && pcix_dma_mfn_of(pfn) == mfn;
+	return pfn < mk_boot.nr_pages && mk_arch_pfn_to_mfn(pfn) == mfn;
 }
 
 bool pcix_range_is_ram(uint64_t maddr, uint64_t len)
@@ -105,6 +96,43 @@ uint64_t pcix_mapped_maddr(unsigned long va)
 	return ~0ULL;
 }
 
+/*
+ * Removes every special mapping that maps one of the RAM frames [mfn, mfn+n): DMA memory
+ * going back to the kernel must not stay mapped anywhere else (Xen would refuse to exchange
+ * or to make a page table of a frame with a stray mapping, and a stale alias would see the
+ * kernel's later use of the page). rumpcomp_pci has no dmamem_unmap, so the free does it.
+ */
+void pcix_unmap_frames_of(unsigned long mfn, unsigned long n)
+{
+	for (struct special_mapping **pp = &mappings; *pp;) {
+		struct special_mapping *m = *pp;
+		bool hit = false;
+		for (unsigned long i = 0; i < m->npages && !hit; i++)
+			hit = m->mfns[i] >= mfn && m->mfns[i] - mfn < n;
+		if (!hit) {
+			pp = &m->next;
+			continue;
+		}
+		for (unsigned long i = 0; i < m->npages; i++)
+			mk_arch_unmap_page(m->va + (i << 12));
+		*pp = m->next;
+		mk_free(m);
+	}
+}
+
+/* Unmaps a mapping made by pcix_map_frames (false when va starts none). */
+bool pcix_unmap_frames(void *va)
+{
+	for (struct special_mapping *m = mappings; m; m = m->next)
+		if (m->va == (unsigned long)va) {
+			for (unsigned long i = 0; i < m->npages; i++)
+				mk_arch_unmap_page(m->va + (i << 12));
+			forget_mapping(m->va);
+			return true;
+		}
+	return false;
+}
+
 /* Takes npages (+1 unmapped guard page) of the kernel's special-mapping area. */
 static unsigned long take_virtual(unsigned long npages)
 {
@@ -126,6 +154,46 @@ void *pcix_map_frames(const unsigned long *mfns, unsigned long npages)
 		mk_arch_map_mfn(base + (i << 12), mfns[i]);
 	}
 	return (void *)base;
+}
+
+static const char *mmio_mechanism = "none";
+static char mmio_fallback_note[96];
+
+const char *pcix_mmio_mechanism(void)
+{
+	return mmio_mechanism;
+}
+
+/*
+ * One device frame, uncached, through the kernel's mk_arch_map_foreign: mmu_update with
+ * DOMID_IO as the frame's owner, which Xen allows only for frames in the domain's I/O memory
+ * permissions (dom0: all device memory; a DomU: the BARs xl granted for pci=[...]).
+ * A DomU whose XSM policy refuses it DOMID_IO (Xen's default policy lets mmu_update name
+ * DOMID_IO, but refuses update_va_mapping_otherdomain with it to unprivileged domains; a
+ * FLASK policy may refuse both) maps the frame as its own with update_va_mapping: Xen applies
+ * the same I/O-permission check to a frame that is not RAM, so only granted BAR frames map.
+ * A frame refused with DOMID_IO is not retried that way as dom0, nor when the fallback was
+ * refused too.
+ */
+static long map_device_frame(unsigned long va, unsigned long mfn)
+{
+	long rc = mk_arch_map_foreign(va, mfn, MK_DOMID_IO, MK_CACHE_UC);
+	if (rc == 0) {
+		mmio_mechanism = "mmu_update DOMID_IO";
+		return 0;
+	}
+	if (mk_boot.is_dom0 || rc == -XEN_EINVAL)
+		return rc;
+	/* mk_arch_map_foreign built the page-table levels for va before Xen refused. */
+	long rc2 = mk_hc_update_va_mapping(va, ((uint64_t)mfn << 12) | PTE_UNCACHED,
+		XEN_UVMF_INVLPG);
+	if (rc2 == 0) {
+		mk_snprintf(mmio_fallback_note, sizeof(mmio_fallback_note),
+			"update_va_mapping (mmu_update DOMID_IO refused: %ld)", rc);
+		mmio_mechanism = mmio_fallback_note;
+		return 0;
+	}
+	return rc;
 }
 
 void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
@@ -151,30 +219,18 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 			"memory at %#lx", (unsigned long)npages, (unsigned long)maddr);
 		return NULL;
 	}
-	/* A scratch RAM page makes the kernel build the page-table levels for each slot. */
-	unsigned long scratch_mfn = mk_arch_pfn_to_mfn((unsigned long)scratch_page >> 12);
 	for (uint64_t i = 0; i < npages; i++) {
 		unsigned long va = base + (i << 12);
-		uint64_t pte = (first + (i << 12)) | PTE_UNCACHED;
-		m->mfns[i] = (first >> 12) + i;
-		mk_arch_map_mfn(va, scratch_mfn);
-		/*
-		 * dom0: update_va_mapping_otherdomain with DOMID_IO, which Xen grants only for I/O
-		 * frames. A DomU may not name DOMID_IO there (XSM refuses it to unprivileged
-		 * domains); its own mapping gets the same check: Xen maps only frames in the
-		 * domain's I/O memory permissions, which xl grants for the BARs of pci=[...].
-		 */
-		long rc = mk_boot.is_dom0 ?
-			mk_hypercall(PCIX_HC_update_va_mapping_otherdomain, va, pte, XEN_UVMF_INVLPG,
-				PCIX_DOMID_IO, 0) :
-			mk_hc_update_va_mapping(va, pte, XEN_UVMF_INVLPG);
+		unsigned long mfn = (unsigned long)(first >> 12) + i;
+		m->mfns[i] = mfn;
+		long rc = map_device_frame(va, mfn);
 		if (rc) {
 			for (uint64_t j = 0; j <= i; j++)
 				mk_arch_unmap_page(base + (j << 12));
 			forget_mapping(base);
 			*err = pcix_fail((int)-rc, "pcix: Xen refused to map device frame %#lx (error "
 				"%ld): the domain has no access to it (as a DomU, pass the device with "
-				"xl pci=[...] so Xen grants its BARs)", (unsigned long)((first >> 12) + i), rc);
+				"xl pci=[...] so Xen grants its BARs)", mfn, rc);
 			return NULL;
 		}
 	}

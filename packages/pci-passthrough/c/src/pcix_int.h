@@ -26,11 +26,12 @@ int pcix_front_disable_msi(unsigned bus, unsigned dev, unsigned fn);
 uint64_t pcix_mapped_maddr(unsigned long va);
 /* Maps RAM frames (ours) one after another in the special-mapping area; NULL when full. */
 void *pcix_map_frames(const unsigned long *mfns, unsigned long npages);
+/* Unmaps a pcix_map_frames mapping starting at va; false when there is none. */
+bool pcix_unmap_frames(void *va);
+/* Unmaps every special mapping of a RAM frame in [mfn, mfn+n) (DMA memory being freed). */
+void pcix_unmap_frames_of(unsigned long mfn, unsigned long n);
 
 /* Xen/Linux errno -> NetBSD errno. */
 int pcix_netbsd_errno(int err);
-
-/* Machine frame of a DMA page we exchanged (0 when va is not one). */
-unsigned long pcix_dma_mfn_of(unsigned long pfn);
 
 #endif

@@ -9,6 +9,7 @@
 #include <mk/console.h>
 #include <mk/evtchn.h>
 #include <mk/lib.h>
+#include <mk/mm.h>
 #include <mk/sched.h>
 #include <mk/time.h>
 #include <pcix/bus.h>
@@ -152,6 +153,7 @@ static bool case_bar_map(void)
 	CHECK(err == 0, "pci_mapreg_map: %d: %s", err, pcix_last_error());
 	mk_printk("edu: BAR0 at %#lx, %lu KiB\n", (unsigned long)sc.bar0,
 		(unsigned long)(sc.bar0_size >> 10));
+	mk_printk("edu: BAR0 mapped with %s\n", pcix_mmio_mechanism());
 	CHECK(sc.bar0_size == 1 << 20, "BAR0 size %#lx, expected 1 MiB", (unsigned long)sc.bar0_size);
 	pcireg_t cmd = pci_conf_read(sc.pa.pa_pc, sc.pa.pa_tag, PCI_COMMAND_STATUS_REG);
 	pci_conf_write(sc.pa.pa_pc, sc.pa.pa_tag, PCI_COMMAND_STATUS_REG,
@@ -706,6 +708,129 @@ static bool case_bench(void)
 	return true;
 }
 
+/*
+ * Freed DMA memory goes back to the kernel's page allocator: allocate and free 256 KiB many
+ * times, more pages in total than the kernel had free (a leak would run out), alternating
+ * bus_dmamem_alloc/free and rumpcomp_pci_dmalloc/dmafree, and check the allocator's free
+ * count after each free. Then a freed page reallocated by the kernel: its p2m entry, M2P
+ * entry and virt_to_mach name the exchanged frame, and the page's virtual address really is
+ * that frame (a pattern written through it reads back through a second mapping of the frame).
+ */
+#define CHURN_BYTES (256UL << 10)
+#define CHURN_PAGES (CHURN_BYTES >> 12)
+
+static bool churn_once(unsigned round, size_t *free_after)
+{
+	bus_dma_segment_t seg;
+	int n;
+	unsigned long pa = 0, va = 0;
+	if (round & 1) {
+		int err = rumpcomp_pci_dmalloc(CHURN_BYTES, 4096, &pa, &va);
+		CHECK(err == 0, "round %u: rumpcomp_pci_dmalloc of 256 KiB failed (%d, %zu pages "
+			"free): %s", round, err, mk_mm_free_pages(), pcix_last_error());
+	} else {
+		int err = bus_dmamem_alloc(sc.pa.pa_dmat, CHURN_BYTES, 4096, 0, &seg, 1, &n, 0);
+		CHECK(err == 0, "round %u: bus_dmamem_alloc of 256 KiB failed (%d, %zu pages free): "
+			"%s", round, err, mk_mm_free_pages(), pcix_last_error());
+		pa = seg.ds_addr;
+		va = (unsigned long)seg._ds_va;
+	}
+	/* Machine-contiguous, and the kernel's p2m already knows the new frames. */
+	for (unsigned long i = 0; i < CHURN_PAGES; i += CHURN_PAGES - 1)
+		CHECK(mk_arch_pfn_to_mfn((va >> 12) + i) == (pa >> 12) + i, "round %u: p2m of "
+			"DMA page %lu is %#lx, the allocation said %#lx", round, i,
+			mk_arch_pfn_to_mfn((va >> 12) + i), (pa >> 12) + i);
+	if (round & 1)
+		rumpcomp_pci_dmafree(va, CHURN_BYTES);
+	else
+		bus_dmamem_free(sc.pa.pa_dmat, &seg, n);
+	*free_after = mk_mm_free_pages();
+	return true;
+}
+
+static bool case_dma_free(void)
+{
+	CHECK(sc.pa.pa_dmat, "no DMA tag");
+	/* A first round warms the heap's size classes (the allocation records). */
+	size_t base;
+	if (!churn_once(0, &base))
+		return false;
+	size_t start_free = mk_mm_free_pages();
+	unsigned rounds = (unsigned)(start_free / CHURN_PAGES) + 8;
+	uint64_t t0 = mk_time_monotonic_ns();
+	for (unsigned r = 1; r <= rounds; r++) {
+		size_t now;
+		if (!churn_once(r, &now))
+			return false;
+		CHECK(now == start_free, "round %u: %zu pages free after the free, %zu before the "
+			"first allocation: freed DMA memory did not go back to the kernel", r, now,
+			start_free);
+	}
+	mk_printk("edu: %u DMA allocations of 256 KiB (%lu pages, %zu free) freed back to the "
+		"kernel in %lu ms\n", rounds, (unsigned long)rounds * CHURN_PAGES, start_free,
+		(unsigned long)((mk_time_monotonic_ns() - t0) / 1000000));
+
+	/* Freed, then reallocated by the kernel. */
+	bus_dma_segment_t seg;
+	int n;
+	int err = bus_dmamem_alloc(sc.pa.pa_dmat, 16384, 4096, 0, &seg, 1, &n, 0);
+	CHECK(err == 0, "bus_dmamem_alloc(16 KiB): %s", pcix_last_error());
+	void *dva = seg._ds_va;
+	uint64_t dma = seg.ds_addr;
+	/* A second mapping of the pages (two segments) goes away with the free. */
+	struct rumpcomp_pci_dmaseg two[2] = { { dma + 8192, 8192, (unsigned long)dva + 8192 },
+		{ dma, 8192, (unsigned long)dva } };
+	void *alias;
+	CHECK(rumpcomp_pci_dmamem_map(two, 2, 16384, &alias) == 0, "dmamem_map");
+	CHECK(pcix_virt_to_mach(alias) == dma + 8192, "alias at %p translates to %#lx", alias,
+		(unsigned long)pcix_virt_to_mach(alias));
+	bus_dmamem_free(sc.pa.pa_dmat, &seg, n);
+	CHECK(pcix_virt_to_mach(alias) == ~0ULL, "the two-segment mapping %p of freed DMA memory "
+		"is still there (translates to %#lx)", alias, (unsigned long)pcix_virt_to_mach(alias));
+	/* Take 4-page runs (as the exchange did) until the kernel hands out the freed pages. */
+	uint8_t *p = NULL, *other[16];
+	unsigned nother = 0;
+	while (nother < MK_ARRAY_SIZE(other) && (p = mk_page_alloc(4, 4)) && p != dva)
+		other[nother++] = p;
+	while (nother)
+		mk_page_free(other[--nother], 4);
+	CHECK(p == dva, "the kernel did not reallocate the freed DMA pages at %p (got %p)", dva,
+		(void *)p);
+	/* A slot of the special-mapping area for the second mapping (plus a guard page). */
+	unsigned long slot = mk_arch_mapping_area_start;
+	mk_arch_mapping_area_start += 2 * 4096;
+	bool ok = true;
+	for (unsigned i = 0; i < 4 && ok; i++) {
+		unsigned long pfn = ((unsigned long)p >> 12) + i;
+		unsigned long mfn = mk_arch_pfn_to_mfn(pfn);
+		uint64_t v2m = pcix_virt_to_mach(p + i * 4096);
+		if (mfn != (dma >> 12) + i || v2m != (uint64_t)mfn << 12 ||
+				mk_arch_mfn_to_pfn(mfn) != pfn) {
+			mk_snprintf(why, sizeof(why), "reallocated page %u: p2m %#lx, virt_to_mach "
+				"%#lx, M2P of it %#lx; the DMA memory was at frame %#lx", i, mfn,
+				(unsigned long)v2m, mk_arch_mfn_to_pfn(mfn), (unsigned long)(dma >> 12) + i);
+			ok = false;
+			break;
+		}
+		for (unsigned j = 0; j < 4096; j += 8)
+			*(volatile uint64_t *)(p + i * 4096 + j) = 0x9e3779b97f4a7c15ULL * (pfn + j + 1);
+		mk_arch_map_mfn(slot, mfn);
+		for (unsigned j = 0; j < 4096 && ok; j += 8)
+			if (*(volatile uint64_t *)(slot + j) != 0x9e3779b97f4a7c15ULL * (pfn + j + 1)) {
+				mk_snprintf(why, sizeof(why), "reallocated page %u: byte %u written at %p "
+					"is not in frame %#lx (its p2m entry)", i, j, (void *)(p + i * 4096),
+					mfn);
+				ok = false;
+			}
+		mk_arch_unmap_page(slot);
+	}
+	mk_page_free(p, 4);
+	if (ok)
+		mk_printk("edu: freed DMA pages reallocated by the kernel at %p: p2m, M2P and "
+			"virt_to_mach name frame %#lx\n", (void *)p, (unsigned long)(dma >> 12));
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
@@ -724,6 +849,7 @@ int main(int argc, char **argv)
 	run("dma_constraints", case_dma_constraints);
 	run("bad_dma", case_bad_dma);
 	run("rumpcomp", case_rumpcomp);
+	run("dma_free", case_dma_free);
 	if (pcix_pci_find(0, 0x1234, 0x11e8, 1, &sc2.pa) == 0)
 		run("multi_intr", case_multi_intr);
 	else

@@ -26,6 +26,11 @@ int mk_xs_unwatch(const char *path, const char *token);
 /* Waits for the next watch event (deadline: monotonic ns, 0 = forever); copies the path. */
 int mk_xs_watch_wait(char *path, size_t path_size, char *token, size_t token_size,
 	uint64_t deadline_ns);
+/*
+ * The kernel's own watches use tokens starting with "mk:": mk_xs_watch_wait never returns
+ * their events; this waits for the next event with exactly `token` (same results).
+ */
+int mk_xs_kernel_watch_wait(const char *token, char *path, size_t path_size, uint64_t deadline_ns);
 /* This domain's id (from xenstore "domid"), or -1 when unknown. */
 int mk_xs_domid(void);
 

@@ -107,6 +107,22 @@ Napi::Value DrainLog(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, out);
 }
 
+// abortCreations(): destroys every domain a create is still building, synchronously, on the
+// JavaScript thread (the creates themselves keep running on their workers and fail).  For
+// the exit and signal hooks; 0 when the library was never loaded (nothing can be in flight).
+Napi::Value AbortCreations(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!library) return Napi::Number::New(env, 0);
+  rxc_error err;
+  memset(&err, 0, sizeof err);
+  uint32_t destroyed = 0;
+  if (api.abort_creations(&destroyed, &err) != 0) {
+    MakeError(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, destroyed);
+}
+
 // ttyMakeRaw(fd): cfmakeraw on a console pty, as `xl console` does.  libuv's raw
 // mode keeps ONLCR, which would turn the guest's "\n" input into "\r\n".
 Napi::Value TtyMakeRaw(const Napi::CallbackInfo& info) {
@@ -1102,6 +1118,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isLoaded", Napi::Function::New(env, IsLoaded));
   exports.Set("drainLog", Napi::Function::New(env, DrainLog));
   exports.Set("ttyMakeRaw", Napi::Function::New(env, TtyMakeRaw));
+  exports.Set("abortCreations", Napi::Function::New(env, AbortCreations));
   exports.Set("openSession", Napi::Function::New(env, OpenSession));
   exports.Set("openWatch", Napi::Function::New(env, OpenWatch));
   exports.Set("openEvtchn", Napi::Function::New(env, OpenEvtchn));

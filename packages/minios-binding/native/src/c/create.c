@@ -115,9 +115,16 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
     libxl_domain_config cfg;
     libxl_domain_config_init(&cfg);
     uint32_t domid = (uint32_t)INVALID_DOMID;
+    int slot = -1;
     int result = build_config(s, spec, &cfg, err);
     if (result)
         goto out;
+    /* Registered by UUID before libxl reaches Xen, so an exit hook can find the domain. */
+    slot = rxc_inflight_begin(cfg.c_info.uuid.uuid);
+    if (slot == -2) {
+        result = rxc_fail(err, ECANCELED, "rxc_domain_create", "not creating \"%s\": the process is ending", spec->name);
+        goto out;
+    }
 
     double t0 = rxc_now_ms();
     int rc = libxl_domain_create_new(s->ctx, &cfg, &domid, NULL, NULL);
@@ -125,6 +132,12 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
     if (rc) {
         result = rxc_fail_libxl(err, rc, "libxl_domain_create_new", "cannot create domain \"%s\" from %s",
                                 spec->name, spec->kernel);
+        goto undo;
+    }
+    rxc_inflight_set_domid(slot, domid);
+    rxc_test_create_delay();
+    if (rxc_inflight_aborted()) {
+        result = rxc_fail(err, ECANCELED, "rxc_domain_create", "domain %u (\"%s\") was destroyed: the process is ending", domid, spec->name);
         goto undo;
     }
 
@@ -147,6 +160,10 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
             result = rxc_fail_libxl(err, rc, "libxl_domain_unpause", "cannot start domain %u (\"%s\")", domid, spec->name);
             goto undo;
         }
+    }
+    if (rxc_inflight_aborted()) {
+        result = rxc_fail(err, ECANCELED, "rxc_domain_create", "domain %u (\"%s\") was destroyed: the process is ending", domid, spec->name);
+        goto undo;
     }
     *domid_out = domid;
     goto out;
@@ -180,6 +197,7 @@ undo:
                      : "\n(the half-built domain %u was destroyed via %s)", domid, how);
     }
 out:
+    rxc_inflight_end(slot);
     libxl_domain_config_dispose(&cfg);
     return result;
 }

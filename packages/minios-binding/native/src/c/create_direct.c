@@ -143,10 +143,18 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
     };
     memcpy(config.handle, uuid.uuid, sizeof config.handle);
 
+    /* Registered by UUID (the domain handle) before Xen sees it, so an exit hook can find it. */
+    int slot = rxc_inflight_begin(uuid.uuid);
+    if (slot == -2)
+        return rxc_fail(err, ECANCELED, "rxc_domain_create_direct", "not creating \"%s\": the process is ending", spec->name);
     double t0 = rxc_now_ms();
     uint32_t domid = 0;
-    if (xc_domain_create(s->xch, &domid, &config))
-        return rxc_fail(err, errno, "xc_domain_create", "cannot create domain \"%s\"", spec->name);
+    if (xc_domain_create(s->xch, &domid, &config)) {
+        int e = errno;
+        rxc_inflight_end(slot);
+        return rxc_fail(err, e, "xc_domain_create", "cannot create domain \"%s\"", spec->name);
+    }
+    rxc_inflight_set_domid(slot, domid);
 
     int result = 0;
     xen_pfn_t console_mfn = 0, store_mfn = 0;
@@ -184,6 +192,11 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
     result = write_xenstore(s, spec, domid, uuid_str, console_mfn, (unsigned)console_port, err);
     if (result)
         goto undo;
+    rxc_test_create_delay();
+    if (rxc_inflight_aborted()) {
+        result = rxc_fail(err, ECANCELED, "rxc_domain_create_direct", "domain %u (\"%s\") was destroyed: the process is ending", domid, spec->name);
+        goto undo;
+    }
     /* xenstored connects the guest's ring and fires @introduceDomain, which wakes xenconsoled. */
     if (!xs_introduce_domain(s->xsh, domid, store_mfn, (unsigned)store_port)) {
         result = rxc_fail(err, errno, "xs_introduce_domain", "xenstored refused to introduce domain %u", domid);
@@ -199,6 +212,11 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
         }
         t->unpause_ms = rxc_now_ms() - t0;
     }
+    if (rxc_inflight_aborted()) {
+        result = rxc_fail(err, ECANCELED, "rxc_domain_create_direct", "domain %u (\"%s\") was destroyed: the process is ending", domid, spec->name);
+        goto undo;
+    }
+    rxc_inflight_end(slot);
     *domid_out = domid;
     return 0;
 
@@ -213,5 +231,6 @@ undo: {
         snprintf(err->detail + used, sizeof err->detail - used,
                  drc ? "\n(destroying the half-built domain %u also failed)" : "\n(the half-built domain %u was destroyed)", domid);
     }
+    rxc_inflight_end(slot);
     return result;
 }

@@ -44,6 +44,19 @@ int rxc_fail_libxl(rxc_error *err, int libxl_rc, const char *call, const char *f
 /* poll() for fd readable or cancel_fd readable; 1 readable, 0 timeout, -ECANCELED, or -errno. */
 int rxc_poll_readable(int fd, int cancel_fd, int timeout_ms);
 
+/*
+ * Creations in flight (inflight.c).  begin: a slot for the domain's UUID, before anything
+ * reaches Xen; -2 when the process is ending (rxc_abort_creations ran): refuse the create.
+ * A slot of -1 (table full) still works, unprotected.  aborted: the create must destroy
+ * what it made and fail.  test_create_delay: sleeps RUMPXEN_TEST_CREATE_DELAY_MS (a test
+ * hook that holds a create half-built), cut short by an abort.
+ */
+int rxc_inflight_begin(const uint8_t uuid[16]);
+void rxc_inflight_set_domid(int slot, uint32_t domid);
+void rxc_inflight_end(int slot);
+int rxc_inflight_aborted(void);
+void rxc_test_create_delay(void);
+
 /* Monotonic milliseconds, for the create timings. */
 double rxc_now_ms(void);
 

@@ -32,6 +32,11 @@ int pcix_conf_write(unsigned bus, unsigned dev, unsigned fn, unsigned reg, uint3
  */
 void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err);
 void pcix_unmap_mmio(void *va, uint64_t len);
+/*
+ * How the last BAR frame was mapped: "mmu_update DOMID_IO", "update_va_mapping
+ * (mmu_update DOMID_IO refused: E)" (a DomU whose XSM policy refuses DOMID_IO), or "none".
+ */
+const char *pcix_mmio_mechanism(void);
 /* True when [maddr, maddr+len) overlaps RAM (the machine map as dom0, our own frames always). */
 bool pcix_range_is_ram(uint64_t maddr, uint64_t len);
 /* Enables port I/O for this kernel (dom0 only; a DomU has no I/O ports). */

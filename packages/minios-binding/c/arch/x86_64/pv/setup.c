@@ -88,6 +88,8 @@ static unsigned long new_table_page(void)
 	mk_memset((void *)(pfn << 12), 0, 4096);
 	long rc = mk_hc_update_va_mapping(pfn << 12, (p2m[pfn] << 12) | PTE_P | PTE_U | PTE_A,
 		XEN_UVMF_INVLPG);
+	if (rc && mk_boot.first_free_pfn)
+		mk_panic("making page %#lx a read-only page table failed: %ld", pfn << 12, rc);
 	if (rc)
 		early_fail("making a page table read-only", rc);
 	return pfn;
@@ -108,6 +110,8 @@ static uint64_t l1_entry_maddr(unsigned long va, bool create, uint64_t **entry_v
 			struct xen_mmu_update u = { (table_mfn << 12) + idx * 8,
 				(p2m[pfn] << 12) | PTE_TABLE };
 			long rc = mk_hc_mmu_update(&u, 1);
+			if (rc && mk_boot.first_free_pfn)
+				mk_panic("linking a new page table for va %#lx failed: %ld", va, rc);
 			if (rc)
 				early_fail("linking a new page table", rc);
 			e = table[idx];
@@ -152,6 +156,61 @@ int mk_arch_map_mfn(unsigned long va, unsigned long mfn)
 unsigned long mk_arch_fault_address(void)
 {
 	return mk_boot.shared_info->vcpu_info[0].cr2;
+}
+
+#define MMU_MACHPHYS_UPDATE 1
+#define MMUEXT_TLB_FLUSH_LOCAL 6
+#define PTE_PWT 0x008UL
+#define PTE_PCD 0x010UL
+#define PTE_PAT 0x080UL
+
+/*
+ * Batches of 32 pages: one mmu_update with the M2P entries and the L1 entries of the pages'
+ * virtual == pseudo-physical addresses, then one local TLB flush.
+ */
+int mk_arch_set_p2m_range(unsigned long pfn, unsigned long mfn, unsigned long n)
+{
+	if (pfn + n < pfn || pfn + n > mk_boot.nr_pages || pfn < mk_boot.low_reserved_pfns)
+		return -XEN_EINVAL;
+	struct xen_mmu_update batch[64];
+	for (unsigned long done = 0; done < n;) {
+		unsigned k = n - done < 32 ? (unsigned)(n - done) : 32;
+		for (unsigned i = 0; i < k; i++) {
+			unsigned long p = pfn + done + i, m = mfn + done + i;
+			batch[2 * i].ptr = (m << 12) | MMU_MACHPHYS_UPDATE;
+			batch[2 * i].val = p;
+			batch[2 * i + 1].ptr = l1_entry_maddr(p << 12, true, NULL) |
+				XEN_MMU_NORMAL_PT_UPDATE;
+			batch[2 * i + 1].val = (m << 12) | PTE_PAGE;
+		}
+		long rc = mk_hc_mmu_update(batch, 2 * k);
+		if (rc)
+			return (int)rc;
+		for (unsigned i = 0; i < k; i++)
+			p2m[pfn + done + i] = mfn + done + i;
+		struct xen_mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+		mk_hc_mmuext_op(&op, 1);
+		done += k;
+	}
+	return 0;
+}
+
+/* The L1 entry's machine address comes from our own page tables (l4_table), not cr3. */
+int mk_arch_map_foreign(unsigned long va, unsigned long mfn, uint16_t domid,
+	enum mk_cache_attr cache)
+{
+	static const unsigned long bits[] = { 0, PTE_PWT, PTE_PCD, PTE_PCD | PTE_PWT, PTE_PAT };
+	if ((va & 4095) || va < (mk_boot.nr_pages << 12) || va >= mk_arch_mapping_area_end ||
+			(unsigned)cache >= MK_ARRAY_SIZE(bits) || mfn >> 40)
+		return -XEN_EINVAL;
+	struct xen_mmu_update u = { l1_entry_maddr(va, true, NULL) | XEN_MMU_NORMAL_PT_UPDATE,
+		(mfn << 12) | PTE_PAGE | bits[cache] };
+	long rc = mk_hypercall(XEN_HC_mmu_update, &u, 1, 0, domid, 0);
+	if (rc)
+		return (int)rc;
+	struct xen_mmuext_op op = { .cmd = XEN_MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+	mk_hc_mmuext_op(&op, 1);
+	return 0;
 }
 
 /*

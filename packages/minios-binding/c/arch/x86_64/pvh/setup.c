@@ -154,6 +154,25 @@ int mk_arch_map_mfn(unsigned long va, unsigned long mfn)
 	return 0;
 }
 
+/* PVH: Xen keeps the p2m; the guest's frame numbers are its pseudo-physical ones. */
+int mk_arch_set_p2m_range(unsigned long pfn, unsigned long mfn, unsigned long n)
+{
+	if (pfn + n < pfn || pfn + n > mk_boot.nr_pages || mfn != pfn)
+		return -XEN_EINVAL;
+	return 0;
+}
+
+/* PVH: other domains' frames are mapped into the physmap (XENMEM_add_to_physmap), not here. */
+int mk_arch_map_foreign(unsigned long va, unsigned long mfn, uint16_t domid,
+	enum mk_cache_attr cache)
+{
+	(void)va;
+	(void)mfn;
+	(void)domid;
+	(void)cache;
+	return -XEN_ENOSYS;
+}
+
 unsigned long mk_arch_fault_address(void)
 {
 	unsigned long cr2;
