@@ -61,8 +61,15 @@ interface CheckOutput {
   hangGone: boolean;
   image: XstestRun;
   pvhImage: XstestRun;
-  vbd: { engine: string; devices: number; params?: string; mode?: string; dev?: string; script?: string; backendGone: boolean };
-  vif: { engine: string; mac?: string; bridge?: string; script?: string; frontendMac?: string; backendGone: boolean };
+  vbd: {
+    engine: string; devices: number; params?: string; mode?: string; dev?: string; scriptIsWrapper: boolean; hotplugStatus?: string;
+    backendState?: string; physicalDevice?: string; loop: string | null; loopBacking: string | null; loopReadOnly: string | null;
+    image: string; backendGone: boolean; loopBackingAfter: string | null;
+  };
+  vif: {
+    engine: string; mac?: string; bridge?: string; script?: string; frontendMac?: string; hotplugStatus?: string; backendState?: string;
+    ifname: string; master: string; scriptIsWrapper: boolean; backendGone: boolean; ifaceGone: boolean;
+  };
   pci: { engine: string; backendDev: string | undefined; gone: boolean; backendGone: boolean };
   consoleInput: boolean;
   shutdownRequest: string;
@@ -208,30 +215,43 @@ describe.each([
   });
 });
 
-describe('a vif through the libxl path', () => {
-  it('sets up the netback backend and frontend with the MAC, bridge and script asked for, and removes them on destroy', () => {
-    expect(out.vif).toEqual({
+describe('a vif through the libxl path, served by dom0\'s vif-bridge hotplug script', () => {
+  it('sets up netback with the MAC and bridge asked for, runs the script, puts vif<domid>.0 on xenbr0, and removes it all on destroy', () => {
+    expect(out.vif).toMatchObject({
       engine: 'libxl',
       mac: '00:16:3e:12:34:56',
       bridge: 'xenbr0',
-      script: '/bin/true',
+      scriptIsWrapper: true,
       frontendMac: '00:16:3e:12:34:56',
+      hotplugStatus: 'connected',
+      master: 'xenbr0',
       backendGone: true,
+      ifaceGone: true,
     });
+    // InitWait: netback waits for a frontend, and the fixture has none (Connected needs one).
+    expect(out.vif.backendState).toBe('2');
   });
 });
 
-describe('a disk through the libxl path', () => {
-  it('sets up the blkback backend with the target, mode, vdev and script asked for, and removes it on destroy', () => {
-    expect(out.vbd).toEqual({
+describe('a disk through the libxl path, served by dom0\'s block hotplug script', () => {
+  it('backs the image with a read-only loop device that blkback opens, and detaches it on destroy', () => {
+    expect(out.vbd).toMatchObject({
       engine: 'libxl',
       devices: 1,
-      params: '/nonexistent/disk.img',
+      params: out.vbd.image,
       mode: 'r',
       dev: 'xvdb',
-      script: '/bin/true',
+      scriptIsWrapper: true,
+      hotplugStatus: 'connected',
+      loopBacking: out.vbd.image,
+      loopReadOnly: '1',
       backendGone: true,
+      loopBackingAfter: null,
     });
+    expect(out.vbd.loop).toMatch(/^\/dev\/loop\d+$/);
+    expect(out.vbd.physicalDevice).toMatch(/^7:[0-9a-f]+$/); // loop devices: major 7 (hex, as blkback reads it)
+    // InitWait: blkback waits for a frontend, and the fixture has none (Connected needs one).
+    expect(out.vbd.backendState).toBe('2');
   });
 });
 

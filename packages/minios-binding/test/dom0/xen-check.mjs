@@ -7,7 +7,8 @@
 // --sleeper / --sleeper-pvh: c/test/sleeper.c (sleeps an hour) for xen-pv / xen-pvh: shutdown requests.
 // --hello / --hello-pvh: c/test/hello.c (returns argv[1]) for xen-pv / xen-pvh: a non-zero exit status.
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Xen } from '../../dist/index.js';
 
@@ -189,44 +190,89 @@ try {
     log('destroy by name');
     out.hangGone = !(await xen.domains.list()).some((x) => x.name === 'rumpxen-hang');
 
-    log('a vif through the libxl path (hotplug script /bin/true: no bridge in the chroot)');
+    // dom0's hotplug scripts (busybox sh, /etc/xen/scripts in dom0's root) for libxl in this
+    // chroot of the host's /: wrappers in the shared /tmp that go back to dom0's root through
+    // /proc/1/root with the environment libxl gives them (XENBUS_PATH, vif, ...).
+    const hotplugDir = mkdtempSync('/tmp/rumpxen-hotplug-');
+    const wrap = (name) => {
+      const file = join(hotplugDir, name);
+      writeFileSync(file, `#!/bin/sh\n# dom0's ${name} hotplug script, run in dom0's root.\nexec /usr/sbin/chroot /proc/1/root /bin/sh /etc/xen/scripts/${name} "$@"\n`, { mode: 0o755 });
+      return file;
+    };
+    const blockScript = wrap('block');
+    const vifScript = wrap('vif-bridge');
+
+    log('a vif through the libxl path (dom0\'s vif-bridge script puts it on xenbr0)');
     {
       const v = await xen.domains.create({
         name: 'rumpxen-vif', kernel, memory: 16, cmdline: 'hang',
-        vifs: [{ mac: '00:16:3e:12:34:56', bridge: 'xenbr0', script: '/bin/true' }],
+        vifs: [{ mac: '00:16:3e:12:34:56', bridge: 'xenbr0', script: vifScript }],
       });
       const be = `/local/domain/0/backend/vif/${v.domid}/0`;
+      const ifname = `vif${v.domid}.0`;
+      let master;
+      try {
+        master = basename(readlinkSync(`/sys/class/net/${ifname}/master`));
+      } catch (e) {
+        master = `(none: ${e.code})`;
+      }
       out.vif = {
         engine: v.engine,
         mac: await xen.xenstore.readOptional(`${be}/mac`),
         bridge: await xen.xenstore.readOptional(`${be}/bridge`),
         script: await xen.xenstore.readOptional(`${be}/script`),
         frontendMac: await xen.xenstore.readOptional(`/local/domain/${v.domid}/device/vif/0/mac`),
+        hotplugStatus: await xen.xenstore.readOptional(`${be}/hotplug-status`),
+        backendState: await xen.xenstore.readOptional(`${be}/state`),
+        ifname,
+        master,
       };
+      out.vif.scriptIsWrapper = out.vif.script === vifScript;
       await xen.domains.destroy(v.domid);
       out.vif.backendGone = (await xen.xenstore.readOptional(`${be}/mac`)) === undefined;
+      out.vif.ifaceGone = !existsSync(`/sys/class/net/${ifname}`);
     }
 
-    log('a disk through the libxl path (hotplug script /bin/true)');
+    log('a disk through the libxl path (dom0\'s block script backs a file with a loop device)');
     {
+      const img = join(hotplugDir, 'disk.img');
+      writeFileSync(img, Buffer.alloc(1024 * 1024, 0x5a));
       const v = await xen.domains.create({
         name: 'rumpxen-vbd', kernel, memory: 16, cmdline: 'hang',
-        disks: [{ target: '/nonexistent/disk.img', vdev: 'xvdb', readonly: true, script: '/bin/true' }],
+        disks: [{ target: img, vdev: 'xvdb', readonly: true, script: blockScript }],
       });
       const fe = `/local/domain/${v.domid}/device/vbd`;
       const devs = await xen.xenstore.ls(fe);
       const be = devs.length === 1 ? await xen.xenstore.read(`${fe}/${devs[0]}/backend`) : '';
+      const loop = await xen.xenstore.readOptional(`${be}/physical-device-path`);
+      const loopName = loop ? basename(loop) : '';
+      const backing = (name) => {
+        try {
+          return readFileSync(`/sys/block/${name}/loop/backing_file`, 'utf8').trim();
+        } catch {
+          return null;
+        }
+      };
       out.vbd = {
         engine: v.engine,
         devices: devs.length,
         params: await xen.xenstore.readOptional(`${be}/params`),
         mode: await xen.xenstore.readOptional(`${be}/mode`),
         dev: await xen.xenstore.readOptional(`${be}/dev`),
-        script: await xen.xenstore.readOptional(`${be}/script`),
+        scriptIsWrapper: (await xen.xenstore.readOptional(`${be}/script`)) === blockScript,
+        hotplugStatus: await xen.xenstore.readOptional(`${be}/hotplug-status`),
+        backendState: await xen.xenstore.readOptional(`${be}/state`),
+        physicalDevice: await xen.xenstore.readOptional(`${be}/physical-device`),
+        loop: loop ?? null,
+        loopBacking: loopName ? backing(loopName) : null,
+        loopReadOnly: loopName ? (() => { try { return readFileSync(`/sys/block/${loopName}/ro`, 'utf8').trim(); } catch { return null; } })() : null,
+        image: img,
       };
       await xen.domains.destroy(v.domid);
       out.vbd.backendGone = (await xen.xenstore.readOptional(`${be}/params`)) === undefined;
+      out.vbd.loopBackingAfter = loopName ? backing(loopName) : null;
     }
+    rmSync(hotplugDir, { recursive: true, force: true });
 
     if (pci) {
       log(`PCI passthrough of ${pci} (libxl path)`);
