@@ -3,7 +3,7 @@
 // (test/dom0/xen-check.mjs), against Xen itself: Domain-0, xenstore, event
 // channels, the libxl fast path with a DomU that writes its console ring,
 // shutdown reasons, mappings, and 20 create/destroy cycles.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,8 @@ beforeAll(async () => {
     ` --sleeper ${sleeper} --sleeper-pvh ${sleeperPvh} --hello ${hello} --hello-pvh ${helloPvh}`, { timeoutMs: 240_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
+  // What dom0 saw, for reading after a run (build/ is git-ignored).
+  writeFileSync(join(pkg, 'build', 'xen-check.json'), JSON.stringify(out, null, 2));
   assignableAfter = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 30_000 })).stdout;
   stderrLines = r.stderr.split('\n').filter((l) => l.length > 0);
 }, 400_000);

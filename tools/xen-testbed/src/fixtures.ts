@@ -52,7 +52,7 @@ export function fixtureSourceDir(): string {
 function run(cmd: string, args: string[], kind: FixtureKind): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    const why = r.error ? `${r.error.message}${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? ` (install ${cmd}: apt-get install -y gcc gcc-multilib binutils)` : ''}` : r.stderr;
+    const why = r.error ? `${r.error.message}${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? ` (install it: apt-get install -y gcc binutils)` : ''}` : r.stderr;
     throw new TestbedError(`building the ${kind} fixture failed: ${cmd} ${args.join(' ')}\n${why}`);
   }
 }

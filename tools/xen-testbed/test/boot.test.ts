@@ -74,7 +74,12 @@ describe('guest as dom0 (library)', () => {
     expect(r).toMatchObject({ exitCode: 0, verdict: 'SUCCESS' });
     expect(r.xenLines.some((l) => l.includes('Hardware Assisted Paging (HAP) detected'))).toBe(true);
     expect(r.xenLines.some((l) => l.includes('Building a PVH Dom0'))).toBe(true);
-  }, 60_000);
+    expect(r.consoleLines).toEqual(['fixture: hello from the test guest', 'fixture: mode result:SUCCESS', 'case first: PASS', 'case second: SKIP not applicable here', 'Test result: SUCCESS']);
+    // The short form too: with no console ring (HVM_PARAM_CONSOLE_PFN 0) it knows it is dom0 and uses console_io.
+    const s = await bootGuest({ kernel: fx.pvh, pvh: true, cmdline: 'result=SKIP', timeoutS: 30 });
+    expect(s.consoleLines).toEqual(['domu-fixture: hello from a PVH dom0', 'domu-fixture: cmdline=result=SKIP', 'Test result: SKIP']);
+    expect(s).toMatchObject({ exitCode: 3, verdict: 'SKIP' });
+  }, 90_000);
 
   it('boots Debian\'s Linux vmlinux (standard Xen notes) as dom0: no root file system, so it panics → 6', async () => {
     const r = await bootGuest({ kernel: assetPaths().dom0Vmlinux, cmdline: 'console=hvc0 earlyprintk=xen', memoryMb: 512, timeoutS: 120 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadKernelError, buildFixture, readKernelInfo, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { BadKernelError, buildFixture, readKernelInfo, TestbedError, validateKernel, XEN_ELFNOTE } from '../src/index.js';
 
 let fx: { pv: string; pvh: string };
 let dir: string;
@@ -47,5 +47,22 @@ describe('kernel checks', () => {
   it('rejects an ELF without Xen notes, and a missing file', () => {
     expect(badKernelMessage(process.execPath)).toMatch(/has no Xen ELF notes/);
     expect(badKernelMessage(join(dir, 'absent.elf'))).toMatch(/cannot open it \(ENOENT\)/);
+  });
+});
+
+describe('buildFixture', () => {
+  it('writes <outDir>/fixture-<kind>.elf (no temp files left) and reads its notes back', () => {
+    const out = join(dir, 'fx-out');
+    const pvh = buildFixture({ kind: 'pvh', outDir: out });
+    expect(pvh).toBe(join(out, 'fixture-pvh.elf'));
+    expect(readdirSync(out)).toEqual(['fixture-pvh.elf']);
+    const info = readKernelInfo(pvh);
+    expect(info).toMatchObject({ kind: 'elf', elfClass: 32, machine: 3 });
+    expect(info.xenNotes.get(XEN_ELFNOTE.GUEST_OS)?.toString('latin1')).toBe('rumpxen-fixture-pvh\0');
+  });
+
+  it('refuses an unknown kind, naming it and the kinds there are', () => {
+    expect(() => buildFixture({ kind: 'hvm' as never })).toThrow(TestbedError);
+    expect(() => buildFixture({ kind: 'hvm' as never })).toThrow(/fixture kind 'hvm' is unknown: use 'pv' or 'pvh'/);
   });
 });

@@ -26,6 +26,7 @@ static void *main_thread(void *unused)
 	(void)unused;
 	struct mk_app_config cfg;
 	mk_appcfg_load(&cfg);
+	mk_control_start();
 	mk_app_exit(main(cfg.argc, cfg.argv, cfg.envp));
 }
 
@@ -46,6 +47,5 @@ MK_NORETURN void mk_kernel_main(void)
 		mk_xenbus_init((void *)(mk_boot.store_pfn << 12), mk_boot.store_evtchn);
 	if (!mk_thread_create("main", main_thread, NULL, 256 * 1024, false))
 		mk_panic("out of memory creating the main thread");
-	mk_control_start();
 	mk_sched_start();
 }

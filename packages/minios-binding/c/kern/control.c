@@ -13,6 +13,7 @@
 #include <mk/lib.h>
 #include <mk/mm.h>
 #include <mk/sched.h>
+#include <mk/time.h>
 #include <mk/xenbus.h>
 
 #define SHUTDOWN_NODE "control/shutdown"
@@ -69,13 +70,9 @@ static void handle_request(void)
 static void *control_thread(void *unused)
 {
 	(void)unused;
-	int rc = mk_xs_watch(SHUTDOWN_NODE, SHUTDOWN_TOKEN);
-	if (rc != 0) {
-		mk_printk("rumpxen: cannot watch %s (error %d): shutdown requests are ignored\n", SHUTDOWN_NODE, rc);
-		return NULL;
-	}
 	char path[64];
-	/* The first event is the watch's registration; each one means "look at the node". */
+	int rc;
+	/* Each event means "look at the node" (the registration's was taken in mk_control_start). */
 	while ((rc = mk_xs_kernel_watch_wait(SHUTDOWN_TOKEN, path, sizeof(path), 0)) == 0)
 		handle_request();
 	mk_printk("rumpxen: xenstore failed (error %d): shutdown requests are ignored from now on\n", rc);
@@ -86,11 +83,27 @@ void mk_control_start(void)
 {
 	if (control_running || !is_domu_with_xenstore())
 		return;
+	/*
+	 * The watch is registered, its first event taken and a request made before boot handled
+	 * here, in the caller's thread; then the control thread starts and runs (yield) until it
+	 * blocks on the ring. From then on it runs only when xenstore has something for it, never
+	 * in between the application's own work (segment state and timing stay the app's).
+	 */
+	int rc = mk_xs_watch(SHUTDOWN_NODE, SHUTDOWN_TOKEN);
+	if (rc != 0) {
+		mk_printk("rumpxen: cannot watch %s (error %d): shutdown requests are ignored\n", SHUTDOWN_NODE, rc);
+		return;
+	}
+	char path[64];
+	rc = mk_xs_kernel_watch_wait(SHUTDOWN_TOKEN, path, sizeof(path), mk_time_monotonic_ns() + 5000000000ULL);
+	if (rc == 0)
+		handle_request();
 	if (!mk_thread_create("control", control_thread, NULL, MK_THREAD_STACK_DEFAULT, false)) {
 		mk_printk("rumpxen: out of memory for the control thread: shutdown requests are ignored\n");
 		return;
 	}
 	control_running = true;
+	mk_thread_yield();
 }
 
 MK_NORETURN void mk_app_exit(int status)

@@ -55,12 +55,17 @@ bool mk_xenbus_available(void)
 	return ring != NULL && !ring_broken;
 }
 
-static void wait_ring(void)
+static void wait_ring_for(uint64_t bound_ns)
 {
 	struct mk_waiter w;
 	mk_waitq_add(&ring_waiters, &w);
 	/* Bounded, so a lost notification cannot hang us; the caller re-checks the ring. */
-	mk_waitq_wait(&ring_waiters, &w, mk_time_monotonic_ns() + 100000000ULL);
+	mk_waitq_wait(&ring_waiters, &w, mk_time_monotonic_ns() + bound_ns);
+}
+
+static void wait_ring(void)
+{
+	wait_ring_for(100000000ULL);
 }
 
 static void ring_failed(const char *what)
@@ -377,6 +382,11 @@ static struct xs_event *take_event(const char *want)
 static int watch_wait(const char *want, char *path, size_t path_size, char *token, size_t token_size,
 	uint64_t deadline_ns)
 {
+	/*
+	 * A kernel watch waits long between checks: its thread stays blocked (no periodic
+	 * wake-ups) until xenstore traffic or an event wakes the ring's waiters.
+	 */
+	uint64_t bound = want ? 10000000000ULL : 100000000ULL;
 	struct xs_event *ev;
 	while (!(ev = take_event(want))) {
 		if (!mk_xenbus_available())
@@ -385,9 +395,10 @@ static int watch_wait(const char *want, char *path, size_t path_size, char *toke
 			pump();
 		if ((ev = take_event(want)))
 			break;
-		if (deadline_ns && mk_time_monotonic_ns() >= deadline_ns)
+		uint64_t now = mk_time_monotonic_ns();
+		if (deadline_ns && now >= deadline_ns)
 			return XEN_EAGAIN;
-		wait_ring();
+		wait_ring_for(deadline_ns && deadline_ns - now < bound ? deadline_ns - now : bound);
 	}
 	mk_strlcpy(path, ev->path, path_size);
 	if (token)
