@@ -10,5 +10,11 @@ const testbedCli = join(root, 'tools', 'xen-testbed', 'dist', 'cli.js');
 const linkerCli = join(root, 'packages', 'image-linker', 'dist', 'cli.js');
 const run = (cli, args) => spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit', cwd: root }).status ?? 1;
 
-if (existsSync(testbedCli) && run(testbedCli, ['fetch', '--quiet']) !== 0) process.exit(1);
+for (const [cli, pkg] of [[testbedCli, '@rumpxen/xen-testbed'], [linkerCli, '@rumpxen/image-linker']]) {
+  if (!existsSync(cli)) {
+    console.error(`start: ${cli} is missing: build first (\`npm run build\`, or \`npx nx run ${pkg}:build\`; \`npm start\` does both)`);
+    process.exit(1);
+  }
+}
+if (run(testbedCli, ['fetch', '--quiet']) !== 0) process.exit(1);
 process.exit(run(linkerCli, ['run', join(root, 'examples', 'hello', 'rumpxen.json')]));

@@ -14,13 +14,17 @@ mkdirSync(outDir, { recursive: true });
 // Testbed assets (Xen, dom0 kernel and tools) come from Debian's packages; fetch what is
 // missing before any test boots Xen. Quiet when the cache is complete.
 const testbedCli = join(root, 'tools', 'xen-testbed', 'dist', 'cli.js');
-if (existsSync(testbedCli)) {
-  const fetched = spawnSync(process.execPath, [testbedCli, 'fetch', '--quiet'], { stdio: 'inherit', cwd: root });
-  if (fetched.status !== 0) {
-    console.error('test: fetching the testbed assets failed (see above)');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
+if (!existsSync(testbedCli)) {
+  console.error(`test: ${testbedCli} is missing, so the testbed assets cannot be fetched: build first ` +
+    '(`npm run build`, or `npx nx run @rumpxen/xen-testbed:build`; `npm test` does both)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const fetched = spawnSync(process.execPath, [testbedCli, 'fetch', '--quiet'], { stdio: 'inherit', cwd: root });
+if (fetched.status !== 0) {
+  console.error('test: fetching the testbed assets failed (see above)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
 }
 
 const jsonOut = join(outDir, 'vitest.json');

@@ -5,6 +5,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { pciCommand } from '@rumpxen/pci-passthrough';
 import { build } from './build.js';
 import { parseEnv, renderConfig } from './config.js';
 import { ImageLinkerError } from './errors.js';
@@ -31,8 +32,8 @@ commands:
         [--pci BDF]... [--env K=V]... [--name NAME] [--format xl|libxl|libvirt|json] [-- ARGS]
       The guest's JSON config and the domain config (xl.cfg, libxl JSON, libvirt XML).
       Without --format, writes IMG.guest.json, IMG.xl.cfg, IMG.libxl.json, IMG.libvirt.xml.
-  run IMG|MANIFEST.json [--on auto|xen|testbed] [device flags as for config] [--timeout S]
-        [-- ARGS]
+  run IMG|MANIFEST.json [--on auto|xen|testbed] [device flags as for config] [--pci-assign]
+        [--timeout S] [-- ARGS]
       Start the image (posix: as a host process; Xen: on this Xen host when
       /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
       On a Xen host (--on xen, as root): through @rumpxen/minios-binding's Xen addon,
@@ -44,6 +45,18 @@ commands:
       RUMPXEN_XEN_VIA=addon refuses the xl fallback. -v names the path taken.
       Exit code: the run's verdict (0 success, 3 skip, 4 error, 5 failure, 6 crash,
       N from "rumpxen: exit N", 124 timeout).
+      --pci BDF on a Xen host: each device must be on xen-pciback (else the run stops
+      before creating the domain, naming the driver that holds it); --pci-assign binds it
+      to xen-pciback first (remembering its driver: give it back with image-linker pci
+      restore BDF). On a full testbed the same check (or assignment) runs in the
+      testbed's dom0, whose QEMU edu device 0000:00:03.0 is on xen-pciback already.
+  pci list [--json] [-v] [--sysfs-root DIR] [BDF...]
+  pci assign [--dry-run] [--state-dir DIR] [--sysfs-root DIR] [--no-iommu-check] BDF...
+  pci restore [--driver NAME | --unbound] [--dry-run] [--state-dir DIR] [--sysfs-root DIR] BDF...
+      This host's PCI devices (from sysfs: BDF, ids, class, driver, IOMMU group, BARs;
+      -v decodes config space), and making them assignable to Xen guests (bind to
+      xen-pciback) and giving them back; from @rumpxen/pci-passthrough. See
+      image-linker pci --help and image-linker pci COMMAND --help.
 
 options:
   -h, --help     this text
@@ -72,13 +85,14 @@ const OPTIONS = {
   format: { type: 'string' },
   on: { type: 'string' },
   timeout: { type: 'string' },
+  'pci-assign': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, string[]> = {
   build: ['target', 'component', 'sysroot', 'output', 'map', 'gc-sections'],
   inspect: ['json'],
   config: ['memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'name', 'format'],
-  run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'timeout'],
+  run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'pci-assign', 'env', 'timeout'],
 };
 
 function usageError(problem: string): never {
@@ -98,6 +112,11 @@ function writeAtomic(path: string, text: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `pci ...` belongs to @rumpxen/pci-passthrough: everything after `pci` goes to its pciCommand.
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  if (first >= 0 && argv[first] === 'pci' && argv.slice(0, first).every((a) => ['-q', '-v', '--quiet', '--verbose'].includes(a))) {
+    return pciCommand(argv.slice(first + 1));
+  }
   const dashdash = argv.indexOf('--');
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const guestArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
@@ -117,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  if (!(command in ALLOWED)) usageError(`has no command "${command}"; the commands are build, inspect, config and run.`);
+  if (!(command in ALLOWED)) usageError(`has no command "${command}"; the commands are build, inspect, config, run and pci.`);
   for (const key of Object.keys(values)) {
     if (['help', 'quiet', 'verbose'].includes(key)) continue;
     if (!ALLOWED[command]!.includes(key)) usageError(`${command} does not take --${key}.`);
@@ -212,6 +231,7 @@ async function main(argv: string[]): Promise<number> {
     disks: [...(fromManifest?.devices.disks ?? []), ...(deviceOpts.disks ?? [])],
     nets: [...(fromManifest?.devices.nets ?? []), ...(deviceOpts.nets ?? [])],
     pci: [...(fromManifest?.devices.pci ?? []), ...(deviceOpts.pci ?? [])],
+    pciAssign: values['pci-assign'],
     env: { ...(fromManifest?.env ?? {}), ...parseEnv(deviceOpts.env) },
     args: guestArgs.length ? guestArgs : fromManifest?.args,
     timeoutS: intFlag(values.timeout, '--timeout') ?? fromManifest?.timeout,

@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { PciError, formatBdf, libvirtHostdevXml, libxlPcidevs, parseBdf, xlPciLine } from '@rumpxen/pci-passthrough';
 import { ImageLinkerError } from './errors.js';
 
 /** xenstore path (relative to the domain's home) the guest reads its configuration from. */
@@ -81,7 +82,6 @@ export interface RenderedConfig {
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-const BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])$/i;
 const VDEV = /^xvd[a-z]{1,2}$/;
 
 export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
@@ -124,18 +124,17 @@ export function parseNet(spec: string | NetSpec): NetSpec {
   return { bridge: spec, mac: null };
 }
 
-export function parseBdf(spec: string): { domain: number; bus: number; dev: number; func: number; text: string } {
-  const m = BDF.exec(spec);
-  if (!m) {
-    throw new ImageLinkerError(`--pci ${spec}`, 'is not a PCI address.', 'Write [DDDD:]BB:DD.F as lspci -D prints it, e.g. 0000:00:04.0.');
+/**
+ * One `--pci` device: validated with @rumpxen/pci-passthrough's `parseBdf` (`[DDDD:]BB:DD.F`,
+ * hex, as lspci -D, sysfs and xl write it) and returned in canonical form (`0000:00:03.0`).
+ */
+export function parsePci(spec: string): string {
+  try {
+    return formatBdf(parseBdf(spec));
+  } catch (e) {
+    if (e instanceof PciError) throw new ImageLinkerError(`--pci ${spec}`, `${e.message}.`, 'List the devices of this host with image-linker pci list.');
+    throw e;
   }
-  const domain = Number.parseInt(m[1] ?? '0000', 16);
-  const bus = Number.parseInt(m[2]!, 16);
-  const dev = Number.parseInt(m[3]!, 16);
-  const func = Number.parseInt(m[4]!, 16);
-  if (dev > 0x1f) throw new ImageLinkerError(`--pci ${spec}`, `has device number ${dev}, above 31.`, 'Check the address with lspci -D.');
-  const h = (n: number, w: number) => n.toString(16).padStart(w, '0');
-  return { domain, bus, dev, func, text: `${h(domain, 4)}:${h(bus, 2)}:${h(dev, 2)}.${func}` };
 }
 
 export function parseEnv(env: string[] | Record<string, string> | undefined): Record<string, string> {
@@ -172,7 +171,11 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
     vdevs.add(d.vdev);
   }
   const nets = (opts.nets ?? []).map(parseNet);
-  const pciDevs = (opts.pci ?? []).map(parseBdf);
+  const pci = (opts.pci ?? []).map(parsePci);
+  const dup = pci.find((b, i) => pci.indexOf(b) !== i);
+  if (dup) throw new ImageLinkerError(`--pci ${dup}`, 'names the same device twice.', 'Name each device once.');
+  // The toolstack entries are pci-passthrough's (one implementation of xl/libxl/libvirt PCI syntax).
+  const pciSpecs = pci.map((bdf) => ({ bdf }));
   const env = parseEnv(opts.env);
   const guest: GuestConfig = {
     argv: [name, ...(opts.args ?? [])],
@@ -198,7 +201,7 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
     'on_crash = "destroy"',
     ...(disks.length ? [`disk = [ ${disks.map((d) => `'format=raw, vdev=${d.vdev}, access=${d.readonly ? 'ro' : 'rw'}, target=${d.file}'`).join(', ')} ]`] : []),
     ...(nets.length ? [`vif = [ ${nets.map((n) => `'${[n.bridge ? `bridge=${n.bridge}` : '', n.mac ? `mac=${n.mac}` : ''].filter(Boolean).join(',')}'`).join(', ')} ]`] : []),
-    ...(pciDevs.length ? [`pci = [ ${pciDevs.map((p) => `'${p.text}'`).join(', ')} ]`] : []),
+    ...(pci.length ? [xlPciLine(pciSpecs)] : []),
     '',
   ].join('\n');
 
@@ -215,14 +218,13 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
     },
     disks: disks.map((d) => ({ pdev_path: d.file, vdev: d.vdev, format: 'raw', readwrite: d.readonly ? 0 : 1 })),
     nics: nets.map((n) => ({ ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.mac ? { mac: n.mac } : {}) })),
-    pcidevs: pciDevs.map((p) => ({ domain: p.domain, bus: p.bus, dev: p.dev, func: p.func })),
+    pcidevs: libxlPcidevs(pciSpecs).pcidevs,
     on_poweroff: 'destroy',
     on_reboot: 'destroy',
     on_crash: 'destroy',
   };
   const libxl = `${JSON.stringify(libxlObj, null, 2)}\n`;
 
-  const hx = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
   const libvirt = [
     "<domain type='xen'>",
     `  <name>${xmlEscape(name)}</name>`,
@@ -253,16 +255,12 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
       "      <model type='netfront'/>",
       '    </interface>',
     ]),
-    ...pciDevs.flatMap((p) => [
-      "    <hostdev mode='subsystem' type='pci' managed='yes'>",
-      `      <source><address domain='${hx(p.domain, 4)}' bus='${hx(p.bus, 2)}' slot='${hx(p.dev, 2)}' function='${hx(p.func, 1)}'/></source>`,
-      '    </hostdev>',
-    ]),
+    ...pciSpecs.flatMap((p) => libvirtHostdevXml(p).split('\n').map((l) => `    ${l}`)),
     "    <console type='pty'><target type='xen' port='0'/></console>",
     '  </devices>',
     '</domain>',
     '',
   ].join('\n');
 
-  return { name, kernel, type, memoryMb, vcpus, disks, nets, pci: pciDevs.map((p) => p.text), guest, guestJson, cmdline, xl, libxl, libvirt };
+  return { name, kernel, type, memoryMb, vcpus, disks, nets, pci, guest, guestJson, cmdline, xl, libxl, libvirt };
 }

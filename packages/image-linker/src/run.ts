@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import * as testbed from '@rumpxen/xen-testbed';
+import { Testbed, bootGuest, decideVerdict, fetchAssets, missingPackages, parseExitLine, parseResultLine, type EndKind, type VerdictResult } from '@rumpxen/xen-testbed';
+import { preparePassthrough } from '@rumpxen/pci-passthrough';
 import { Xen, XenConfigError, XenError, type DomainConfig, type ShutdownResult } from '@rumpxen/minios-binding';
 import { ImageLinkerError } from './errors.js';
 import { inspect, type ImageReport } from './inspect.js';
@@ -30,6 +31,13 @@ export interface RunOptions {
   disks?: (string | DiskSpec)[];
   nets?: (string | NetSpec)[];
   pci?: string[];
+  /**
+   * On a local Xen host with `pci`: bind each device to xen-pciback first (pci-passthrough's
+   * `makeAssignable`, its driver remembered for `image-linker pci restore`). Without it
+   * (default) each device must be on xen-pciback already, else the run stops before creating
+   * the domain.
+   */
+  pciAssign?: boolean;
   env?: string[] | Record<string, string>;
   args?: string[];
   /** Seconds before the run is stopped (exit code 124). Default 120. */
@@ -64,22 +72,16 @@ export interface RunHandle extends PromiseLike<RunResult> {
   result: Promise<RunResult>;
 }
 
-const TB = testbed as unknown as Record<string, unknown>;
-
-const RESULT_LINE = /^Test result: (SUCCESS|SKIP|ERROR|FAILURE|CRASH)\b/;
-const EXIT_CODES: Record<string, number> = { SUCCESS: 0, SKIP: 3, ERROR: 4, FAILURE: 5, CRASH: 6 };
-
-/** The result protocol for a host process or a run on a local Xen host (addon or xl), using the testbed's rule when it exports it. */
-function judge(lines: string[], end: 'poweroff' | 'crash' | 'timeout', timeoutS: number, processCode?: number): { exitCode: number; verdict: string; reason: string } {
-  const decide = TB.decideVerdict as ((i: { guestLines: readonly string[]; end: string; timeoutS?: number }) => { exitCode: number; verdict: string; reason: string }) | undefined;
-  if (decide && processCode === undefined) return decide({ guestLines: lines, end, timeoutS });
-  if (end === 'timeout') return { exitCode: 124, verdict: 'TIMEOUT', reason: `timed out after ${timeoutS} s (raise --timeout if it needs longer)` };
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const m = RESULT_LINE.exec(lines[i]!.trim());
-    if (m) return { exitCode: EXIT_CODES[m[1]!]!, verdict: m[1]!, reason: `Test result: ${m[1]}` };
+/**
+ * The result protocol (the testbed's `decideVerdict`: XTF line, `rumpxen: exit N`, poweroff 0,
+ * crash 6, timeout 124) for a host process or a run on a local Xen host. A host process that
+ * printed neither a result line nor an exit line is judged by its exit status.
+ */
+function judge(lines: string[], end: EndKind, timeoutS: number, processCode?: number): VerdictResult {
+  if (processCode !== undefined && end !== 'timeout' && !lines.some((l) => parseResultLine(l) !== undefined || parseExitLine(l) !== undefined)) {
+    return { exitCode: processCode, verdict: processCode === 0 ? 'SUCCESS' : 'FAILURE', reason: `the program exited with status ${processCode}` };
   }
-  const code = processCode ?? (end === 'poweroff' ? 0 : 6);
-  return { exitCode: code, verdict: code === 0 ? 'SUCCESS' : 'FAILURE', reason: `the program exited with status ${code}` };
+  return decideVerdict({ guestLines: lines, end, timeoutS });
 }
 
 class LineQueue implements AsyncIterable<string> {
@@ -137,16 +139,19 @@ async function runHost(opts: RunOptions, cfg: ReturnType<typeof renderConfig>, e
     timedOut = true;
     child.kill('SIGKILL');
   }, timeoutS * 1000);
-  const code = await new Promise<number>((r, reject) => {
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r, reject) => {
     child.on('error', (e) => reject(new ImageLinkerError(opts.image, `could not be started (${(e as NodeJS.ErrnoException).code}).`, 'Build the image for posix on this host (image-linker build --target posix).')));
-    child.on('close', (c, sig) => r(c ?? (sig ? 128 + 9 : 1)));
+    child.on('close', (c, sig) => r({ code: c, signal: sig }));
   });
   clearTimeout(timer);
   if (partial) {
     lines.push(partial);
     emit(partial);
   }
-  return { ...judge(lines, timedOut ? 'timeout' : code === 0 ? 'poweroff' : 'crash', timeoutS, timedOut ? undefined : code), ranOn: 'host' };
+  // Killed by a signal: a crash (verdict CRASH, 6); else its exit status, unless it printed a result or exit line.
+  if (timedOut) return { ...judge(lines, 'timeout', timeoutS), ranOn: 'host' };
+  if (code === null) return { ...judge(lines, 'crash', timeoutS, undefined), reason: `the program was killed by ${signal ?? 'a signal'}`, ranOn: 'host' };
+  return { ...judge(lines, code === 0 ? 'poweroff' : 'crash', timeoutS, code), ranOn: 'host' };
 }
 
 /**
@@ -415,22 +420,48 @@ export function declaresDom0(report: ImageReport): boolean {
   );
 }
 
-async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConfig>, pvh: boolean, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
+/**
+ * `--pci` on a full testbed: the devices are the testbed dom0's, so pci-passthrough's
+ * `preparePassthrough` runs there (the host's node in dom0's chroot onto the host's `/`,
+ * which sees dom0's sysfs and, through the testbed's wrappers, dom0's xl).
+ */
+async function prepareInDom0(tb: Testbed, bdfs: string[], assign: boolean, progress: (l: string) => void): Promise<void> {
+  progress(`pci: ${assign ? 'making assignable' : 'checking that xen-pciback holds'} ${bdfs.join(', ')} in the testbed's dom0`);
+  const url = import.meta.resolve('@rumpxen/pci-passthrough');
+  const script = [
+    `const { preparePassthrough } = await import(${JSON.stringify(url)});`,
+    'try {',
+    `  const p = await preparePassthrough(${JSON.stringify(bdfs)}, { assign: ${assign} });`,
+    "  console.log(JSON.stringify({ devices: p.devices.map((d) => ({ bdf: d.bdf, action: d.assigned ? d.assigned.plan.action : 'none' })) }));",
+    '} catch (e) {',
+    '  console.log(JSON.stringify({ error: { message: String(e && e.message), exitCode: typeof (e && e.exitCode) === "number" ? e.exitCode : 1 } }));',
+    '}',
+  ].join('\n');
+  const quoted = `'${script.replace(/'/g, `'\\''`)}'`;
+  const r = await tb.dom0.exec(`hostrun ${process.execPath} --input-type=module -e ${quoted}`, { timeoutMs: 180_000 });
+  let out: { devices?: { bdf: string; action: string }[]; error?: { message: string; exitCode: number } } | undefined;
+  try {
+    out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    out = undefined;
+  }
+  if (!out) throw new ImageLinkerError('--pci', `could not be checked in the testbed's dom0 (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(-500)}`, 'Check that the testbed shares the host\'s / into dom0 (hostRoot) and that @rumpxen/pci-passthrough is built.', 1);
+  if (out.error) throw new ImageLinkerError(`--pci ${bdfs.join(' ')}`, `in the testbed's dom0: ${out.error.message}.`, 'The testbed has QEMU\'s edu device at 0000:00:03.0 on xen-pciback; list dom0\'s devices with image-linker pci list in dom0.', out.error.exitCode);
+  for (const d of out.devices ?? []) progress(`pci: ${d.bdf} ${d.action === 'assign' ? 'bound to xen-pciback in dom0' : 'is on xen-pciback'} (testbed dom0)`);
+}
+
+async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConfig>, pvh: boolean, emit: (l: string) => void, timeoutS: number, progress: (l: string) => void, pciAssign: boolean): Promise<Omit<RunResult, 'durationMs' | 'console'>> {
   // Guest as the only domain is fast; a full testbed (Linux dom0 + xl) is needed for devices
   // and for kernels that do not declare dom0 support.
   const devices = cfg.disks.length + cfg.nets.length + cfg.pci.length > 0 || !declaresDom0(report);
   if (!declaresDom0(report)) progress('the image does not declare XENFEAT_dom0, so it runs as a DomU of a full testbed');
   // Fetch the testbed's Debian assets on first use (the testbed reports its progress on stderr).
-  const missing = TB.missingPackages as (() => string[]) | undefined;
-  const fetchAssets = TB.fetchAssets as ((o: { quiet?: boolean }) => unknown) | undefined;
-  if (missing && missing().length > 0) {
-    progress(`fetching the testbed's assets (${missing().join(', ')})`);
-    if (!fetchAssets) throw new ImageLinkerError('testbed', `lacks its Debian assets (${missing().join(', ')}).`, 'Fetch them once with: npx rumpxen-testbed fetch', 1);
+  const missing = missingPackages();
+  if (missing.length > 0) {
+    progress(`fetching the testbed's assets (${missing.join(', ')})`);
     fetchAssets({ quiet: true });
   }
   if (!devices) {
-    const bootGuest = TB.bootGuest as ((o: Record<string, unknown>) => Promise<{ exitCode: number; verdict: string; reason: string }>) | undefined;
-    if (!bootGuest) throw new ImageLinkerError('testbed', 'does not export bootGuest in the installed build.', 'Build the workspace (npx nx run-many -t build).', 1);
     progress(`booting Xen in QEMU with ${cfg.kernel} as its only domain${pvh ? ' (PVH)' : ''}`);
     // As the only domain the guest would get all of QEMU's memory: dom0_mem gives it its own.
     const r = await bootGuest({
@@ -444,8 +475,6 @@ async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConf
     });
     return { exitCode: r.exitCode, verdict: r.verdict, reason: r.reason, ranOn: 'testbed' };
   }
-  const Testbed = TB.Testbed as { start(o: Record<string, unknown>): Promise<{ createDomU(o: Record<string, unknown>): Promise<{ domid: number; wait(o: { timeoutMs: number }): Promise<{ exitCode: number; verdict: string; reason: string }> }>; dom0: { exec(s: string): Promise<{ code: number }> }; stop(): Promise<void> }> } | undefined;
-  if (!Testbed) throw new ImageLinkerError('testbed', 'has no full mode (Testbed) in the installed build, which devices need.', 'Run without devices, or build the workspace (npx nx run-many -t build).', 1);
   // The DomU kernel and disks are read in dom0 at the same paths: share their common folder.
   const share = commonDir([cfg.kernel, ...cfg.disks.map((d) => d.file)]);
   if (share === sep) {
@@ -454,6 +483,7 @@ async function runTestbed(report: ImageReport, cfg: ReturnType<typeof renderConf
   progress(`starting the full testbed (Xen + Linux dom0) sharing ${share}`);
   const tb = await Testbed.start({ pvh, shareDir: share });
   try {
+    if (cfg.pci.length > 0) await prepareInDom0(tb, cfg.pci, pciAssign, progress);
     progress('creating the DomU');
     const domu = await tb.createDomU({
       kernel: cfg.kernel,
@@ -512,6 +542,12 @@ export function run(opts: RunOptions): RunHandle {
       } else if (on === 'xen' || (on === 'auto' && existsSync('/dev/xen/privcmd'))) {
         if (!existsSync('/dev/xen/privcmd')) throw new ImageLinkerError('--on xen', 'needs a Xen host, but /dev/xen/privcmd does not exist here.', 'Use --on testbed (or auto) to run on the embedded testbed.');
         const via = xenVia(opts.via);
+        if (cfg.pci.length > 0) {
+          // Before any domain exists: every device present, then on xen-pciback (made so with pciAssign).
+          progress(`pci: ${opts.pciAssign ? 'making assignable' : 'checking that xen-pciback holds'} ${cfg.pci.join(', ')}`);
+          const prepared = await preparePassthrough(cfg.pci, { assign: !!opts.pciAssign });
+          for (const d of prepared.devices) progress(`pci: ${d.bdf} ${d.assigned && d.assigned.plan.action === 'assign' ? 'bound to xen-pciback (give it back with image-linker pci restore ' + d.bdf + ')' : 'is on xen-pciback'}`);
+        }
         let xen: Xen | undefined;
         if (via !== 'xl') {
           try {
@@ -535,7 +571,7 @@ export function run(opts: RunOptions): RunHandle {
           r = await runXl(cfg, emit, timeoutS, progress);
         }
       } else {
-        r = await runTestbed(report, cfg, pvh, emit, timeoutS, progress);
+        r = await runTestbed(report, cfg, pvh, emit, timeoutS, progress, !!opts.pciAssign);
       }
       return { ...r, console: lines, durationMs: Date.now() - started };
     } finally {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FREESTANDING, aarch64Object, cli, compile, testTargetFile, workdir, COMPONENT_C, archive } from './helpers.js';
+import { FREESTANDING, aarch64Object, cli, compile, targetFile, workdir, COMPONENT_C, archive } from './helpers.js';
 
 // Every case: exit code 2, one paragraph on stderr that names the input and says what to do,
 // and no image (or temp file) left behind.
@@ -25,7 +25,7 @@ function expectBadInput(args: string[], input: RegExp, problem: RegExp) {
 
 beforeAll(() => {
   dir = workdir('bad');
-  target = testTargetFile(dir, 'pv');
+  target = targetFile(dir, 'pv');
   main = compile(dir, 'main.c', 'int main(void) { return 0; }', FREESTANDING);
 });
 

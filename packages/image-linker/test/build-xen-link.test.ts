@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build, inspect, parseElf, ImageLinkerError } from '../src/index.js';
-import { COMPONENT_C, FREESTANDING, archive, compile, testTarget, workdir } from './helpers.js';
+import { COMPONENT_C, FREESTANDING, archive, compile, workdir, xenTarget } from './helpers.js';
 
 const MAIN_C = `
 struct modinfo { const char *name; int order; };
@@ -23,11 +23,11 @@ function fixture(tag: string) {
   return { dir, main, vfs, net };
 }
 
-describe('build: xen link step with a test PV target', () => {
+describe('build: xen link step with the real xen-pv/xen-pvh targets', () => {
   it('keeps every link set entry under --gc-sections and carries TLS as PT_TLS', async () => {
     const f = fixture('linkset');
     const out = join(f.dir, 'img');
-    const r = await build({ inputs: [f.main], target: testTarget(f.dir, 'pv'), components: [f.vfs, f.net], output: out, gcSections: true });
+    const r = await build({ inputs: [f.main], target: xenTarget('pv'), components: [f.vfs, f.net], output: out, gcSections: true });
     expect(r.linkSets).toEqual(['link_set_modules']);
     const elf = parseElf(readFileSync(out), out);
     const sec = elf.sections.find((s) => s.name === 'link_set_modules');
@@ -50,7 +50,7 @@ describe('build: xen link step with a test PV target', () => {
       int main(void) { return (int)touch_vfs() + (int)(__stop_link_set_modules - __start_link_set_modules); }`, FREESTANDING);
     const out = join(f.dir, 'img');
     // net as a plain input archive: nothing references it, so ld pulls no member from it.
-    await build({ inputs: [only, f.vfs, f.net], target: testTarget(f.dir, 'pv'), output: out });
+    await build({ inputs: [only, f.vfs, f.net], target: xenTarget('pv'), output: out });
     const elf = parseElf(readFileSync(out), out);
     expect(elf.sections.find((s) => s.name === 'link_set_modules')?.size).toBe(8n);
     expect(elf.symbols.some((s) => s.name === 'touch_net')).toBe(false);
@@ -59,17 +59,18 @@ describe('build: xen link step with a test PV target', () => {
   it('records size by input and inspect reads target, entry and notes back', async () => {
     const f = fixture('inspect');
     const out = join(f.dir, 'img');
-    await build({ inputs: [f.main], target: testTarget(f.dir, 'pv'), components: [f.vfs, f.net], output: out });
+    await build({ inputs: [f.main], target: xenTarget('pv'), components: [f.vfs, f.net], output: out });
     const r = await inspect(out);
     expect(r.target).toBe('xen-pv');
-    expect(r.entrySymbol).toBe('_start');
+    expect(r.entrySymbol).toBe('mk_start');
     const elf = parseElf(readFileSync(out), out);
-    expect(r.entry).toBe(elf.symbols.find((s) => s.name === '_start')!.value);
+    expect(r.entry).toBe(elf.symbols.find((s) => s.name === 'mk_start')!.value);
+    // minios-binding's xen-pv start object carries these notes, in this order.
     const names = r.xenNotes.map((n) => n.name);
-    expect(names).toEqual(['GUEST_OS', 'XEN_VERSION', 'LOADER', 'VIRT_BASE', 'ENTRY', 'HYPERCALL_PAGE']);
-    expect(r.xenNotes.find((n) => n.name === 'GUEST_OS')?.value).toBe('rumpxen-test');
+    expect(names).toEqual(['GUEST_OS', 'GUEST_VERSION', 'XEN_VERSION', 'LOADER', 'VIRT_BASE', 'PADDR_OFFSET', 'ENTRY', 'HYPERCALL_PAGE', 'PAE_MODE', 'FEATURES', 'BSD_SYMTAB', 'SUPPORTED_FEATURES']);
+    expect(r.xenNotes.find((n) => n.name === 'GUEST_OS')?.value).toBe('rumpxen');
     expect(r.xenNotes.find((n) => n.name === 'ENTRY')?.value).toBe(r.entry);
-    expect(r.xenNotes.find((n) => n.name === 'HYPERCALL_PAGE')?.value).toBe(elf.symbols.find((s) => s.name === 'hypercall_page')!.value);
+    expect(r.xenNotes.find((n) => n.name === 'HYPERCALL_PAGE')?.value).toBe(elf.symbols.find((s) => s.name === 'mk_hypercall_page')!.value);
     expect(r.inputsFrom).toBe('build-record');
     const vfs = r.inputs.find((i) => i.input === f.vfs);
     expect(vfs?.role).toBe('component');
@@ -87,17 +88,17 @@ describe('build: xen link step with a test PV target', () => {
   it('--map writes GNU ld\'s link map naming every input', async () => {
     const f = fixture('map');
     const map = join(f.dir, 'img.map');
-    const r = await build({ inputs: [f.main], target: testTarget(f.dir, 'pv'), components: [f.vfs, f.net], output: join(f.dir, 'img'), map });
+    const r = await build({ inputs: [f.main], target: xenTarget('pv'), components: [f.vfs, f.net], output: join(f.dir, 'img'), map });
     expect(r.map).toBe(map);
     const text = readFileSync(map, 'utf8');
     expect(text).toMatch(/^Linker script and memory map$/m);
-    for (const name of ['main.o', 'librumpvfs.a(vfs.o)', 'librumpnet.a(net.o)', 'start-pv.o']) expect(text).toContain(name);
+    for (const name of ['main.o', 'librumpvfs.a(vfs.o)', 'librumpnet.a(net.o)', xenTarget('pv').startObject!, 'libmkernel.a(']) expect(text).toContain(name);
   });
 
   it('builds a PVH image whose PHYS32_ENTRY points at the entry', async () => {
     const f = fixture('pvh');
     const out = join(f.dir, 'img');
-    await build({ inputs: [f.main], target: testTarget(f.dir, 'pvh'), components: [f.vfs, f.net], output: out });
+    await build({ inputs: [f.main], target: xenTarget('pvh'), components: [f.vfs, f.net], output: out });
     const r = await inspect(out);
     expect(r.target).toBe('xen-pvh');
     expect(r.xenNotes.find((n) => n.name === 'PHYS32_ENTRY')?.value).toBe(r.entry);
@@ -105,7 +106,7 @@ describe('build: xen link step with a test PV target', () => {
 
   it('rejects a PV image whose start object lacks the notes, leaving no output', async () => {
     const f = fixture('nonotes');
-    const def = testTarget(f.dir, 'pvh');
+    const def = xenTarget('pvh');
     const out = join(f.dir, 'img');
     const err = await build({ inputs: [f.main], target: { ...def, name: 'xen-pv' }, components: [f.vfs, f.net], output: out }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageLinkerError);
@@ -116,7 +117,7 @@ describe('build: xen link step with a test PV target', () => {
 
   it('rejects sections outside the layout', async () => {
     const f = fixture('layout');
-    const def = testTarget(f.dir, 'pv');
+    const def = xenTarget('pv');
     const err = await build({ inputs: [f.main], target: { ...def, layout: { start: 0x100000n, end: 0x101000n } }, components: [f.vfs, f.net], output: join(f.dir, 'img') }).catch((e: unknown) => e);
     expect((err as ImageLinkerError).message).toMatch(/outside target xen-pv's layout 0x100000-0x101000/);
   });

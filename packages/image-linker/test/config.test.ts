@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ImageLinkerError, MAX_CMDLINE, renderConfig } from '../src/index.js';
-import { FREESTANDING, cli, compile, testTargetFile, workdir } from './helpers.js';
+import { FREESTANDING, cli, compile, targetFile, workdir } from './helpers.js';
 
 function disk(dir: string, name: string): string {
   const f = join(dir, name);
@@ -11,25 +11,34 @@ function disk(dir: string, name: string): string {
   return f;
 }
 
-/** Parses XML with Python's standard library (a real parser, not a regex) and returns a summary. */
+/** Evaluates one XPath expression over the document with libxml2's xmllint (a real parser, not a regex). */
+function xpath(xml: string, expr: string): string {
+  // xmllint ends its answer with a newline.
+  return execFileSync('xmllint', ['--xpath', expr, '-'], { input: xml }).toString().replace(/\n$/, '');
+}
+
+/** A summary of a libvirt domain document, read with xmllint --xpath. */
 function parseXml(xml: string): Record<string, unknown> {
-  const py = `
-import sys, json, xml.dom.minidom as m
-d = m.parseString(sys.stdin.read()).documentElement
-t = lambda n: d.getElementsByTagName(n)
-print(json.dumps({
-  "root": d.tagName, "type": d.getAttribute("type"),
-  "name": t("name")[0].firstChild.data, "memory": t("memory")[0].firstChild.data,
-  "ostype": t("type")[0].firstChild.data, "machine": t("type")[0].getAttribute("machine"),
-  "kernel": t("kernel")[0].firstChild.data,
-  "cmdline": t("cmdline")[0].firstChild.data if t("cmdline") else None,
-  "disks": [x.getElementsByTagName("source")[0].getAttribute("file") for x in t("disk")],
-  "readonly": len(t("readonly")),
-  "bridges": [x.getAttribute("bridge") for x in t("source") if x.hasAttribute("bridge")],
-  "macs": [x.getAttribute("address") for x in t("mac")],
-  "pci": [[a.getAttribute(k) for k in ("domain","bus","slot","function")] for a in t("address")],
-}))`;
-  return JSON.parse(execFileSync('python3', ['-c', py], { input: xml }).toString()) as Record<string, unknown>;
+  const str = (e: string) => xpath(xml, `string(${e})`);
+  const count = (e: string) => Number(xpath(xml, `count(${e})`));
+  const list = (e: string) => Array.from({ length: count(e) }, (_, i) => str(`(${e})[${i + 1}]`));
+  return {
+    root: str('name(/*)'),
+    type: str('/*/@type'),
+    name: str('/domain/name'),
+    memory: str('/domain/memory'),
+    ostype: str('/domain/os/type'),
+    machine: str('/domain/os/type/@machine'),
+    kernel: str('/domain/os/kernel'),
+    cmdline: count('/domain/os/cmdline') ? str('/domain/os/cmdline') : null,
+    disks: list('//disk/source/@file'),
+    readonly: count('//readonly'),
+    bridges: list('//source/@bridge'),
+    macs: list('//mac/@address'),
+    pci: Array.from({ length: count('//hostdev/source/address') }, (_, i) =>
+      ['domain', 'bus', 'slot', 'function'].map((k) => str(`(//hostdev/source/address)[${i + 1}]/@${k}`)),
+    ),
+  };
 }
 
 describe('renderConfig', () => {
@@ -99,7 +108,10 @@ describe('renderConfig', () => {
     bad({ image: '/x', disks: [`${a},xvda`, `${a},xvda`] }, /uses guest device xvda a second time/);
     bad({ image: '/x', disks: [`${a},sda`] }, /--disk \S+,sda: has guest device name "sda"/);
     bad({ image: '/x', nets: ['not a bridge!'] }, /--net not a bridge!: is neither a bridge name nor a MAC/);
-    bad({ image: '/x', pci: ['00:3.0'] }, /--pci 00:3\.0: is not a PCI address/);
+    // pci-passthrough's parseBdf decides what a BDF is: 1-2 hex digits for bus and device.
+    bad({ image: '/x', pci: ['00:20.0'] }, /--pci 00:20\.0: malformed PCI address '00:20\.0': device number 0x20 is above 0x1f/);
+    bad({ image: '/x', pci: ['0:3'] }, /--pci 0:3: malformed PCI address '0:3': expected \[DDDD:\]BB:DD\.F/);
+    bad({ image: '/x', pci: ['00:03.0', '0000:00:3.0'] }, /--pci 0000:00:03\.0: names the same device twice/);
     bad({ image: '/x', env: ['=v'] }, /--env =v: is not of the form K=V/);
     bad({ image: '/x', memoryMb: 0 }, /--memory 0: is not a positive whole number/);
   });
@@ -138,7 +150,7 @@ describe('libvirt XML against libvirt\'s schema (virt-xml-validate, Debian libvi
 describe('config CLI', () => {
   it('writes all four forms beside the image by default, one with --format', () => {
     const dir = workdir('cfgcli');
-    const target = testTargetFile(dir, 'pvh');
+    const target = targetFile(dir, 'pvh');
     const main = compile(dir, 'main.c', 'int main(void) { return 0; }', FREESTANDING);
     const img = join(dir, 'app');
     expect(cli(['build', main, '--target', target, '-o', img]).code).toBe(0);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeXenNote, parseElf, readArchive, targetFromNotes, xenNotes, ImageLinkerError } from '../src/index.js';
-import { archive, compile, testStartSource, workdir } from './helpers.js';
+import { archive, compile, workdir, xenTarget } from './helpers.js';
 
 const SRC = `
 int counter = 7;
@@ -46,13 +46,13 @@ describe('ELF reader', () => {
   });
 
   it('decodes Xen notes by type number: strings and numbers, PV vs PVH vs none', () => {
-    const dir = workdir('notes');
-    const pv = parseElf(readFileSync(compile(dir, 'pv.S', testStartSource('pv'))), 'pv.o');
+    // The real targets' start objects (minios-binding's xen-pv and xen-pvh).
+    const pv = parseElf(readFileSync(xenTarget('pv').startObject!), 'start-pv.o');
     const notes = xenNotes(pv.notes);
-    expect(notes.find((n) => n.type === 6)).toEqual({ type: 6, name: 'GUEST_OS', value: 'rumpxen-test' });
+    expect(notes.find((n) => n.type === 6)).toEqual({ type: 6, name: 'GUEST_OS', value: 'rumpxen' });
     expect(notes.find((n) => n.type === 3)).toEqual({ type: 3, name: 'VIRT_BASE', value: 0n });
     expect(targetFromNotes(notes)).toBe('xen-pv');
-    const pvh = parseElf(readFileSync(compile(dir, 'pvh.S', testStartSource('pvh'))), 'pvh.o');
+    const pvh = parseElf(readFileSync(xenTarget('pvh').startObject!), 'start-pvh.o');
     expect(targetFromNotes(xenNotes(pvh.notes))).toBe('xen-pvh');
     expect(targetFromNotes([...notes, ...xenNotes(pvh.notes)])).toBe('xen-pv+pvh');
     expect(targetFromNotes([])).toBe('posix');

@@ -1,8 +1,7 @@
 /**
  * Test fixtures made from scratch with the host toolchain: C/assembly compiled with gcc/as,
- * archives with `ar rcs`, and a small freestanding Xen test target (start object with real
- * Xen ELF notes + linker script) to exercise the xen link path independently of the guest
- * kernel's progress.
+ * archives with `ar rcs`; the Xen targets are the real ones (@rumpxen/minios-binding's
+ * xen-pv and xen-pvh: start object, libmkernel.a, linker script).
  */
 import * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import type { TargetDefinition } from '../src/index.js';
+import { resolveTarget, type TargetDefinition } from '../src/index.js';
 
 const made: string[] = [];
 // Temp folders go after each test file (set RUMPXEN_KEEP_TEST_DIRS=1 to look at them).
@@ -40,7 +39,7 @@ export function archive(dir: string, name: string, objects: string[]): string {
   return path;
 }
 
-export const FREESTANDING = ['-ffreestanding', '-fno-pic', '-mno-red-zone', '-fno-stack-protector', '-nostdinc'];
+export const FREESTANDING = ['-ffreestanding', '-fno-pic', '-fno-pie', '-mno-red-zone', '-fno-stack-protector', '-nostdinc'];
 
 /** A component with a link set entry and thread-local variables, as a rump kernel has. */
 export const COMPONENT_C = (name: string) => `
@@ -53,72 +52,9 @@ __thread long tbss_${name};
 long touch_${name}(void) { return curlwp_${name} + tbss_${name}; }
 `;
 
-const NOTE = (type: number, body: string) => `
-.pushsection .note.Xen, "a", @note
-.balign 4
-.long 2f - 1f
-.long 4f - 3f
-.long ${type}
-1: .asciz "Xen"
-2: .balign 4
-3: ${body}
-4: .balign 4
-.popsection`;
-
-/** A start object for a PV (or PVH) test target: real Xen notes, a stack, calls main. */
-export function testStartSource(kind: 'pv' | 'pvh'): string {
-  const notes =
-    kind === 'pv'
-      ? [NOTE(6, '.asciz "rumpxen-test"'), NOTE(5, '.asciz "xen-3.0"'), NOTE(8, '.asciz "generic"'), NOTE(3, '.quad 0'), NOTE(1, '.quad _start'), NOTE(2, '.quad hypercall_page')]
-      : [NOTE(6, '.asciz "rumpxen-test"'), NOTE(18, '.long _start')];
-  return `
-${notes.join('\n')}
-.text
-.globl _start
-_start:
-  lea stack_top(%rip), %rsp
-  call main
-1: hlt
-  jmp 1b
-.balign 4096
-.globl hypercall_page
-hypercall_page: .fill 4096, 1, 0xc3
-.bss
-.balign 16
-.fill 16384, 1, 0
-stack_top:
-`;
-}
-
-export const TEST_LINKER_SCRIPT = `
-ENTRY(_start)
-SECTIONS
-{
-  . = 0x100000;
-  .text : { *(.text .text.*) }
-  .rodata : { *(.rodata .rodata.*) }
-  .note.Xen : { *(.note.Xen) }
-  .data : { *(.data .data.*) }
-  .bss : { *(.bss .bss.*) *(COMMON) }
-  /DISCARD/ : { *(.comment) *(.note.GNU-stack) *(.eh_frame) }
-}
-`;
-
-/** A test target of the given kind, its start object compiled into `dir`. */
-export function testTarget(dir: string, kind: 'pv' | 'pvh', libraries: string[] = []): TargetDefinition {
-  const start = compile(dir, `start-${kind}.S`, testStartSource(kind), []);
-  return {
-    name: kind === 'pv' ? 'xen-pv' : 'xen-pvh',
-    triple: 'x86_64-unknown-none-elf',
-    cflags: FREESTANDING,
-    includeDirs: [],
-    startObject: start,
-    libraries,
-    linkerScript: TEST_LINKER_SCRIPT,
-    entrySymbol: '_start',
-    layout: { start: 0x100000n, end: 0x40000000n },
-    ldflags: ['-z', 'noexecstack', '--no-warn-rwx-segments'],
-  };
+/** The real Xen target of the given kind (@rumpxen/minios-binding's definition). */
+export function xenTarget(kind: 'pv' | 'pvh'): TargetDefinition {
+  return resolveTarget(kind === 'pv' ? 'xen-pv' : 'xen-pvh');
 }
 
 export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -136,9 +72,9 @@ export function cli(args: string[], cwd?: string): CliRun {
 }
 
 
-/** Writes a test target as a JSON target file (for the CLI's --target FILE.json). */
-export function testTargetFile(dir: string, kind: 'pv' | 'pvh'): string {
-  const def = testTarget(dir, kind);
+/** Writes the real Xen target of the given kind as a JSON target file `target-<kind>.json` (for the CLI's --target FILE.json). */
+export function targetFile(dir: string, kind: 'pv' | 'pvh'): string {
+  const def = xenTarget(kind);
   const file = join(dir, `target-${kind}.json`);
   writeFileSync(file, JSON.stringify({ ...def, layout: { start: `0x${def.layout.start.toString(16)}`, end: `0x${def.layout.end.toString(16)}` } }));
   return file;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ImageLinkerError, buildProject, inspect, loadManifest, validateManifest } from '../src/index.js';
-import { COMPONENT_C, FREESTANDING, archive, cli, compile, testTargetFile, workdir } from './helpers.js';
+import { COMPONENT_C, FREESTANDING, archive, cli, compile, targetFile, workdir } from './helpers.js';
 
 describe('manifest', () => {
   it('resolves paths against its folder and fills defaults', () => {
@@ -44,7 +44,7 @@ describe('manifest', () => {
 
   it('builds from sources, inputs and components (CLI and library agree)', async () => {
     const dir = workdir('manifest');
-    testTargetFile(dir, 'pv'); // ../target-pv.json, named by the manifest
+    targetFile(dir, 'pv'); // ../target-pv.json, named by the manifest
     mkdirSync(join(dir, 'app'));
     writeFileSync(join(dir, 'app', 'main.c'), 'long touch_vfs(void);\nint main(void) { return (int)touch_vfs(); }\n');
     const lib = archive(dir, 'librumpvfs.a', [compile(dir, 'vfs.c', COMPONENT_C('vfs'), FREESTANDING)]);

@@ -91,7 +91,7 @@ describe('run on the embedded testbed (xen-pv)', () => {
     }
   }, 300_000);
 
-  it('with a disk, hello runs as a DomU of a full testbed and gets its argv from xenstore alone', async () => {
+  it('with a disk and the edu PCI device, hello runs as a DomU of a full testbed and gets its argv from xenstore alone', async () => {
     const dir = workdir('hello-domu');
     const m = loadManifest(HELLO);
     const img = await buildProject(m, { target: 'xen-pv', output: join(dir, 'hello.xen-pv') });
@@ -101,8 +101,11 @@ describe('run on the embedded testbed (xen-pv)', () => {
     // xenstore, written by the testbed while the DomU is still paused.
     const args = ['from-config', 'two words'];
     expect(renderConfig({ image: img.output, args }).cmdline).toBe('');
-    const res = await run({ image: img.output, on: 'testbed', disks: [`${disk},xvda,ro`], args, timeoutS: 240 });
+    // With the testbed's edu device too: pci-passthrough's preparePassthrough checks it in dom0 first.
+    const progress: string[] = [];
+    const res = await run({ image: img.output, on: 'testbed', disks: [`${disk},xvda,ro`], pci: [EDU_BDF], args, timeoutS: 240, onProgress: (l) => progress.push(l) });
     expect(res.ranOn).toBe('testbed-domu');
+    expect(progress).toContain(`pci: ${EDU_BDF} is on xen-pciback (testbed dom0)`);
     expect(res.console).toContain('hello: argv[1] = from-config');
     expect(res.console).toContain('hello: argv[2] = two words');
     expect(res.console.some((l) => /^hello: domain id \d+ /.test(l))).toBe(true);
@@ -250,7 +253,7 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
 
   it('run --on xen through the addon: a guest that does not end is destroyed at --timeout, exit code 124', async () => {
     const r = await inDom0(`run ${spin} --on xen --timeout 5 -v`);
-    expect(r.stdout).toContain('spinning');
+    expect(r.stdout, r.stderr).toContain('spinning');
     expectAddon(r.stderr);
     expect(r.stderr).toMatch(/timed out after 5 s/);
     expect(r.code).toBe(124);
@@ -296,6 +299,27 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
     expect(r.stderr).not.toMatch(/addon/);
     expect(r.stderr).toMatch(/--on xen \(\/nonexistent\/xen-bin\/xl\).*xl was not found.*RUMPXEN_XEN_BIN/s);
   }, 120_000);
+
+  it('run --on xen --pci: pci-passthrough checks each device before anything is created (absent, held by a host driver); edu on xen-pciback goes through', async () => {
+    const absent = await inDom0(`run ${hello} --on xen --pci 0000:07:00.0 -v`);
+    expect(absent.code, absent.stderr).toBe(2);
+    expect(absent.stderr).toMatch(/^image-linker: pci: checking that xen-pciback holds 0000:07:00\.0$/m);
+    expect(absent.stderr).toMatch(/0000:07:00\.0/);
+    expect(absent.stderr).not.toMatch(/created|unpausing/);
+    // A device dom0's own driver holds (virtio-pci): refused, naming the driver; with no domain made.
+    const held = (await tb.dom0.exec('for d in /sys/bus/pci/devices/*; do [ "$(basename "$(readlink $d/driver)")" = virtio-pci ] && { basename $d; break; }; done')).stdout.trim();
+    expect(held).toMatch(/^0000:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/);
+    const bound = await inDom0(`run ${hello} --on xen --pci ${held}`);
+    expect(bound.code, bound.stderr).toBe(2);
+    expect(bound.stderr).toMatch(new RegExp(`${held.replace(/\./g, '\\.')}.*virtio-pci`, 's'));
+    expect((await tb.dom0.exec('xl domid hello.xen-pv')).code).not.toBe(0);
+    const edu = await inDom0(`run ${hello} --on xen --pci ${EDU_BDF} --timeout 120 -v`);
+    expect(edu.stderr).toMatch(new RegExp(`^image-linker: pci: ${EDU_BDF.replace(/\./g, '\\.')} is on xen-pciback$`, 'm'));
+    expect(edu.code, edu.stdout + edu.stderr).toBe(0);
+    expect(edu.stdout.split('\n')).toContain('Test result: SUCCESS');
+    // A device: the addon's libxl path (not the direct builder), with no xl.
+    expectAddon(edu.stderr, 'libxl');
+  }, 300_000);
 
   it('run --on auto picks the local Xen (there is /dev/xen/privcmd) rather than a testbed', async () => {
     const r = await inDom0(`run ${hello} --on auto --timeout 120 -v -- auto`);

@@ -4,7 +4,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pkg="$(dirname "$here")"
-api_include="$pkg/../hypercall-api/include"
+# The generated rumpuser headers, from @rumpxen/hypercall-api's public exports.
+api_include="$(cd "$pkg" && node --input-type=module -e \
+	"import('@rumpxen/hypercall-api').then((m) => console.log(m.hypercallApiArtifacts.includeDir))")" || {
+	echo "minios-binding: cannot import @rumpxen/hypercall-api to find its include dir; build it first (npx nx run @rumpxen/hypercall-api:build)" >&2
+	exit 1
+}
 CC="${CC:-gcc}"
 AR="${AR:-ar}"
 

@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { TargetDefinition } from '@rumpxen/hypercall-api';
+import { hypercallApiArtifacts, type TargetDefinition } from '@rumpxen/hypercall-api';
 
 /** This package's root: dist/ (built) and src/ (tests) both sit one level below it. */
 export const guestPackageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
-const hypercallApiInclude = join(guestPackageRoot, '..', 'hypercall-api', 'include');
+/** The guest kernel's C headers (mk/…): what code built against the guest kernel includes. */
+export const guestIncludeDir: string = join(guestPackageRoot, 'c', 'include');
 
 /** Flags objects linked into a rumpxen image must be compiled with (both targets). */
 export const guestCflags: readonly string[] = [
@@ -43,7 +44,7 @@ function xenTarget(name: 'xen-pv' | 'xen-pvh', entrySymbol: string): TargetDefin
     name,
     triple: 'x86_64-unknown-none-elf',
     cflags: [...guestCflags],
-    includeDirs: [hypercallApiInclude, join(guestPackageRoot, 'c', 'include')],
+    includeDirs: [hypercallApiArtifacts.includeDir, guestIncludeDir],
     startObject: join(dir, 'start.o'),
     libraries: [join(dir, 'libmkernel.a')],
     get linkerScript(): string {

@@ -93,6 +93,17 @@ describe('guest as a DomU (memory=16)', () => {
     }, 120_000);
   }
 
+  it('xen-pv: keeps its own console producer index when the backend rewinds the shared one', async () => {
+    const image = buildTestImage(xenPvTarget, ['ringtest.c'], dir, 'ringtest-pv-rewind.elf');
+    const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'rewind' });
+    const r = await domu.wait({ timeoutMs: 60_000 });
+    expect(r.console).toContain('ringtest: rewinding the console producer index');
+    // Reading the index back from the page would see prod - cons out of range and drop the ring.
+    expect(r.console).toContain('ringtest: this line reached the console after the rewind');
+    expect(r.console).toContain('rumpxen: exit 0');
+    expect(r.end).toEqual({ kind: 'shutdown', reasonCode: 0 });
+  }, 120_000);
+
   it('xen-pv: reports a segment register Xen cannot reload (failsafe callback), then crashes', async () => {
     // crash.c "failsafe": %es keeps a selector whose LDT descriptor is removed; when the vcpu
     // is switched back in after dom0 ran, Xen's reload fails and it calls the failsafe callback.

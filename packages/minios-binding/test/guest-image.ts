@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
-import type { TargetDefinition } from '@rumpxen/hypercall-api';
+import { parseConformanceOutput, requireArtifact, type TargetDefinition } from '@rumpxen/hypercall-api';
 import { guestPackageRoot } from '../src/targets.js';
 
 const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
@@ -56,22 +56,19 @@ export function buildTestImage(target: TargetDefinition, programs: string[], out
   return linkImage(target, { objects }, join(outDir, name));
 }
 
-/** `case NAME: PASS|FAIL reason|SKIP reason` lines of a console, by case name. */
+/**
+ * `case NAME: PASS|FAIL reason|SKIP reason` lines of a console, by case name, as
+ * `PASS`, `FAIL <reason>` or `SKIP <reason>` (parsed by hypercall-api's parseConformanceOutput).
+ */
 export function caseResults(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const l of lines) {
-    const m = /^case (\S+): (PASS|FAIL|SKIP)(.*)$/.exec(l.trim());
-    if (m?.[1] && m[2]) out[m[1]] = m[2] + (m[3] ?? '');
+  for (const c of parseConformanceOutput(lines.join('\n')).cases) {
+    out[c.name] = c.reason ? `${c.outcome} ${c.reason}` : c.outcome;
   }
   return out;
 }
 
-const conformanceLib = join(guestPackageRoot, '..', 'hypercall-api', 'build', 'libconformance.a');
-
 /** The conformance suite's objects (hypercall-api's libconformance.a, linked whole) as an image. */
 export function linkConformanceImage(target: TargetDefinition, out: string): string {
-  if (!existsSync(conformanceLib)) {
-    throw new Error(`${conformanceLib} is missing: run \`npx nx run @rumpxen/hypercall-api:build\` first`);
-  }
-  return linkImage(target, { wholeArchives: [conformanceLib] }, out);
+  return linkImage(target, { wholeArchives: [requireArtifact('conformanceArchive')] }, out);
 }

@@ -5,7 +5,7 @@
 // shutdown reasons, mappings, and 20 create/destroy cycles.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
+import { assetPaths, buildLinuxDomUInitramfs, EDU_BDF, Testbed } from '@rumpxen/xen-testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { xenPvhTarget, xenPvTarget } from '../src/targets.js';
@@ -86,6 +86,10 @@ interface CheckOutput {
   exitSeven: ExitRun;
   exitSevenPvh: ExitRun;
   killed: Killed[];
+  linux: {
+    engine: string; stayedUp: boolean; upMs: number; marker: string; lines: string[];
+    vbdState?: string; vbdFrontendState?: string; vifState?: string; vifFrontendState?: string; gone: boolean;
+  };
 }
 type Engine = 'direct' | 'libxl';
 const ENGINES: Engine[] = ['direct', 'libxl'];
@@ -105,19 +109,24 @@ beforeAll(async () => {
   const sleeperPvh = buildTestImage(xenPvhTarget, ['sleeper.c'], join(pkg, 'build', 'fixtures'), 'sleeper-pvh.elf');
   const hello = buildTestImage(xenPvTarget, ['hello.c'], join(pkg, 'build', 'fixtures'), 'hello.elf');
   const helloPvh = buildTestImage(xenPvhTarget, ['hello.c'], join(pkg, 'build', 'fixtures'), 'hello-pvh.elf');
+  // The testbed's Linux DomU (the dom0 kernel with busybox, xen-blkfront and xen-netfront): real frontends.
+  const linuxKernel = assetPaths().dom0Vmlinux;
+  const linuxRamdisk = buildLinuxDomUInitramfs().path;
   if (!existsSync(join(pkg, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build in packages/minios-binding first');
   // edu: QEMU's PCI test device at EDU_BDF, bound to xen-pciback, for the passthrough check.
   // pvh: hardware-assisted paging for Xen, so the PVH image can run.
   tb = await Testbed.start({ edu: true, pvh: true });
   const r = await tb.dom0.exec(`cd ${pkg} && hostrun node test/dom0/xen-check.mjs --kernel ${kernel} --cycles ${CYCLES} --pci ${EDU_BDF} --image ${xstest} --pvh-image ${xstestPvh}` +
-    ` --sleeper ${sleeper} --sleeper-pvh ${sleeperPvh} --hello ${hello} --hello-pvh ${helloPvh}`, { timeoutMs: 240_000 });
+    ` --sleeper ${sleeper} --sleeper-pvh ${sleeperPvh} --hello ${hello} --hello-pvh ${helloPvh}` +
+    ` --linux ${linuxKernel} --linux-ramdisk ${linuxRamdisk}`, { timeoutMs: 420_000 });
   if (r.code !== 0) throw new Error(`xen-check.mjs failed in dom0 (exit ${r.code}):\n${r.stderr}\n${r.stdout}`);
   out = JSON.parse(r.stdout.trim().split('\n').pop()!) as CheckOutput;
   // What dom0 saw, for reading after a run (build/ is git-ignored).
   writeFileSync(join(pkg, 'build', 'xen-check.json'), JSON.stringify(out, null, 2));
+  writeFileSync(join(pkg, 'build', 'xen-check.log'), r.stderr);
   assignableAfter = (await tb.dom0.exec('xl pci-assignable-list', { timeoutMs: 30_000 })).stdout;
   stderrLines = r.stderr.split('\n').filter((l) => l.length > 0);
-}, 400_000);
+}, 600_000);
 
 afterAll(async () => {
   await tb?.stop();
@@ -254,6 +263,18 @@ describe('a disk through the libxl path, served by dom0\'s block hotplug script'
     expect(out.vbd.physicalDevice).toMatch(/^7:[0-9a-f]+$/); // loop devices: major 7 (hex, as blkback reads it)
     // InitWait: blkback waits for a frontend, and the fixture has none (Connected needs one).
     expect(out.vbd.backendState).toBe('2');
+  });
+});
+
+describe('a Linux DomU (real blkfront and netfront) with a disk and a vif through the libxl path', () => {
+  it('reads the image through blkback, pings dom0 over xenbr0, and both backends reach Connected (4)', () => {
+    const l = out.linux;
+    expect(l.engine).toBe('libxl');
+    expect(l.stayedUp, JSON.stringify(l.lines)).toBe(true);
+    expect(l.lines).toContain(`linux-domu: disk xvda 8192 sectors, starts with: ${l.marker}`);
+    expect(l.lines).toContain('linux-domu: eth0 10.77.0.2/24 up');
+    expect(l.lines).toContain('linux-domu: ping 10.77.0.1 ok');
+    expect(l).toMatchObject({ vbdState: '4', vbdFrontendState: '4', vifState: '4', vifFrontendState: '4', gone: true });
   });
 });
 

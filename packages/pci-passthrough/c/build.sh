@@ -6,8 +6,15 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pkg="$(dirname "$here")"
-mk_include="$pkg/../minios-binding/c/include"
-api_include="$pkg/../hypercall-api/include"
+# Include dirs come from the packages' public exports (both are dependencies, built first).
+resolve() { # package, expression over the module `m`
+	(cd "$pkg" && node --input-type=module -e "import('$1').then((m) => console.log($2))") || {
+		echo "pci-passthrough: cannot import $1 to find its include dir; build it first (npx nx run $1:build)" >&2
+		exit 1
+	}
+}
+mk_include="$(resolve @rumpxen/minios-binding m.guestIncludeDir)"
+api_include="$(resolve @rumpxen/hypercall-api m.hypercallApiArtifacts.includeDir)"
 CC="${CC:-gcc}"
 AR="${AR:-ar}"
 
@@ -16,7 +23,7 @@ if [[ ! -f "$api_include/pci_user.h" ]]; then
 	exit 1
 fi
 if [[ ! -f "$mk_include/mk/arch.h" ]]; then
-	echo "pci-passthrough: the guest kernel headers ($mk_include/mk) are missing" >&2
+	echo "pci-passthrough: the guest kernel headers ($mk_include/mk) are missing; build @rumpxen/minios-binding first (npx nx run @rumpxen/minios-binding:build)" >&2
 	exit 1
 fi
 
@@ -24,8 +31,7 @@ flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
 	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
 	-mgeneral-regs-only -Wall -Wextra -Werror
-	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include"
-	-DMK_TARGET_PV)
+	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include")
 
 mkdir -p "$pkg/build"
 out="$pkg/build/xen-pv"

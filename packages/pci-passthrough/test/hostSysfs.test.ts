@@ -4,20 +4,20 @@ import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectDevice, listDevices, readConfigSpace } from '../src/index.js';
 import { compareWithLspciMm, compareWithLspciVerbose, type DecodedEntry } from './helpers/lspciCheck.js';
+import { requireLspci } from './helpers/prerequisites.js';
 
 /**
  * Against the real /sys of the machine running the tests (read-only: nothing here writes).
- * Cross-checked with lspci (pciutils) when it is installed: it reads the same kernel data
- * through its own decoder.
+ * Cross-checked with lspci (pciutils, installed by scripts/setup.sh; missing = failure): it
+ * reads the same kernel data through its own decoder.
  */
 const DEVICES_DIR = '/sys/bus/pci/devices';
 const hostBdfs = existsSync(DEVICES_DIR) ? readdirSync(DEVICES_DIR).sort() : [];
 const hasPci = hostBdfs.length > 0;
-const lspciPath = ['/usr/bin/lspci', '/bin/lspci', '/usr/sbin/lspci', '/sbin/lspci'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 
 function lspci(args: string[]): string {
-  return execFileSync(lspciPath!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync(requireLspci(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 describe.skipIf(!hasPci)('real sysfs of this host', () => {
@@ -69,7 +69,7 @@ describe.skipIf(!hasPci)('real sysfs of this host', () => {
     }
   });
 
-  describe.skipIf(!lspciPath)('cross-checked with lspci', () => {
+  describe('cross-checked with lspci', () => {
     async function decodedAll(): Promise<DecodedEntry[]> {
       return Promise.all(hostBdfs.map((bdf) => inspectDevice(bdf)));
     }

@@ -38,7 +38,8 @@ export function selectCommand(argv: string[]): { cmd?: CliCommand; rest: string[
 export async function main(argv: string[]): Promise<number> {
   const [name] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(topHelp());
+    // Asked for help: stdout, success. No command at all: a usage error, on stderr.
+    (name ? process.stdout : process.stderr).write(topHelp());
     return name ? 0 : 2;
   }
   const { cmd, rest } = selectCommand(argv);

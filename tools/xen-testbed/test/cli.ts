@@ -1,5 +1,4 @@
-/** Where the built CLI is; builds the package once when dist/ is missing (a fresh checkout's test run builds first). */
-import { spawnSync } from 'node:child_process';
+/** Where the built CLI is; the build runs before the tests (`npm test`, nx `dependsOn`), never inside them. */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +8,7 @@ const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 export function cliPath(): string {
   const cli = join(pkgDir, 'dist', 'cli.js');
   if (!existsSync(cli)) {
-    const r = spawnSync('npx', ['tsup'], { cwd: pkgDir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`building the testbed CLI failed:\n${r.stderr}`);
+    throw new Error(`${cli} is missing: @rumpxen/xen-testbed is not built; run \`npx nx run @rumpxen/xen-testbed:build\` first`);
   }
   return cli;
 }

@@ -79,14 +79,21 @@ int main(int argc, char **argv)
 	int passed = 0, failed = 0, skipped = 0, status;
 	unsigned i;
 
-	(void)argc;
-	(void)argv;
 	/* A kernel asking for another interface version must be refused before anything. */
 	conf_init_mismatch_rv = rumpuser_init(RUMPUSER_VERSION + 1, &fk_hyperup);
 	if (rumpuser_init(RUMPUSER_VERSION, &fk_hyperup) != 0) {
 		conf_line("rumpuser_init(RUMPUSER_VERSION) failed: nothing else can run");
 		conf_line("Test result: ERROR");
 		rumpuser_exit(XTF_ERROR);
+	}
+	/* `--list` names the cases without running them, so a driver can report each by name. */
+	if (argc > 1 && argv[1] != NULL && conf_strcmp(argv[1], "--list") == 0) {
+		for (i = 0; i < NLISTS; i++)
+			for (c = case_lists[i]; c->name != NULL; c++) {
+				conf_snprintf(line, sizeof(line), "case %s: LISTED", c->name);
+				conf_line(line);
+			}
+		rumpuser_exit(XTF_SUCCESS);
 	}
 	fk_boot();
 	conf_watchdog_start();

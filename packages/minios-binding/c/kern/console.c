@@ -9,11 +9,38 @@
 
 static struct xen_cons_ring *cons_ring;
 static uint32_t cons_port;
+/*
+ * Our producer index for the output ring. This is the truth: it is written to the shared
+ * page, never read back from it (the backend could rewind it). From the page only the
+ * backend's consumer index is read, once per use, and checked against this.
+ * The input ring (in_cons/in_prod) is not used: the guest reads no console input.
+ */
+static uint32_t out_prod;
+
+/* One read of the backend's out_cons; false when it is out of range for out_prod. */
+static bool read_out_cons(struct xen_cons_ring *r, uint32_t *cons)
+{
+	uint32_t c = MK_READ_ONCE(r->out_cons);
+	if (out_prod - c > sizeof(r->out))
+		return false;
+	*cons = c;
+	return true;
+}
 
 void mk_console_ring_attach(void *ring, uint32_t port)
 {
-	cons_ring = ring;
+	struct xen_cons_ring *r = ring;
+	/*
+	 * The ring may already hold output (from the domain builder): take over its producer
+	 * index once, if it is in range of the consumer's; otherwise start with an empty ring
+	 * at the consumer index (nothing of ours is in it yet).
+	 */
+	uint32_t prod = MK_READ_ONCE(r->out_prod);
+	uint32_t cons = MK_READ_ONCE(r->out_cons);
+	out_prod = prod - cons <= sizeof(r->out) ? prod : cons;
+	r->out_prod = out_prod;
 	cons_port = port;
+	cons_ring = r;
 }
 
 static void ring_write(const char *buf, size_t len)
@@ -21,16 +48,16 @@ static void ring_write(const char *buf, size_t len)
 	struct xen_cons_ring *r = cons_ring;
 	size_t spins = 0;
 	while (len) {
-		uint32_t cons = MK_READ_ONCE(r->out_cons);
-		uint32_t prod = r->out_prod;
-		mk_mb();
-		uint32_t used = prod - cons;
-		if (used > sizeof(r->out)) {
+		uint32_t cons;
+		if (!read_out_cons(r, &cons)) {
 			/* The backend moved out_cons somewhere impossible: stop using the ring. */
 			cons_ring = NULL;
 			return;
 		}
-		if (used == sizeof(r->out)) {
+		/* out_cons is read before the slots it frees are written. */
+		mk_mb();
+		uint32_t prod = out_prod;
+		if (prod - cons == sizeof(r->out)) {
 			if (++spins > 2000)
 				return; /* backend gone for seconds: drop output rather than hang */
 			/* Clear first, so the poll sleeps until the backend's next notification. */
@@ -40,12 +67,12 @@ static void ring_write(const char *buf, size_t len)
 			continue;
 		}
 		while (len && prod - cons < sizeof(r->out)) {
-			char c = *buf;
-			r->out[prod % sizeof(r->out)] = c;
+			r->out[prod % sizeof(r->out)] = *buf;
 			prod++;
 			buf++;
 			len--;
 		}
+		out_prod = prod;
 		mk_wmb();
 		r->out_prod = prod;
 		mk_evtchn_notify(cons_port);
@@ -72,7 +99,12 @@ void mk_console_flush(void)
 	if (!r)
 		return;
 	for (int i = 0; i < 200; i++) {
-		if (MK_READ_ONCE(r->out_cons) == r->out_prod)
+		uint32_t cons;
+		if (!read_out_cons(r, &cons)) {
+			cons_ring = NULL;
+			return;
+		}
+		if (cons == out_prod)
 			return;
 		mk_evtchn_test_and_clear(cons_port);
 		mk_evtchn_notify(cons_port);

@@ -6,6 +6,8 @@
  * "console" moves the console ring's consumer index 5000 bytes ahead of the producer: the
  * kernel must stop using that ring (its output is then lost, so the verdict is the
  * shutdown reason: poweroff when the ring was dropped, crash otherwise).
+ * "rewind" moves the console ring's producer index (the guest's own) behind the consumer:
+ * the kernel keeps its own copy, so output must go on and the ring stay in use.
  */
 #include <mk/arch.h>
 #include <mk/types.h>
@@ -24,6 +26,16 @@ int main(int argc, char **argv)
 		cons->out_cons = cons->out_prod + 5000;
 		mk_printk("ringtest: this line must not be written into the ring\n");
 		return mk_console_ring_active() ? 5 : 0;
+	}
+	if (!mk_strcmp(how, "rewind")) {
+		/* The console backend rewinds our producer index: the kernel must not believe it. */
+		struct xen_cons_ring *cons = (struct xen_cons_ring *)(mk_boot.console_pfn << 12);
+		mk_printk("ringtest: rewinding the console producer index\n");
+		mk_console_flush();
+		cons->out_prod = cons->out_cons - 100;
+		mk_printk("ringtest: this line reached the console after the rewind\n");
+		mk_console_flush();
+		return mk_console_ring_active() ? 0 : 5;
 	}
 	struct xen_xs_ring *ring = (struct xen_xs_ring *)(mk_boot.store_pfn << 12);
 	char *v;

@@ -27,8 +27,12 @@ const sleeper = opt('--sleeper');
 const sleeperPvh = opt('--sleeper-pvh');
 const hello = opt('--hello');
 const helloPvh = opt('--hello-pvh');
+// --linux KERNEL --linux-ramdisk PATH: the testbed's Linux DomU (real blkfront/netfront) for Connected backends.
+const linuxKernel = opt('--linux');
+const linuxRamdisk = opt('--linux-ramdisk');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (msg) => process.stderr.write(`xen-check: ${msg}\n`);
+const started = performance.now();
+const log = (msg) => process.stderr.write(`xen-check: [${((performance.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
 const out = {};
 
 const xen = await Xen.open();
@@ -271,6 +275,48 @@ try {
       await xen.domains.destroy(v.domid);
       out.vbd.backendGone = (await xen.xenstore.readOptional(`${be}/params`)) === undefined;
       out.vbd.loopBackingAfter = loopName ? backing(loopName) : null;
+    }
+    if (linuxKernel && linuxRamdisk) {
+      log('a Linux DomU (blkfront, netfront) with a disk and a vif through the libxl path and dom0\'s hotplug scripts');
+      const img = join(hotplugDir, 'linux-disk.img');
+      const marker = `MARKER-${process.pid}-${Date.now()}`;
+      writeFileSync(img, Buffer.concat([Buffer.from(marker), Buffer.alloc(4 * 1024 * 1024 - marker.length)]));
+      const t0 = performance.now();
+      const d = await xen.domains.create({
+        name: 'rumpxen-linux', kernel: linuxKernel, ramdisk: linuxRamdisk, memory: 192,
+        cmdline: 'console=hvc0 quiet tb.ip=10.77.0.2/24 tb.peer=10.77.0.1 tb.mode=hang',
+        disks: [{ target: img, vdev: 'xvda', readonly: true, script: blockScript }],
+        vifs: [{ mac: '00:16:3e:00:00:42', bridge: 'xenbr0', script: vifScript }],
+      });
+      const con = await xen.console(d.domid);
+      const lines = [];
+      let up;
+      const upP = new Promise((r) => (up = r));
+      const reading = (async () => {
+        for await (const line of con) {
+          lines.push(line);
+          if (/linux-domu: staying up|Test result:/.test(line)) up(true);
+        }
+        up(false);
+      })();
+      const stayedUp = await Promise.race([upP, sleep(180_000).then(() => false)]);
+      const vbdBe = `/local/domain/0/backend/vbd/${d.domid}/51712`; // xvda
+      const vifBe = `/local/domain/0/backend/vif/${d.domid}/0`;
+      out.linux = {
+        engine: d.engine,
+        stayedUp,
+        upMs: performance.now() - t0,
+        marker,
+        lines: lines.filter((l) => l.startsWith('linux-domu:')),
+        vbdState: await xen.xenstore.readOptional(`${vbdBe}/state`),
+        vbdFrontendState: await xen.xenstore.readOptional(`/local/domain/${d.domid}/device/vbd/51712/state`),
+        vifState: await xen.xenstore.readOptional(`${vifBe}/state`),
+        vifFrontendState: await xen.xenstore.readOptional(`/local/domain/${d.domid}/device/vif/0/state`),
+      };
+      await xen.domains.destroy(d.domid);
+      con.close();
+      await reading;
+      out.linux.gone = !(await xen.domains.list()).some((x) => x.domid === d.domid);
     }
     rmSync(hotplugDir, { recursive: true, force: true });
 

@@ -4,7 +4,9 @@
  * allocate an event channel, publish pci-op-ref / event-channel / magic, go Initialised,
  * wait for the backend to be Connected, go Connected. Each operation: copy it into the
  * page, set the active flag, notify, wait for the backend to clear the flag, copy the result
- * out (the page is shared: everything read back is checked before use).
+ * out once (the page is shared: only that private copy is used, and it is checked first). An
+ * op that times out leaves the page with pciback: pcifront refuses further ops until pciback
+ * clears the active flag.
  */
 #include <mk/console.h>
 #include <mk/evtchn.h>
@@ -30,6 +32,8 @@ struct front {
 	mk_grant_ref_t ref;
 	struct mk_thread *waiter;
 	bool busy;
+	bool stuck; /* an op timed out: pciback may own the op page until it clears the flag */
+	uint32_t stuck_cmd;
 };
 static struct front front;
 
@@ -130,13 +134,50 @@ int pcix_front_init(void)
 	return 0;
 }
 
-/* Runs one operation; *op is both the request and (validated) the reply. */
+static const char *op_name(uint32_t cmd)
+{
+	switch (cmd) {
+	case PCIX_XEN_PCI_OP_conf_read: return "conf_read";
+	case PCIX_XEN_PCI_OP_conf_write: return "conf_write";
+	case PCIX_XEN_PCI_OP_enable_msi: return "enable_msi";
+	case PCIX_XEN_PCI_OP_disable_msi: return "disable_msi";
+	default: return "unknown";
+	}
+}
+
+/* Whether pciback still owns the op page (one read of the shared flags). */
+static bool backend_owns_page(void)
+{
+	uint32_t flags = MK_READ_ONCE(front.page->flags);
+	return (flags & (1u << PCIX_PCIFRONT_OP_ACTIVE_BIT)) != 0;
+}
+
+/*
+ * Runs one operation; *op is the request, and on return 0 the reply: the op is copied out of
+ * the shared page exactly once, and only that private copy is looked at (cmd checked here, err
+ * and value by the caller). After an op times out the page stays pciback's: every later op
+ * fails (naming the stuck op) until pciback clears the active flag, and the page is never
+ * written while that flag is set.
+ */
 static int do_op(struct pcix_xen_pci_op *op)
 {
 	if (!front.page)
 		return pcix_fail(XEN_EIO, "pcix: pcifront used before it connected");
 	while (front.busy) /* one op page: serialise callers */
 		mk_thread_yield();
+	if (front.stuck) {
+		if (backend_owns_page())
+			return pcix_fail(XEN_EIO, "pcix: pcifront is out of service: pciback did not "
+				"answer op %u (%s) within 10 s and still owns the op page, so op %u (%s) was "
+				"not sent; check xen-pciback in dom0 (dmesg) and restart this domain",
+				front.stuck_cmd, op_name(front.stuck_cmd), op->cmd, op_name(op->cmd));
+		/* pciback finished the late op and handed the page back: usable again. */
+		front.stuck = false;
+	}
+	if (backend_owns_page())
+		return pcix_fail(XEN_EIO, "pcix: the pcifront op page is marked active although no op "
+			"is outstanding, so op %u (%s) was not sent; the page is pciback's until it clears "
+			"the flag: restart this domain", op->cmd, op_name(op->cmd));
 	front.busy = true;
 	struct pcix_xen_pci_sharedinfo *sh = front.page;
 	uint32_t cmd = op->cmd;
@@ -146,20 +187,54 @@ static int do_op(struct pcix_xen_pci_op *op)
 	mk_evtchn_notify(front.port);
 	uint64_t deadline = mk_time_monotonic_ns() + OP_TIMEOUT_NS;
 	front.waiter = mk_thread_self();
-	while ((MK_READ_ONCE(sh->flags) & (1u << PCIX_PCIFRONT_OP_ACTIVE_BIT)) &&
-		mk_time_monotonic_ns() < deadline)
+	bool done;
+	while (!(done = !backend_owns_page()) && mk_time_monotonic_ns() < deadline)
 		mk_thread_block_until(mk_time_monotonic_ns() + 1000000ULL);
 	front.waiter = NULL;
-	bool done = !(MK_READ_ONCE(sh->flags) & (1u << PCIX_PCIFRONT_OP_ACTIVE_BIT));
+	if (!done) {
+		/* pciback may still be working on the page: keep it its own (see above). */
+		front.stuck = true;
+		front.stuck_cmd = cmd;
+		front.busy = false;
+		return pcix_fail(XEN_EIO, "pcix: pciback did not answer pcifront op %u (%s) within "
+			"10 s; pcifront is out of service until it does (check xen-pciback in dom0)",
+			cmd, op_name(cmd));
+	}
 	mk_rmb();
-	if (done)
-		mk_memcpy(op, &sh->op, sizeof(*op));
+	/* The one read of the reply; the header only (no MSI-X entries are used). */
+	struct pcix_xen_pci_op reply;
+	mk_memcpy(&reply, &sh->op, offsetof(struct pcix_xen_pci_op, msix_entries));
 	front.busy = false;
-	if (!done)
-		return pcix_fail(XEN_EIO, "pcix: pciback did not answer pcifront op %u within 10 s", cmd);
-	if (op->cmd != cmd)
-		return pcix_fail(XEN_EIO, "pcix: pciback changed op %u to %u", cmd, op->cmd);
+	if (reply.cmd != cmd)
+		return pcix_fail(XEN_EIO, "pcix: pciback changed op %u (%s) to %u in its reply", cmd,
+			op_name(cmd), reply.cmd);
+	op->err = reply.err;
+	op->value = reply.value;
 	return 0;
+}
+
+/*
+ * For c/test/pcistuck.c only (which declares it itself): the op page and our event channel,
+ * so that the test can play a backend that never answers or answers late.
+ */
+struct pcix_xen_pci_sharedinfo *pcix_front_test_page(uint32_t *port);
+struct pcix_xen_pci_sharedinfo *pcix_front_test_page(uint32_t *port)
+{
+	*port = front.port;
+	return front.page;
+}
+
+static const char *err_name(int32_t err)
+{
+	switch (err) {
+	case PCIX_XEN_PCI_ERR_success: return "success";
+	case PCIX_XEN_PCI_ERR_dev_not_found: return "device not found";
+	case PCIX_XEN_PCI_ERR_invalid_offset: return "invalid offset";
+	case PCIX_XEN_PCI_ERR_access_denied: return "access denied";
+	case PCIX_XEN_PCI_ERR_not_implemented: return "not implemented";
+	case PCIX_XEN_PCI_ERR_op_failed: return "operation failed";
+	default: return "not a XEN_PCI_ERR_* value";
+	}
 }
 
 int pcix_front_conf(bool write, unsigned bus, unsigned dev, unsigned fn, unsigned reg,
@@ -178,8 +253,8 @@ int pcix_front_conf(bool write, unsigned bus, unsigned dev, unsigned fn, unsigne
 	}
 	if (op.err != PCIX_XEN_PCI_ERR_success)
 		return pcix_fail(op.err == PCIX_XEN_PCI_ERR_access_denied ? XEN_EPERM : XEN_EIO,
-			"pcix: pciback refused config %s of %02x:%02x.%x register %#x (error %d)",
-			write ? "write" : "read", bus, dev, fn, reg, op.err);
+			"pcix: pciback refused config %s of %02x:%02x.%x register %#x (error %d, %s)",
+			write ? "write" : "read", bus, dev, fn, reg, (int)op.err, err_name(op.err));
 	if (!write)
 		*val = op.value;
 	return 0;
@@ -192,9 +267,14 @@ int pcix_front_enable_msi(unsigned bus, unsigned dev, unsigned fn, int *pirq)
 	int err = do_op(&op);
 	if (err)
 		return err;
-	if (op.err != PCIX_XEN_PCI_ERR_success || op.value == 0 || op.value >= 0x10000)
+	if (op.err != PCIX_XEN_PCI_ERR_success)
 		return pcix_fail(XEN_EIO, "pcix: pciback could not enable MSI for %02x:%02x.%x "
-			"(error %d, pirq %u)", bus, dev, fn, op.err, op.value);
+			"(error %d, %s)", bus, dev, fn, (int)op.err, err_name(op.err));
+	/* A pirq is a positive int below Xen's nr_pirqs; anything else is not one. */
+	if (op.value == 0 || op.value >= 0x10000)
+		return pcix_fail(XEN_EIO, "pcix: pciback enabled MSI for %02x:%02x.%x but returned "
+			"pirq %u, which is no pirq (1..65535); pciback is misbehaving", bus, dev, fn,
+			op.value);
 	*pirq = (int)op.value;
 	return 0;
 }
@@ -207,5 +287,6 @@ int pcix_front_disable_msi(unsigned bus, unsigned dev, unsigned fn)
 	if (err)
 		return err;
 	return op.err == PCIX_XEN_PCI_ERR_success ? 0 : pcix_fail(XEN_EIO, "pcix: pciback could "
-		"not disable MSI for %02x:%02x.%x (error %d)", bus, dev, fn, op.err);
+		"not disable MSI for %02x:%02x.%x (error %d, %s)", bus, dev, fn, (int)op.err,
+		err_name(op.err));
 }

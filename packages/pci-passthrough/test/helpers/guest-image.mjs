@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseConformanceOutput } from '@rumpxen/hypercall-api';
 import { xenPvTarget } from '@rumpxen/minios-binding';
 import { pciGuestLibrary } from '@rumpxen/pci-passthrough';
 
@@ -37,12 +38,11 @@ export function buildPciTestImage(program, dir) {
   return out;
 }
 
+// Case lines by name (`PASS`, `FAIL <reason>`, `SKIP <reason>`), parsed by hypercall-api's
+// parseConformanceOutput, the one parser of the guest output protocol.
 export function caseResults(lines) {
   const out = {};
-  for (const l of lines) {
-    const m = /^case (\S+): (PASS|FAIL|SKIP)(.*)$/.exec(l.trim());
-    if (m) out[m[1]] = m[2] + m[3];
-  }
+  for (const c of parseConformanceOutput(lines.join('\n')).cases) out[c.name] = c.reason ? `${c.outcome} ${c.reason}` : c.outcome;
   return out;
 }
 

@@ -24,6 +24,7 @@ struct inflight {
     int used;
     uint8_t uuid[16];
     uint32_t domid;          /* INVALID_DOMID until the create knows it */
+    int ended;               /* the create returned after an abort began */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,6 +44,7 @@ int rxc_inflight_begin(const uint8_t uuid[16])
             slots[i].used = 1;
             memcpy(slots[i].uuid, uuid, 16);
             slots[i].domid = (uint32_t)INVALID_DOMID;
+            slots[i].ended = 0;
             slot = i;
             break;
         }
@@ -65,8 +67,10 @@ void rxc_inflight_end(int slot)
     if (slot < 0)
         return;
     pthread_mutex_lock(&lock);
-    if (!aborting) /* after an abort the slots belong to it (no new creates start) */
+    if (!aborting)
         slots[slot].used = 0;
+    else
+        slots[slot].ended = 1; /* the abort still checks that nothing of it is left in Xen */
     pthread_mutex_unlock(&lock);
 }
 
@@ -160,7 +164,14 @@ int rxc_abort_creations(uint32_t *destroyed, rxc_error *err)
             if (domid == (uint32_t)INVALID_DOMID || domid == 0)
                 domid = find_by_uuid(xch, now[i].uuid);
             if (domid == (uint32_t)INVALID_DOMID || domid == 0) {
-                waiting = 1; /* not in Xen yet: it may get there any moment */
+                if (now[i].ended) {
+                    /* The create returned, with nothing in Xen (it undid its own work). */
+                    pthread_mutex_lock(&lock);
+                    slots[i].used = 0;
+                    pthread_mutex_unlock(&lock);
+                } else {
+                    waiting = 1; /* not in Xen yet: it may get there any moment */
+                }
                 continue;
             }
             if (xc_domain_destroy(xch, domid) == 0) {

@@ -129,12 +129,13 @@ struct pcix_xen_pci_op {
 	uint32_t info;
 	struct pcix_msix_entry msix_entries[PCIX_SH_INFO_MAX_VEC];
 };
+/* AER op, filled by the backend only; pcifront neither sends nor reads it. */
 struct pcix_xen_pcie_aer_op {
-	uint32_t err;
+	uint32_t cmd;
+	int32_t err;
 	uint32_t domain;
 	uint32_t bus;
 	uint32_t devfn;
-	uint32_t info;
 };
 struct pcix_xen_pci_sharedinfo {
 	uint32_t flags;
