@@ -14,26 +14,7 @@
 #include <time.h>
 
 #include "rumpuser.h"
-
-/* A kernel whose scheduler costs nothing, so only the hypercall layer is measured. */
-static void noop(void) {}
-static void backend_unschedule(int nlocks, int *countp, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-	*countp = 0;
-}
-static void backend_schedule(int nlocks, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-}
-static const struct rumpuser_hyperup hyp = {
-	.hyp_schedule = noop,
-	.hyp_unschedule = noop,
-	.hyp_backend_unschedule = backend_unschedule,
-	.hyp_backend_schedule = backend_schedule,
-};
+#include "../posix-tests/null_kernel.h"
 
 static double now_ns(void)
 {
@@ -208,7 +189,7 @@ int main(int argc, char **argv)
 		    argv[1]);
 		return 2;
 	}
-	if (rumpuser_init(RUMPUSER_VERSION, &hyp) != 0)
+	if (rumpuser_init(RUMPUSER_VERSION, &null_kernel_hyperup) != 0)
 		return 1;
 	/*
 	 * glibc drops the atomic instructions from its locks while a process has a single

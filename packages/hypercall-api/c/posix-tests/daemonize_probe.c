@@ -10,24 +10,7 @@
 #include <unistd.h>
 
 #include "rumpuser.h"
-
-static void backend_unschedule(int nlocks, int *countp, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-	*countp = 0;
-}
-
-static void backend_schedule(int nlocks, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-}
-
-static const struct rumpuser_hyperup hyp = {
-	.hyp_backend_unschedule = backend_unschedule,
-	.hyp_backend_schedule = backend_schedule,
-};
+#include "null_kernel.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +22,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	error = atoi(argv[1]);
-	if (rumpuser_init(RUMPUSER_VERSION, &hyp) != 0)
+	if (rumpuser_init(RUMPUSER_VERSION, &null_kernel_hyperup) != 0)
 		return 2;
 	rv = rumpuser_daemonize_begin();
 	if (rv != 0) {

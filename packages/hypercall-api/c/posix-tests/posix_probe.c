@@ -12,24 +12,7 @@
 #include <string.h>
 
 #include "rumpuser.h"
-
-static void backend_unschedule(int nlocks, int *countp, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-	*countp = 0;
-}
-
-static void backend_schedule(int nlocks, void *interlock)
-{
-	(void)nlocks;
-	(void)interlock;
-}
-
-static const struct rumpuser_hyperup hyp = {
-	.hyp_backend_unschedule = backend_unschedule,
-	.hyp_backend_schedule = backend_schedule,
-};
+#include "null_kernel.h"
 
 static volatile sig_atomic_t caught;
 
@@ -43,7 +26,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	const char *arg = argc > 2 ? argv[2] : "";
 
-	if (rumpuser_init(RUMPUSER_VERSION, &hyp) != 0)
+	if (rumpuser_init(RUMPUSER_VERSION, &null_kernel_hyperup) != 0)
 		return 2;
 	if (strcmp(cmd, "getparam") == 0) {
 		char buf[512];

@@ -3,30 +3,15 @@
  * address (virt base 0, so virtual == pseudo-physical), builds bootstrap page tables and
  * enters mk_start with %rsi = start_info (virtual) on a small stack of its own.
  */
-#define ELFNOTE(type, desc_directive, desc...) \
-	.pushsection .note.Xen, "a", @note; \
-	.balign 4; \
-	.long 4; \
-	.long 2f - 1f; \
-	.long type; \
-	.asciz "Xen"; \
-	.balign 4; \
-1:	desc_directive desc; \
-2:	.balign 4; \
-	.popsection
+#include <mk/elfnote.h>
 
-ELFNOTE(6, .asciz, "rumpxen")			/* GUEST_OS */
-ELFNOTE(7, .asciz, "0.1")			/* GUEST_VERSION */
-ELFNOTE(5, .asciz, "xen-3.0")			/* XEN_VERSION */
-ELFNOTE(8, .asciz, "generic")			/* LOADER */
+MK_COMMON_ELFNOTES
 ELFNOTE(3, .quad, 0)				/* VIRT_BASE */
 ELFNOTE(4, .quad, 0)				/* PADDR_OFFSET */
 ELFNOTE(1, .quad, mk_start)			/* ENTRY */
 ELFNOTE(2, .quad, mk_hypercall_page)		/* HYPERCALL_PAGE */
 ELFNOTE(9, .asciz, "yes")			/* PAE_MODE */
 ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
-ELFNOTE(11, .asciz, "yes")			/* BSD_SYMTAB: load symbols for backtraces */
-ELFNOTE(17, .long, (1 << 11))			/* SUPPORTED_FEATURES: XENFEAT_dom0 */
 
 	.section .text.boot, "ax"
 	.code64

@@ -3,25 +3,10 @@
  * protected mode, paging off, %ebx = physical address of hvm_start_info. We identity-map
  * the first 4 GiB with 2 MiB pages, enter long mode and call mk_pvh_setup(start_info).
  */
-#define ELFNOTE(type, desc_directive, desc...) \
-	.pushsection .note.Xen, "a", @note; \
-	.balign 4; \
-	.long 4; \
-	.long 2f - 1f; \
-	.long type; \
-	.asciz "Xen"; \
-	.balign 4; \
-1:	desc_directive desc; \
-2:	.balign 4; \
-	.popsection
+#include <mk/elfnote.h>
 
-ELFNOTE(6, .asciz, "rumpxen")			/* GUEST_OS */
-ELFNOTE(7, .asciz, "0.1")			/* GUEST_VERSION */
-ELFNOTE(5, .asciz, "xen-3.0")			/* XEN_VERSION */
-ELFNOTE(8, .asciz, "generic")			/* LOADER */
+MK_COMMON_ELFNOTES
 ELFNOTE(18, .long, mk_pvh_start)		/* PHYS32_ENTRY */
-ELFNOTE(17, .long, (1 << 11))			/* SUPPORTED_FEATURES: XENFEAT_dom0 */
-ELFNOTE(11, .asciz, "yes")			/* BSD_SYMTAB: load symbols for backtraces */
 
 #define PTE_P 0x001
 #define PTE_RW 0x002
