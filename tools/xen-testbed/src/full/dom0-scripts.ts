@@ -72,8 +72,15 @@ if [ "$TB_HOSTROOT" = 1 ]; then
   mount --rbind /dev /host/dev
   mount --rbind /sys /host/sys
   # One /tmp for dom0 and the host's programs, so files either side writes (xl.cfg files in
-  # mkdtemp folders) are at the same path for the other.
+  # mkdtemp folders) are at the same path for the other. That hides the host's own /tmp, so a
+  # workspace checked out there (TB_HOST_KEEP: a CI clone, say) is bound back at its path.
+  case "$TB_HOST_KEEP" in
+  /tmp/?*) mkdir -p /run/host-keep && mount --bind "/host$TB_HOST_KEEP" /run/host-keep || fail "keep $TB_HOST_KEEP";;
+  esac
   mount --bind /tmp /host/tmp
+  if [ -d /run/host-keep ]; then
+    mkdir -p "/host$TB_HOST_KEEP" && mount --bind /run/host-keep "/host$TB_HOST_KEEP" || fail "bind $TB_HOST_KEEP back into /host"
+  fi
   mount -t tmpfs tmpfs /host/run
   # libxl (the host's node with @rumpxen/minios-binding's addon, the host's own xl) keeps its
   # state in /var/lib/xen and /run/xen and reaches xenstored through /run/xenstored: bind dom0's

@@ -137,6 +137,9 @@ export class Testbed {
           `TB_RUNDIR=${shellQuote(runDir)}`,
           `TB_REPO=${shellQuote(shareDir ?? '')}`,
           `TB_HOSTROOT=${hostRoot ? 1 : 0}`,
+          // The workspace the testbed runs from (its node_modules, the other packages' dist):
+          // kept visible at its own path to the host's programs in dom0 even under /tmp.
+          `TB_HOST_KEEP=${shellQuote(repoRoot() ?? '')}`,
           `TB_BRIDGE_ADDR=${shellQuote(bridgeAddress)}`,
         ];
         writeFileSync(join(runDir, 'testbed.conf'), conf.join('\n') + '\n');
