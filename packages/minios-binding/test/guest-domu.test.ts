@@ -104,6 +104,16 @@ describe('guest as a DomU (memory=16)', () => {
     expect(r.end).toEqual({ kind: 'shutdown', reasonCode: 0 });
   }, 120_000);
 
+  it('xen-pv: keeps its own xenstore response index when the backend rewinds the shared one', async () => {
+    const image = buildTestImage(xenPvTarget, ['ringtest.c'], dir, 'ringtest-pv-xsrewind.elf');
+    const domu = await tb.createDomU({ kernel: image, memory: 16, cmdline: 'xsrewind' });
+    const r = await domu.wait({ timeoutMs: 60_000 });
+    expect(r.console).toContain('ringtest: read before corruption: 0');
+    // Reading the index back would take old response bytes for a new header and drop the ring.
+    expect(r.console).toContain('ringtest: read after the rewind: 0');
+    expect(r.verdict).toBe('SUCCESS');
+  }, 120_000);
+
   it('xen-pv: reports a segment register Xen cannot reload (failsafe callback), then crashes', async () => {
     // crash.c "failsafe": %es keeps a selector whose LDT descriptor is removed; when the vcpu
     // is switched back in after dom0 ran, Xen's reload fails and it calls the failsafe callback.

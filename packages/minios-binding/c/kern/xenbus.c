@@ -20,6 +20,11 @@ struct xs_event {
 };
 
 static struct xen_xs_ring *ring;
+/*
+ * Our own ring indices. The shared page holds copies for xenstored to read; we never read
+ * them back, so a backend that rewrites them cannot move our position.
+ */
+static uint32_t rsp_cons_own, req_prod_own;
 static uint32_t xs_port;
 static struct mk_waitq ring_waiters;
 static struct mk_waitq request_lock_q;
@@ -47,6 +52,9 @@ void mk_xenbus_init(void *r, uint32_t port)
 {
 	ring = r;
 	xs_port = port;
+	/* Where the domain builder left the ring: read once, checked in pump and req_write. */
+	rsp_cons_own = MK_READ_ONCE(ring->rsp_cons);
+	req_prod_own = MK_READ_ONCE(ring->req_prod);
 	mk_evtchn_set_handler(port, xs_event_handler, NULL);
 }
 
@@ -99,7 +107,7 @@ static void pump(void)
 static void pump_locked(void)
 {
 	for (;;) {
-		uint32_t cons = ring->rsp_cons;
+		uint32_t cons = rsp_cons_own;
 		uint32_t prod = MK_READ_ONCE(ring->rsp_prod);
 		mk_rmb();
 		uint32_t avail = prod - cons;
@@ -123,6 +131,7 @@ static void pump_locked(void)
 		}
 		uint32_t got = 0;
 		cons += sizeof(hdr);
+		rsp_cons_own = cons;
 		ring->rsp_cons = cons;
 		while (got < hdr.len) {
 			prod = MK_READ_ONCE(ring->rsp_prod);
@@ -148,6 +157,7 @@ static void pump_locked(void)
 			mk_mb();
 			cons += n;
 			got += n;
+			rsp_cons_own = cons;
 			ring->rsp_cons = cons;
 		}
 		body[hdr.len] = 0;
@@ -184,7 +194,7 @@ static void req_write(const char *data, size_t len)
 {
 	while (len) {
 		uint32_t cons = MK_READ_ONCE(ring->req_cons);
-		uint32_t prod = ring->req_prod;
+		uint32_t prod = req_prod_own;
 		mk_mb();
 		if (prod - cons > XEN_XS_RING_SIZE) {
 			ring_failed("request consumer index out of range");
@@ -202,7 +212,8 @@ static void req_write(const char *data, size_t len)
 		for (uint32_t i = 0; i < n; i++)
 			ring->req[(prod + i) % XEN_XS_RING_SIZE] = data[i];
 		mk_wmb();
-		ring->req_prod = prod + n;
+		req_prod_own = prod + n;
+		ring->req_prod = req_prod_own;
 		mk_evtchn_notify(xs_port);
 		data += n;
 		len -= n;

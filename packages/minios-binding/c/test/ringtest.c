@@ -8,6 +8,8 @@
  * shutdown reason: poweroff when the ring was dropped, crash otherwise).
  * "rewind" moves the console ring's producer index (the guest's own) behind the consumer:
  * the kernel keeps its own copy, so output must go on and the ring stay in use.
+ * "xsrewind" moves the xenstore response consumer index (the guest's own) 16 bytes back, as
+ * a misbehaving xenstored could: the client keeps its own copy, so the next read still works.
  */
 #include <mk/arch.h>
 #include <mk/types.h>
@@ -43,6 +45,18 @@ int main(int argc, char **argv)
 	mk_printk("ringtest: read before corruption: %d\n", rc);
 	if (rc)
 		return 1;
+	if (!mk_strcmp(how, "xsrewind")) {
+		ring->rsp_cons -= 16;
+		mk_wmb();
+		rc = mk_xs_read(0, "name", &v, NULL);
+		mk_printk("ringtest: read after the rewind: %d\n", rc);
+		if (rc == 0 && mk_xenbus_available()) {
+			mk_printk("Test result: SUCCESS\n");
+			return 0;
+		}
+		mk_printk("Test result: FAILURE\n");
+		return 5;
+	}
 	uint32_t prod = ring->rsp_prod;
 	if (!mk_strcmp(how, "length")) {
 		struct xen_xs_msg fake = { .type = XEN_XS_READ, .req_id = 0, .tx_id = 0, .len = 5000 };
