@@ -15,11 +15,7 @@
 #include "rumpuser.h"
 #include "rumpxen/netbsd_errno.h"
 
-static int failed;
-static char why[160];
-
-#define CHECK(cond, ...) do { if (!(cond)) { mk_snprintf(why, sizeof(why), __VA_ARGS__); \
-	return false; } } while (0)
+#include "case.h"
 
 static bool case_pages(void)
 {
@@ -274,17 +270,6 @@ static bool case_gnttab(void)
 	return true;
 }
 
-static void run(const char *name, bool (*fn)(void))
-{
-	why[0] = 0;
-	if (fn()) {
-		mk_printk("case %s: PASS\n", name);
-	} else {
-		mk_printk("case %s: FAIL %s\n", name, why);
-		failed++;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -298,6 +283,5 @@ int main(int argc, char **argv)
 	run("time", case_time);
 	run("evtchn_loopback", case_evtchn_loopback);
 	run("gnttab", case_gnttab);
-	mk_printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
-	return failed ? 5 : 0;
+	return finish();
 }

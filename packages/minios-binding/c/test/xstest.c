@@ -10,11 +10,7 @@
 #include <mk/xen.h>
 #include <mk/xenbus.h>
 
-static int failed;
-static char why[200];
-
-#define CHECK(cond, ...) do { if (!(cond)) { mk_snprintf(why, sizeof(why), __VA_ARGS__); \
-	return false; } } while (0)
+#include "case.h"
 
 static bool read_is(mk_xs_tx_t tx, const char *path, const char *want)
 {
@@ -103,17 +99,6 @@ static bool case_transaction(void)
 	return true;
 }
 
-static void run(const char *name, bool (*fn)(void))
-{
-	why[0] = 0;
-	if (fn()) {
-		mk_printk("case %s: PASS\n", name);
-	} else {
-		mk_printk("case %s: FAIL %s\n", name, why);
-		failed++;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++)
@@ -128,6 +113,5 @@ int main(int argc, char **argv)
 	run("xs_ls", case_ls);
 	run("xs_watch", case_watch);
 	run("xs_transaction", case_transaction);
-	mk_printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
-	return failed ? 5 : 0;
+	return finish();
 }
