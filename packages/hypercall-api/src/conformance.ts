@@ -15,6 +15,7 @@ export const conformanceCflags: readonly string[] = Object.freeze([
   '-mcmodel=small',
   '-mno-red-zone',
   '-fno-stack-protector',
+  '-fstack-clash-protection',
   '-fno-omit-frame-pointer',
   '-nostdinc',
   '-fno-builtin',

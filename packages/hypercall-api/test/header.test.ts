@@ -64,7 +64,38 @@ describe('prototype-by-prototype type check from the data', () => {
   });
 });
 
+/**
+ * The reference with every function it names taken by address before its redeclaration: a
+ * redeclaration alone would also compile against a header that lacks the prototype.
+ */
+function referenceRequiringDeclarations(): { source: string; names: string[] } {
+  const names = [...new Set([...reference.matchAll(/^[A-Za-z][^;#(]*?\b((?:rumpuser|rumpcomp)_\w+)\(/gm)].map((m) => m[1]!))];
+  const lines = reference.split('\n');
+  // Right after the reference's first block of #include lines (the headers under test).
+  let at = lines.findIndex((l) => l.startsWith('#include'));
+  while (lines[at]?.startsWith('#include')) at++;
+  const check = `typedef void (*any_function)(void);\nconst any_function declared_by_the_headers[] = { ${names.map((n) => `(any_function)&${n}`).join(', ')} };`;
+  return { source: [...lines.slice(0, at), check, ...lines.slice(at)].join('\n'), names };
+}
+
 describe('independent v17 reference (redeclarations and x86-64 layout)', () => {
+  it('every function the reference names is declared by the headers before it is redeclared', () => {
+    const { source, names } = referenceRequiringDeclarations();
+    expect(names.length).toBeGreaterThanOrEqual(80);
+    expect(names).toEqual(expect.arrayContaining(['rumpuser_daemonize_done', 'rumpuser_sp_raise', 'rumpcomp_pci_dmafree', 'rumpcomp_virt_send']));
+    for (const mode of modes) {
+      const r = cc(source, include, mode);
+      expect(r.stderr).toBe('');
+      expect(r.ok).toBe(true);
+    }
+    // Control: a header without one prototype fails here, though the plain reference compiles.
+    const bad = freshInclude((name, text) => (name === 'rumpuser.h' ? text.replace(/^int rumpuser_daemonize_done\(.*\);$/m, '') : text));
+    expect(cc(reference, bad, 'linux').ok).toBe(true);
+    const r = cc(source, bad, 'linux');
+    expect(r.ok).toBe(false);
+    expect(r.stderr).toContain('rumpuser_daemonize_done');
+  });
+
   for (const mode of modes) {
     it(`matches the hand-written reference (${mode})`, () => {
       const r = cc(reference, include, mode);

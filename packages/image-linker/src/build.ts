@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ImageLinkerError } from './errors.js';
-import { parseElf, SHF_ALLOC, ET_EXEC, type ElfFile } from './elf.js';
+import { parseElf, SHF_ALLOC, SHF_TLS, ET_EXEC, type ElfFile } from './elf.js';
 import { hasTls, indexSymbols, linkSetNames, loadInput, resolveComponent, sysrootArchives, type LoadedInput } from './inputs.js';
 import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
 import { archiveOf, parseLinkMap } from './linkmap.js';
@@ -57,7 +57,8 @@ interface ToolRun {
 
 function runTool(cmd: string, args: string[]): Promise<ToolRun> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // ld's messages are parsed (undefined references, with hints): keep them in English.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -150,7 +151,7 @@ function inputSizes(mapText: string, elf: ElfFile, roles: Map<string, InputRole>
   return [...totals.values()].sort((a, b) => b.text + b.data + b.bss - (a.text + a.data + a.bss));
 }
 
-function validateImage(elf: ElfFile, def: TargetDefinition, shown: string, tlsNeeded: boolean): void {
+function validateImage(elf: ElfFile, def: TargetDefinition, shown: string): void {
   const entrySym = elf.symbols.find((s) => s.name === def.entrySymbol && s.shndx !== 0);
   if (!entrySym) {
     throw new ImageLinkerError(shown, `has no entry symbol ${def.entrySymbol}, which target ${def.name} starts at.`, `Link the target's start object (${def.startObject ?? 'host crt'}) or define ${def.entrySymbol}.`);
@@ -191,7 +192,7 @@ function validateImage(elf: ElfFile, def: TargetDefinition, shown: string, tlsNe
     }
   }
   for (const s of elf.sections) {
-    if (!(s.flags & SHF_ALLOC) || s.size === 0n || (s.flags & 0x400n && s.type === 8)) continue;
+    if (!(s.flags & SHF_ALLOC) || s.size === 0n || ((s.flags & SHF_TLS) !== 0n && s.type === 8)) continue;
     if (s.addr < def.layout.start || s.addr + s.size > def.layout.end) {
       throw new ImageLinkerError(
         shown,
@@ -200,7 +201,9 @@ function validateImage(elf: ElfFile, def: TargetDefinition, shown: string, tlsNe
       );
     }
   }
-  if (tlsNeeded && !elf.segments.some((s) => s.typeName === 'TLS')) {
+  // Judged on what was linked: an archive's TLS members count only when ld pulled them in.
+  const tlsLinked = elf.sections.some((s) => (s.flags & SHF_TLS) !== 0n && s.size > 0n);
+  if (tlsLinked && !elf.segments.some((s) => s.typeName === 'TLS')) {
     throw new ImageLinkerError(shown, 'has thread-local data (.tdata/.tbss) in its inputs but no PT_TLS segment.', `Target ${def.name}'s linker script must give .tdata/.tbss a TLS program header (PHDRS ... PT_TLS).`);
   }
 }
@@ -319,7 +322,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     progress('validating the image');
     let bytes = readFileSync(tmpOut);
     const elf = parseElf(bytes, output);
-    validateImage(elf, def, output, tls);
+    validateImage(elf, def, output);
     const undefinedLeft = def.name === 'posix' ? [] : elf.symbols.filter((s) => s.shndx === 0 && s.binding === 'global' && s.name !== '');
     if (undefinedLeft.length > 0) {
       throw new ImageLinkerError(output, `still has undefined symbols after linking: ${undefinedLeft.map((s) => s.name).join(', ')}.`, 'Add the components or objects that define them.');

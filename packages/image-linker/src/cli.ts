@@ -32,8 +32,8 @@ commands:
         [--pci BDF]... [--env K=V]... [--name NAME] [--format xl|libxl|libvirt|json] [-- ARGS]
       The guest's JSON config and the domain config (xl.cfg, libxl JSON, libvirt XML).
       Without --format, writes IMG.guest.json, IMG.xl.cfg, IMG.libxl.json, IMG.libvirt.xml.
-  run IMG|MANIFEST.json [--on auto|xen|testbed] [device flags as for config] [--pci-assign]
-        [--timeout S] [-- ARGS]
+  run IMG|MANIFEST.json [--on auto|xen|testbed] [flags as for config but --format]
+        [--pci-assign] [--timeout S] [-- ARGS]
       Start the image (posix: as a host process; Xen: on this Xen host when
       /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
       On a Xen host (--on xen, as root): through @rumpxen/minios-binding's Xen addon,
@@ -92,7 +92,7 @@ const ALLOWED: Record<string, string[]> = {
   build: ['target', 'component', 'sysroot', 'output', 'map', 'gc-sections'],
   inspect: ['json'],
   config: ['memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'name', 'format'],
-  run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'pci-assign', 'env', 'timeout'],
+  run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'pci-assign', 'env', 'name', 'timeout'],
 };
 
 function usageError(problem: string): never {
@@ -193,6 +193,12 @@ async function main(argv: string[]): Promise<number> {
     if (rest.length !== 1) usageError('config takes exactly one image.');
     const image = rest[0]!;
     const report = await inspect(image);
+    if (report.target === 'posix') {
+      throw new ImageLinkerError(image, 'is a posix image (a host program), which has no domain config.', 'Run it with image-linker run, or build it for xen-pv or xen-pvh to configure a DomU.');
+    }
+    if (report.target !== 'xen-pv' && report.target !== 'xen-pvh') {
+      throw new ImageLinkerError(image, 'carries no Xen ELF notes, so it is not a DomU image.', 'Build it with --target xen-pv or xen-pvh (image-linker inspect shows what it is).');
+    }
     const cfg = renderConfig({ image, name: values.name, type: report.target === 'xen-pvh' ? 'xen-pvh' : 'xen-pv', ...deviceOpts, args: guestArgs });
     const forms: Record<string, [string, string]> = {
       json: ['guest.json', `${JSON.stringify(cfg.guest, null, 2)}\n`],
@@ -225,6 +231,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const r = await run({
     image,
+    name: values.name ?? fromManifest?.name,
     on: (values.on ?? 'auto') as RunPlace,
     memoryMb: deviceOpts.memoryMb ?? fromManifest?.memory,
     vcpus: deviceOpts.vcpus ?? fromManifest?.vcpus,

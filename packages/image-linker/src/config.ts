@@ -99,7 +99,12 @@ export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
     }
     d = { file, vdev: vdev || `xvd${String.fromCharCode(97 + index)}`, readonly: ro };
   } else {
-    d = { ...spec, vdev: spec.vdev || `xvd${String.fromCharCode(97 + index)}` };
+    const o = spec as Partial<Record<keyof DiskSpec, unknown>>;
+    const shown = `disk ${JSON.stringify(spec)}`;
+    if (typeof o.file !== 'string') throw new ImageLinkerError(shown, 'has no "file" string.', 'Write {"file": "data.img", "vdev": "xvda", "readonly": true} (vdev and readonly may be left out).');
+    if (o.vdev !== undefined && typeof o.vdev !== 'string') throw new ImageLinkerError(shown, `has "vdev" ${JSON.stringify(o.vdev)}, not a string.`, 'Write a Xen virtual disk name, e.g. "vdev": "xvdb", or leave it out.');
+    if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw new ImageLinkerError(shown, `has "readonly" ${JSON.stringify(o.readonly)}, not true or false.`, 'Write "readonly": true or false, or leave it out (read-write).');
+    d = { file: o.file, vdev: (o.vdev as string | undefined) || `xvd${String.fromCharCode(97 + index)}`, readonly: o.readonly === true };
   }
   const shown = typeof spec === 'string' ? `--disk ${spec}` : `disk ${d.file}`;
   if (!d.file) throw new ImageLinkerError(shown, 'names no file.', 'Write FILE[,vdev][,ro], e.g. --disk data.img,xvdb,ro.');
@@ -116,7 +121,22 @@ export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
 }
 
 export function parseNet(spec: string | NetSpec): NetSpec {
-  if (typeof spec !== 'string') return spec;
+  if (typeof spec !== 'string') {
+    const o = (spec ?? {}) as unknown as Partial<Record<string, unknown>>;
+    const shown = `net ${JSON.stringify(spec)}`;
+    const extra = Object.keys(o).filter((k) => k !== 'bridge' && k !== 'mac');
+    if (extra.length) throw new ImageLinkerError(shown, `has unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}.`, 'Write {"bridge": "xenbr0"} and/or {"mac": "00:16:3e:12:34:56"}.');
+    const bridge = o.bridge ?? null;
+    const mac = o.mac ?? null;
+    if (bridge !== null && (typeof bridge !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(bridge))) {
+      throw new ImageLinkerError(shown, `has "bridge" ${JSON.stringify(bridge)}, which is not a bridge name.`, 'Name a host bridge, e.g. "bridge": "xenbr0" (1-15 letters, digits, ".", "_", "-").');
+    }
+    if (mac !== null && (typeof mac !== 'string' || !MAC.test(mac))) {
+      throw new ImageLinkerError(shown, `has "mac" ${JSON.stringify(mac)}, which is not a MAC address.`, 'Write e.g. "mac": "00:16:3e:12:34:56".');
+    }
+    if (bridge === null && mac === null) throw new ImageLinkerError(shown, 'names neither a bridge nor a MAC.', 'Write {"bridge": "xenbr0"} or {"mac": "00:16:3e:12:34:56"}, or the string form.');
+    return { bridge, mac: mac === null ? null : mac.toLowerCase() };
+  }
   if (MAC.test(spec)) return { bridge: null, mac: spec.toLowerCase() };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(spec)) {
     throw new ImageLinkerError(`--net ${spec}`, 'is neither a bridge name nor a MAC address.', 'Pass a host bridge (e.g. xenbr0) or a MAC (e.g. 00:16:3e:12:34:56).');
@@ -189,7 +209,8 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const xl = [
     '# Xen domain configuration (xl.cfg) written by @rumpxen/image-linker.',
     `# The guest reads its configuration from xenstore ${GUEST_CONFIG_XENSTORE_KEY} under its domain path;`,
-    '# `image-linker run` writes it there. The same JSON is on the kernel command line when it fits.',
+    '# `image-linker run` writes it there. Without it, the guest takes its environment (K=V words)',
+    '# and arguments from the kernel command line below, which carries them when they fit.',
     `name = ${xlString(name)}`,
     `type = "${type === 'xen-pvh' ? 'pvh' : 'pv'}"`,
     `kernel = ${xlString(kernel)}`,

@@ -122,12 +122,21 @@ export function validateManifest(data: unknown, file: string): Manifest {
           if (!DEVICE_KEYS.includes(dk)) bad(`devices.${dk}`, 'is not a device kind.', `Use ${DEVICE_KEYS.map((k) => `"${k}"`).join(', ')}${closest(dk, DEVICE_KEYS) ? ` (did you mean "${closest(dk, DEVICE_KEYS)}"?)` : ''}.`);
           if (!Array.isArray(dv)) bad(`devices.${dk}`, 'must be a list.', dk === 'disks' ? 'Write e.g. ["data.img,xvda,ro"] or [{"file": "data.img", "vdev": "xvda", "readonly": true}].' : dk === 'nets' ? 'Write e.g. ["xenbr0"] or ["00:16:3e:00:00:01"].' : 'Write e.g. ["0000:00:03.0"].');
           (dv as unknown[]).forEach((item, i) => {
+            const obj = !!item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
+            const only = (keys: string[]) => !!obj && Object.keys(obj).every((k) => keys.includes(k));
             const ok = dk === 'disks'
-              ? typeof item === 'string' || (!!item && typeof item === 'object' && typeof (item as DiskSpec).file === 'string')
+              ? typeof item === 'string' || (only(['file', 'vdev', 'readonly']) && typeof obj!.file === 'string' && obj!.file !== ''
+                && (obj!.vdev === undefined || typeof obj!.vdev === 'string') && (obj!.readonly === undefined || typeof obj!.readonly === 'boolean'))
               : dk === 'nets'
-                ? typeof item === 'string' || (!!item && typeof item === 'object')
+                ? typeof item === 'string' || (only(['bridge', 'mac']) && (obj!.bridge !== undefined || obj!.mac !== undefined)
+                  && ['bridge', 'mac'].every((k) => obj![k] === undefined || obj![k] === null || typeof obj![k] === 'string'))
                 : typeof item === 'string';
-            if (!ok) bad(`devices.${dk}[${i}]`, `is ${JSON.stringify(item)}, which is not a ${dk.slice(0, -1)} description.`, dk === 'disks' ? 'Write "FILE[,vdev][,ro]" or {"file": ..., "vdev": ..., "readonly": ...}.' : 'Write a string as on the command line.');
+            if (!ok) {
+              bad(`devices.${dk}[${i}]`, `is ${JSON.stringify(item)}, which is not a ${dk === 'pci' ? 'PCI device' : dk.slice(0, -1)} description.`,
+                dk === 'disks' ? 'Write "FILE[,vdev][,ro]" or {"file": "data.img", "vdev": "xvdb", "readonly": true} (vdev and readonly may be left out).'
+                  : dk === 'nets' ? 'Write "xenbr0" or "00:16:3e:12:34:56", or {"bridge": "xenbr0", "mac": "00:16:3e:12:34:56"} (either may be left out).'
+                    : 'Write a BDF string as on the command line, e.g. "0000:00:03.0".');
+            }
           });
         }
         break;

@@ -25,6 +25,8 @@ export type XenVia = 'auto' | 'addon' | 'xl';
 export interface RunOptions {
   /** The image to start. */
   image: string;
+  /** Domain name; default: the image file name (a manifest's `name` in the CLI). */
+  name?: string;
   on?: RunPlace;
   memoryMb?: number;
   vcpus?: number;
@@ -527,6 +529,7 @@ export function run(opts: RunOptions): RunHandle {
       const pvh = report.target === 'xen-pvh';
       const cfg = renderConfig({
         image: opts.image,
+        name: opts.name,
         type: pvh ? 'xen-pvh' : 'xen-pv',
         memoryMb: opts.memoryMb,
         vcpus: opts.vcpus,

@@ -54,25 +54,9 @@ export interface HypercallInfo {
 
 /** Every hypercall the interface data knows (rumpuser and the other interfaces). */
 export function knownHypercalls(): HypercallInfo[] {
-  const mod = hypercallApi as Record<string, unknown>;
-  const lists: unknown[] = [];
-  for (const key of ['hypercalls', 'rumpuserFunctions', 'componentFunctions', 'rumpcompPciFunctions', 'virtifFunctions']) {
-    if (Array.isArray(mod[key])) lists.push(...(mod[key] as unknown[]));
-  }
-  const seen = new Map<string, HypercallInfo>();
-  for (const item of lists) {
-    if (!item || typeof item !== 'object') continue;
-    const h = item as Record<string, unknown>;
-    if (typeof h.name !== 'string' || h.direction === 'upcall') continue;
-    if (seen.has(h.name)) continue;
-    seen.set(h.name, {
-      name: h.name,
-      mandatory: h.mandatory === true,
-      area: typeof h.area === 'string' ? h.area : '',
-      interface: typeof h.interface === 'string' ? h.interface : '',
-    });
-  }
-  return [...seen.values()];
+  return hypercallApi.hypercalls
+    .filter((h) => h.direction !== 'upcall')
+    .map((h) => ({ name: h.name, mandatory: h.mandatory, area: h.area, interface: h.interface }));
 }
 
 /**

@@ -87,6 +87,20 @@ describe('bad input: exit 2, named input, a fix, no output', () => {
     expectBadInput(['build', main, '--target', 'xen-hvm', '-o', out()], /target "xen-hvm"/, /is not a known target\. Use one of: xen-pv, xen-pvh, posix\./);
   });
 
+  it('config of a posix image (a host program has no domain config), writing nothing', async () => {
+    const { resolveTarget, compileSources } = await import('../src/index.js');
+    const def = resolveTarget('posix');
+    writeFileSync(join(dir, 'host.c'), '#include <rumpuser.h>\nint main(void) { return 0; }\n');
+    const [obj] = await compileSources([join(dir, 'host.c')], def, join(dir, 'hostobj'));
+    const img = join(dir, 'host.posix');
+    expect(cli(['build', obj!, '--target', 'posix', '-o', img]).code).toBe(0);
+    const r = cli(['config', img]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/host\.posix: is a posix image \(a host program\), which has no domain config\. Run it with image-linker run, or build it for xen-pv or xen-pvh/);
+    expect(readdirSync(dir).filter((n) => n.startsWith('host.posix.'))).toEqual([]);
+  });
+
   it('a disk file that does not exist', () => {
     const img = join(dir, 'img');
     expect(cli(['build', main, '--target', target, '-o', img]).code).toBe(0);

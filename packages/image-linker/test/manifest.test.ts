@@ -37,6 +37,11 @@ describe('manifest', () => {
     expect(msg({ target: 'posix' })).toMatch(/key "inputs": is missing/);
     expect(msg({ target: 'posix', inputs: ['a.o'], env: { A: 1 } })).toMatch(/key "env": must be an object whose values are strings/);
     expect(msg({ target: 'posix', inputs: ['a.o'], devices: { disks: [42] } })).toMatch(/key "devices\.disks\[0\]": is 42, which is not a disk description/);
+    expect(msg({ target: 'posix', inputs: ['a.o'], devices: { disks: [{ file: 'd.img', vdev: 2 }] } })).toMatch(/key "devices\.disks\[0\]": is \{"file":"d\.img","vdev":2\}, which is not a disk description\. Write "FILE\[,vdev\]\[,ro\]" or/);
+    expect(msg({ target: 'posix', inputs: ['a.o'], devices: { disks: [{ file: 'd.img', readonly: 'yes' }] } })).toMatch(/key "devices\.disks\[0\]"/);
+    expect(msg({ target: 'posix', inputs: ['a.o'], devices: { nets: [{}] } })).toMatch(/key "devices\.nets\[0\]": is \{\}, which is not a net description\. Write "xenbr0"/);
+    expect(msg({ target: 'posix', inputs: ['a.o'], devices: { nets: [{ brige: 'xenbr0' }] } })).toMatch(/key "devices\.nets\[0\]"/);
+    expect(msg({ target: 'posix', inputs: ['a.o'], devices: { pci: [3] } })).toMatch(/key "devices\.pci\[0\]": is 3, which is not a PCI device description\. Write a BDF/);
     expect(msg({ target: 'posix', inputs: ['a.o'], name: 'my app' })).toMatch(/key "name": is "my app", which Xen does not accept/);
     expect(msg({ target: 'posix', inputs: ['a.o'], gcsections: true })).toMatch(/key "gcsections": is not a manifest key\. Did you mean "gcSections"\?/);
     expect(msg({ target: 'posix', sources: ['nope.c'] })).toMatch(/key "sources\[0\]": names \S*nope\.c, which does not exist/);

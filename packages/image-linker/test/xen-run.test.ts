@@ -8,6 +8,7 @@
  * there (the testbed gives it dom0's xl and xenstore tools).
  * One file, so its QEMU boots run one after another.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Testbed, EDU_BDF } from '@rumpxen/xen-testbed';
 import { join } from 'node:path';
@@ -36,6 +37,19 @@ describe('run on the embedded testbed (xen-pv)', () => {
     expect(lines).toContain('Test result: SUCCESS');
   }, 200_000);
 
+  it('runs examples/hello/rumpxen.json as npm start does: built from the manifest, its args and memory applied', () => {
+    const r = cli(['run', HELLO, '--on', 'testbed']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('hello from a rumpxen image');
+    expect(lines).toContain('hello: argv[1] = world'); // the manifest's "args"
+    const kib = Number(/^hello: memory (\d+) KiB, \d+ KiB free$/m.exec(r.stdout)?.[1]);
+    expect(kib).toBeGreaterThan(56 * 1024); // the manifest's "memory": 64
+    expect(kib).toBeLessThanOrEqual(66 * 1024);
+    expect(lines).toContain('case threads_wake_in_order: PASS');
+    expect(lines).toContain('Test result: SUCCESS');
+  }, 200_000);
+
   it("an independent object's main return value is the run's exit code", async () => {
     const def = resolveTarget('xen-pv');
     const dir = workdir('exit7');
@@ -45,6 +59,30 @@ describe('run on the embedded testbed (xen-pv)', () => {
     expect(cli(['build', obj!, '--target', 'xen-pv', '-o', img]).code).toBe(0);
     const r = cli(['run', img, '--on', 'testbed', '--timeout', '100']);
     expect(r.stdout).toContain('returning 7');
+    expect(r.code).toBe(7);
+  }, 200_000);
+
+  it('an object compiled by plain gcc (hosted defaults: PIE code, red zone, SSE) runs and returns its status', async () => {
+    const def = resolveTarget('xen-pv');
+    const dir = workdir('plain-gcc');
+    const src = join(dir, 'plain.c');
+    writeFileSync(src, `#include <rumpuser.h>
+static volatile double scale = 1.5;
+static char buf[4096];
+int main(int argc, char **argv) {
+  for (int i = 0; i < 4096; i++) buf[i] = (char)(i * argc);
+  double d = scale * argc;
+  rumpuser_dprintf("plain: %s %d %d\\n", argc > 1 ? argv[1] : "none", (int)(d * 2), buf[100]);
+  return 7;
+}
+`);
+    const obj = join(dir, 'plain.o');
+    // Only the project's headers: no target flags, the compiler's own defaults otherwise.
+    execFileSync('gcc', ['-c', '-O2', ...def.includeDirs.flatMap((d) => ['-I', d]), src, '-o', obj]);
+    const img = join(dir, 'plain.xen-pv');
+    expect(cli(['build', obj, '--target', 'xen-pv', '-o', img]).code).toBe(0);
+    const r = cli(['run', img, '--on', 'testbed', '--timeout', '100', '--', 'word']);
+    expect(r.stdout).toContain('plain: word 6 -56');
     expect(r.code).toBe(7);
   }, 200_000);
 

@@ -14,7 +14,7 @@ CC="${CC:-gcc}"
 AR="${AR:-ar}"
 
 common_flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
-	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector
+	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector -fstack-clash-protection
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
 	-mgeneral-regs-only -Wall -Wextra -Werror -I "$here/include")
 

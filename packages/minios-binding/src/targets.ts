@@ -22,6 +22,9 @@ export const guestCflags: readonly string[] = [
   '-mcmodel=small',
   '-mno-red-zone',
   '-fno-stack-protector',
+  // Frames larger than a page are probed page by page, so they hit a thread's guard page
+  // instead of stepping over it into memory below.
+  '-fstack-clash-protection',
   '-fno-omit-frame-pointer',
   '-nostdinc',
 ];

@@ -9,24 +9,8 @@ import { bootGuest, type BootResult } from '@rumpxen/xen-testbed';
 import { conformanceFileParam, parseConformanceOutput, type ConformanceReport, type TargetDefinition } from '@rumpxen/hypercall-api';
 import { xenPvTarget, xenPvhTarget } from '../src/targets.js';
 import { imageDir, linkConformanceImage } from './guest-image.js';
+import { expectedSkips, hostFile } from './conformance-skips.js';
 
-/**
- * The cases that skip on Xen, with their reasons. The file parameter is set, so the file and
- * block-I/O cases reach rumpuser_open/getfileinfo and skip on ENXIO (a guest has no host
- * files); the CPU frequency is unknown to the guest (ENOENT, allowed by the suite). Every other
- * case must PASS.
- */
-const noHostFile = (call: string) => new RegExp(`^${call.replace(/[()"]/g, '\\$&')}.* returned ENXIO: this target has no host files$`);
-const expectedSkips: Record<string, RegExp> = {
-  getparam_cpu_frequency: /^the target does not know its CPU frequency \(ENOENT, allowed\)$/,
-  file_getfileinfo: noHostFile('rumpuser_getfileinfo'),
-  file_open_errors: noHostFile('rumpuser_open'),
-  bio_write_read: noHostFile('rumpuser_open('),
-  bio_read_past_end: noHostFile('rumpuser_open('),
-  iovwrite_iovread: noHostFile('rumpuser_open('),
-  syncfd_flags: noHostFile('rumpuser_open('),
-};
-const hostFile = '/rumpxen-conformance-file';
 
 describe.each([
   { target: xenPvTarget, pvh: false },
@@ -55,6 +39,11 @@ describe.each([
     const skipped = report.cases.filter((c) => c.outcome === 'SKIP');
     expect(skipped.map((c) => c.name).sort()).toEqual(Object.keys(expectedSkips).sort());
     for (const c of skipped) expect(c.reason, `case ${c.name}`).toMatch(expectedSkips[c.name]!);
+  });
+
+  it('names its random source: the testbed\'s guest-as-dom0 CPU (qemu64) has no RDRAND', () => {
+    expect(result.consoleLines).toContain('rumpuser: random source: TSC-jitter generator (no RDRAND on this CPU; not cryptographic)');
+    expect(result.consoleLines).not.toContain('rumpuser: random source: RDRAND');
   });
 
   it('passes every other case', () => {

@@ -8,7 +8,7 @@ import type { TargetDefinition } from '@rumpxen/hypercall-api';
 import { xenPvTarget, xenPvhTarget } from '../src/targets.js';
 import { buildTestImage, imageDir, caseResults } from './guest-image.js';
 
-const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'evtchn_loopback', 'gnttab'];
+const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'evtchn_loopback', 'gnttab', 'daemonize'];
 
 describe.each([
   { target: xenPvTarget, pvh: false },
@@ -110,6 +110,16 @@ describe.each([
     expect(r.consoleLines).not.toContain('rumpxen: exit 0');
     expect(r.end).toBe('crash');
     expect(r.verdict).toBe('CRASH');
+    expect(r.exitCode).toBe(6);
+  }, 150_000);
+
+  it('stops frames larger than the guard page at it too (stack probes), not in memory below', async () => {
+    const r = await boot(crash, 'overflow_big');
+    const text = r.consoleLines.join('\n');
+    expect(text).toContain('rumpxen: crash: trap 14 (page fault)');
+    expect(text).toContain("rumpxen: stack overflow: fault in the guard page of thread 'main'");
+    expect(text).toMatch(/rumpxen: backtrace:\n 0x[0-9a-f]{16} crash_recurse_big\+0x/);
+    expect(r.consoleLines).not.toContain('rumpxen: exit 0');
     expect(r.exitCode).toBe(6);
   }, 150_000);
 });

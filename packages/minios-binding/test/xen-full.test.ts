@@ -45,6 +45,11 @@ interface CheckOutput {
   watch: { initial: { path: string; token: string }; fired: { path: string; token: string } };
   txResult: string;
   txCommitted: string;
+  txConflict: string;
+  txConflictRuns: number;
+  txConflictValue: string;
+  txNoRetry: string;
+  txNoRetryValue: string;
   perms: { domid: number; access: string }[];
   removed: boolean;
   evtchn: { pa: number; pb: number; fired: number | null; timeout: number | null };
@@ -156,6 +161,14 @@ describe('the addon in a real dom0', () => {
   it('commits a transaction', () => {
     expect(out.txResult).toBe('in-tx');
     expect(out.txCommitted).toBe('in-tx');
+  });
+
+  it('reruns a transaction whose commit meets a concurrent write (EAGAIN), and gives EAGAIN with no retries left', () => {
+    expect(out.txConflictRuns).toBe(2);
+    expect(out.txConflict).toBe('outside');
+    expect(out.txConflictValue).toBe('outside+tx2');
+    expect(out.txNoRetry).toBe('EAGAIN');
+    expect(out.txNoRetryValue).toBe('outside again');
   });
 
   it('delivers an event between two bound ports and times out when none is pending', () => {

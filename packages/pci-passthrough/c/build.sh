@@ -28,7 +28,7 @@ if [[ ! -f "$mk_include/mk/arch.h" ]]; then
 fi
 
 flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
-	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector
+	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector -fstack-clash-protection
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
 	-mgeneral-regs-only -Wall -Wextra -Werror
 	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include")

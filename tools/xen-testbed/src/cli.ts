@@ -5,7 +5,7 @@
  * src/cli/domu.ts; `run` is src/cli/run.ts.
  */
 import { command as boot } from './cli/boot.js';
-import type { CliCommand } from './cli/command.js';
+import { joinPassThroughValues, type CliCommand } from './cli/command.js';
 import { command as domu } from './cli/domu.js';
 import { command as fetch } from './cli/fetch.js';
 import { command as run } from './cli/run.js';
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.main(rest);
+    return await cmd.main(joinPassThroughValues(rest));
   } catch (e) {
     if (e instanceof TestbedError) {
       process.stderr.write(`rumpxen-testbed ${cmd.name}: ${e.message}\n`);

@@ -81,12 +81,18 @@ export function decideVerdict(input: VerdictInput): VerdictResult {
   if (result) {
     return { exitCode: XTF_EXIT_CODES[result], verdict: result, reason: `Test result: ${result}; the guest ${how}${detail}` };
   }
+  const clean = end === 'poweroff' || end === 'reboot';
   if (exitStatus !== undefined) {
     // Exit statuses are 0..255 as a process's; a negative or larger main() return wraps.
     const code = ((exitStatus % 256) + 256) % 256;
+    // "exit 0" then a crash (e.g. in teardown) is a crash, not a success: a guest that
+    // exits 0 powers off.
+    if (code === 0 && !clean) {
+      return { exitCode: XTF_EXIT_CODES.CRASH, verdict: 'CRASH', reason: `the guest reported exit 0 but then ${how}${detail}` };
+    }
     return { exitCode: code, verdict: code === 0 ? 'SUCCESS' : 'FAILURE', reason: `the guest reported exit ${exitStatus} and ${how}${detail}` };
   }
-  if (end === 'poweroff' || end === 'reboot') return { exitCode: 0, verdict: 'SUCCESS', reason: `the guest ${how}${detail}` };
+  if (clean) return { exitCode: 0, verdict: 'SUCCESS', reason: `the guest ${how}${detail}` };
   return { exitCode: XTF_EXIT_CODES.CRASH, verdict: 'CRASH', reason: `the guest ${how}${detail}` };
 }
 

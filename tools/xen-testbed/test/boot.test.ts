@@ -181,6 +181,14 @@ describe('guest as dom0 (CLI)', () => {
     expect(bad.stderr()).toMatch(/package\.json is not an ELF file/);
   }, 60_000);
 
+  it('passes --qemu-arg values that start with "-" to QEMU: a PVH dom0 on a CPU without SVM/NPT is named as such', async () => {
+    const c = startCli(['boot', '--kernel', fx.pvh, '--pvh', '--cmdline', 'mode=result:SUCCESS', '--timeout', '30', '--qemu-arg', '-cpu', '--qemu-arg', 'qemu64']);
+    expect((await c.done).code).toBe(6);
+    expect(c.stdout()).toBe('');
+    expect(c.stderr()).toMatch(/Xen panicked: .*Error creating d0/);
+    expect(c.stderr()).toContain('Xen did not report HAP: PVH needs the CPU model to have SVM and NPT');
+  }, 60_000);
+
   it('leaves no QEMU and no temp folder when the caller dies of an uncaught exception', async () => {
     const script = join(scratch, 'uncaught.mjs');
     const dist = join(cliPath(), '..', 'index.js');

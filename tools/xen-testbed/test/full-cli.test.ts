@@ -22,6 +22,19 @@ function runCli(args: string[]) {
   return spawnSync(process.execPath, [cliPath(), ...args], { encoding: 'utf8', timeout: 30_000 });
 }
 
+/** Runs the CLI to its end (a real boot), collecting its output; afterAll stops it if the case gives up. */
+async function runCliToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  live.add(child);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  live.delete(child);
+  return { code, stdout, stderr };
+}
+
 describe('full-mode CLI: bad input fails fast with exit code 2', () => {
   it('run without --dom0-cmd', () => {
     const r = runCli(['run']);
@@ -69,17 +82,19 @@ describe('full-mode CLI: bad input fails fast with exit code 2', () => {
 describe('full-mode CLI: boot --domu', () => {
   it('streams the DomU console to stdout and exits with its verdict (FAILURE -> 5)', async () => {
     const fixture = buildFixture({ kind: 'pv' });
-    const child = spawn(process.execPath, [cliPath(), 'boot', '--domu', fixture, '--cmdline', 'result=FAILURE', '--timeout', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    live.add(child);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    live.delete(child);
+    const { code, stdout, stderr } = await runCliToEnd(['boot', '--domu', fixture, '--cmdline', 'result=FAILURE', '--timeout', '60']);
     expect(stderr).toMatch(/dom0 ready after/);
     expect(stdout.split('\n')).toEqual(['domu-fixture: hello from a PV DomU', 'domu-fixture: cmdline=result=FAILURE', 'Test result: FAILURE', '']);
     expect(stderr).toMatch(/Test result: FAILURE; the guest powered off \(exit 5\)/);
     expect(code).toBe(5);
+  }, 240_000);
+});
+
+describe('full-mode CLI: run --dom0-cmd', () => {
+  it("runs the command in dom0, streams its stdout and stderr apart, and exits with its code", async () => {
+    const { code, stdout, stderr } = await runCliToEnd(['run', '--no-share', '--dom0-cmd', 'xl list | cut -c1-8; echo to-stderr >&2; exit 3', '--timeout', '60']);
+    expect(stdout.split('\n')).toEqual(['Name    ', 'Domain-0', '']);
+    expect(stderr).toContain('to-stderr');
+    expect(code).toBe(3);
   }, 240_000);
 });

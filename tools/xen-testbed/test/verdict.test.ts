@@ -20,6 +20,9 @@ describe('result protocol', () => {
     expect(decideVerdict({ guestLines: ['rumpxen: exit 7'], end: 'crash' }).exitCode).toBe(7);
     expect(decideVerdict({ guestLines: ['rumpxen: exit 0'], end: 'poweroff' })).toMatchObject({ exitCode: 0, verdict: 'SUCCESS' });
     expect(decideVerdict({ guestLines: ['rumpxen: exit -1'], end: 'crash' }).exitCode).toBe(255);
+    // A guest that exits 0 powers off: "exit 0" followed by a crash or a Xen panic is a crash.
+    expect(decideVerdict({ guestLines: ['rumpxen: exit 0'], end: 'crash' })).toMatchObject({ exitCode: 6, verdict: 'CRASH' });
+    expect(decideVerdict({ guestLines: ['rumpxen: exit 0'], end: 'xen-panic' })).toMatchObject({ exitCode: 6, verdict: 'CRASH' });
   });
 
   it('gives 0 for a plain poweroff or reboot, 6 for a crash or Xen panic, 124 for a timeout', () => {

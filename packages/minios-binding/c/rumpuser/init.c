@@ -6,9 +6,16 @@
 #include <mk/control.h>
 #include <mk/crash.h>
 #include <mk/lib.h>
+#include <mk/rumpattach.h>
 #include <mk/xenbus.h>
 
 struct rumpuser_hyperup rx_hyp;
+static bool rump_attached;
+
+bool mk_rumpuser_attached(void)
+{
+	return rump_attached;
+}
 
 int rumpuser_init(int version, const struct rumpuser_hyperup *hyp)
 {
@@ -19,6 +26,7 @@ int rumpuser_init(int version, const struct rumpuser_hyperup *hyp)
 		return RUMPXEN_NETBSD_EINVAL;
 	}
 	rx_hyp = *hyp;
+	rump_attached = true;
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * Without it, a 256-bit state seeded from the TSC, Xen system time and the wallclock is
  * stirred with TSC jitter (timing of a hypercall, low bits) on every request and expanded
  * with a SipHash-style mixer: unpredictable enough for kernel hashing seeds, NOT a
- * cryptographic source. Both paths never block, so NOWAIT and HARD behave the same.
+ * cryptographic source. Both paths never block, so NOWAIT and HARD behave the same. The
+ * first call says on the console which source this guest has.
  */
 #include "xen_int.h"
 #include <mk/arch.h>
@@ -76,6 +77,9 @@ int rumpuser_getrandom(void *buf, size_t buflen, int flags, size_t *retp)
 		uint32_t r[4];
 		mk_cpuid(1, 0, r);
 		have_rdrand = (r[2] >> 30) & 1;
+		rumpuser_dprintf(have_rdrand ? "rumpuser: random source: RDRAND\n" :
+		    "rumpuser: random source: TSC-jitter generator (no RDRAND on this CPU; "
+		    "not cryptographic)\n");
 	}
 	unsigned char *out = buf;
 	size_t done = 0;

@@ -1,7 +1,8 @@
 /*
  * Crash report: argv[1] picks the fault. "null" reads a bad pointer two calls deep;
  * "panic" calls rumpuser_exit(RUMPUSER_PANIC); "overflow" recurses until the stack guard
- * page; "ud2" executes an invalid opcode; "syscall" makes a Linux-style exit system call
+ * page; "overflow_big" does the same with 20 KB frames, each of which would step over a
+ * 4 KiB guard page unless the compiler probes it page by page; "ud2" executes an invalid opcode; "syscall" makes a Linux-style exit system call
  * (there is no OS kernel for it: a crash report); "failsafe" (xen-pv) leaves a selector in
  * %es whose LDT descriptor is then removed, so Xen cannot reload %es when the vcpu next runs
  * and calls the failsafe callback.
@@ -32,6 +33,15 @@ __attribute__((noinline)) int crash_recurse(int n)
 	if (n >= recurse_limit)
 		return 0;
 	return crash_recurse(n + 1) + pad[0];
+}
+
+__attribute__((noinline)) int crash_recurse_big(int n)
+{
+	volatile char big[20000];
+	big[0] = (char)n;
+	if (n >= recurse_limit)
+		return 0;
+	return crash_recurse_big(n + 1) + big[0];
 }
 
 __attribute__((noinline)) int crash_stale_segment(void)
@@ -68,6 +78,8 @@ int main(int argc, char **argv)
 		rumpuser_exit(RUMPUSER_PANIC);
 	if (!mk_strcmp(what, "overflow"))
 		return crash_recurse(0);
+	if (!mk_strcmp(what, "overflow_big"))
+		return crash_recurse_big(0);
 	if (!mk_strcmp(what, "failsafe"))
 		return crash_stale_segment();
 	if (!mk_strcmp(what, "syscall"))

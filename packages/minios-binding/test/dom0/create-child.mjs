@@ -2,7 +2,9 @@
 // while the create is in flight.  With RUMPXEN_TEST_CREATE_DELAY_MS set, the create holds
 // the domain half-built (after the build, before unpause) for that long.
 //   node create-child.mjs --engine direct|libxl --kernel PATH --name NAME [--throw]
-// --throw: once the domain is listed, throw an uncaught exception (the process exits with 1).
+// --throw: once the parent says it has seen the domain (a line on stdin), throw an uncaught
+// exception (the process exits with 1). The parent, not the child, decides when: otherwise the
+// child may throw and destroy the domain before the parent's own listing has seen it.
 import { Xen } from '../../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -18,11 +20,7 @@ xen.domains.create({ name, kernel: opt('--kernel'), memory: 16, cmdline: 'hang',
   (e) => process.stdout.write(`rejected ${e.message}\n`),
 );
 if (args.includes('--throw')) {
-  for (;;) {
-    if ((await xen.domains.list()).some((d) => d.name === name)) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  setTimeout(() => {
+  process.stdin.once('data', () => {
     throw new Error('create-child: an uncaught exception, on purpose, while the create is in flight');
-  }, 0);
+  });
 }

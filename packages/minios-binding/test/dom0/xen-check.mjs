@@ -6,7 +6,7 @@
 // --pvh-image: the same program linked for xen-pvh (needs a testbed started with pvh: true).
 // --sleeper / --sleeper-pvh: c/test/sleeper.c (sleeps an hour) for xen-pv / xen-pvh: shutdown requests.
 // --hello / --hello-pvh: c/test/hello.c (returns argv[1]) for xen-pv / xen-pvh: a non-zero exit status.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,26 @@ try {
     return tx.read(`${base}/tx`);
   });
   out.txCommitted = await xen.xenstore.read(`${base}/tx`);
+  // Another connection (xenstore-write, its own process) changes the node the transaction
+  // read: xenstored refuses the commit with EAGAIN and the body runs again from scratch.
+  {
+    let runs = 0;
+    out.txConflict = await xen.xenstore.transaction(async (tx) => {
+      runs++;
+      const seen = await tx.read(`${base}/tx`);
+      if (runs === 1) execFileSync('xenstore-write', [`${base}/tx`, 'outside']);
+      await tx.write(`${base}/tx`, `${seen}+tx${runs}`);
+      return seen;
+    });
+    out.txConflictRuns = runs;
+    out.txConflictValue = await xen.xenstore.read(`${base}/tx`);
+    out.txNoRetry = await xen.xenstore.transaction(async (tx) => {
+      await tx.read(`${base}/tx`);
+      execFileSync('xenstore-write', [`${base}/tx`, 'outside again']);
+      await tx.write(`${base}/tx`, 'lost');
+    }, { retries: 0 }).then(() => 'committed', (e) => e.code);
+    out.txNoRetryValue = await xen.xenstore.read(`${base}/tx`);
+  }
   await xen.xenstore.setPermissions(`${base}/a`, [{ domid: 0, access: 'none' }, { domid: 5, access: 'read' }]);
   out.perms = await xen.xenstore.getPermissions(`${base}/a`);
   await xen.xenstore.rm(base);
@@ -429,7 +449,7 @@ try {
     const script = join(dirname(fileURLToPath(import.meta.url)), 'create-child.mjs');
     const child = spawn(process.execPath, [script, '--engine', engine, '--kernel', kernel, '--name', name, ...(how === 'throw' ? ['--throw'] : [])], {
       env: { ...process.env, RUMPXEN_TEST_CREATE_DELAY_MS: '120000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [how === 'throw' ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -444,7 +464,8 @@ try {
       if (!seen) await sleep(20);
     }
     const r = { engine, how, seen: seen ? { domid: seen.domid, state: seen.state } : null, exitedBeforeKill: exitedEarly };
-    if (how !== 'throw') child.kill(how);
+    if (how === 'throw') child.stdin.end('throw now\n');
+    else child.kill(how);
     r.exit = await Promise.race([exited, sleep(60_000).then(() => 'timeout')]);
     if (r.exit === 'timeout') child.kill('SIGKILL');
     r.leftoverAtExit = (await xen.domains.list()).filter((d) => d.name === name || (seen && d.domid === seen.domid)).length;

@@ -1,6 +1,7 @@
 /* pci(9) and pci_intr(9) over rumpcomp_pci config access and the pcix interrupt services. */
 #include <mk/mm.h>
 #include <mk/console.h>
+#include <mk/rumpattach.h>
 #include <pcix/bus.h>
 #include "pcix_int.h"
 #include "pci_user.h"
@@ -229,7 +230,11 @@ void *pci_intr_establish_xname(pci_chipset_tag_t pc, pci_intr_handle_t ih, int l
 	struct md_intr *c = mk_zalloc(sizeof(*c), 0);
 	if (!c)
 		return NULL;
-	c->ih = pcix_intr_establish(pirq, !(ih & IH_MSI), func, arg, false, xname, &err);
+	/*
+	 * A driver inside a rump kernel runs its handler with the rump CPU taken, as the
+	 * rumpcomp path does; before any rump kernel attached there is no CPU to take.
+	 */
+	c->ih = pcix_intr_establish(pirq, !(ih & IH_MSI), func, arg, mk_rumpuser_attached(), xname, &err);
 	if (!c->ih) {
 		mk_free(c);
 		return NULL;

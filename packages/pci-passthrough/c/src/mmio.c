@@ -204,14 +204,21 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 			(unsigned long)maddr, (unsigned long)len);
 		return NULL;
 	}
+	uint64_t first = MK_ALIGN_DOWN(maddr, 4096UL);
+	uint64_t npages = (MK_ALIGN_UP(maddr + len, 4096UL) - first) >> 12;
+	/* Before the page-by-page RAM check, which a huge length would make endless. */
+	if (npages > (1UL << 20)) {
+		*err = pcix_fail(XEN_EINVAL, "pcix: device memory range %#lx+%#lx is larger than "
+			"the 4 GiB one mapping may take; map the part of the BAR the driver uses",
+			(unsigned long)maddr, (unsigned long)len);
+		return NULL;
+	}
 	if (pcix_range_is_ram(maddr, len)) {
 		*err = pcix_fail(XEN_EINVAL, "pcix: refusing to map %#lx+%#lx as device memory: it "
 			"is RAM, not a BAR (check the BAR address read from config space)",
 			(unsigned long)maddr, (unsigned long)len);
 		return NULL;
 	}
-	uint64_t first = MK_ALIGN_DOWN(maddr, 4096UL);
-	uint64_t npages = (MK_ALIGN_UP(maddr + len, 4096UL) - first) >> 12;
 	unsigned long base = take_virtual(npages);
 	struct special_mapping *m = base ? note_mapping(base, npages) : NULL;
 	if (!m) {
@@ -228,9 +235,13 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 			for (uint64_t j = 0; j <= i; j++)
 				mk_arch_unmap_page(base + (j << 12));
 			forget_mapping(base);
-			*err = pcix_fail((int)-rc, "pcix: Xen refused to map device frame %#lx (error "
-				"%ld): the domain has no access to it (as a DomU, pass the device with "
-				"xl pci=[...] so Xen grants its BARs)", mfn, rc);
+			if (rc == -XEN_ENOMEM)
+				*err = pcix_fail(XEN_ENOMEM, "pcix: out of memory for the page tables "
+					"mapping device frame %#lx; give the domain more memory", mfn);
+			else
+				*err = pcix_fail((int)-rc, "pcix: Xen refused to map device frame %#lx "
+					"(error %ld): the domain has no access to it (as a DomU, pass the "
+					"device with xl pci=[...] so Xen grants its BARs)", mfn, rc);
 			return NULL;
 		}
 	}

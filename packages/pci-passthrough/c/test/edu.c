@@ -315,11 +315,15 @@ static bool case_intr_msi(void)
 	CHECK(err == 0, "pci_msi_alloc_exact: %d: %s", err, pcix_last_error());
 	CHECK(pci_intr_type(NULL, ihs[0]) == PCI_INTR_TYPE_MSI, "not MSI");
 	mk_printk("edu: MSI interrupt at %s\n", pci_intr_string(NULL, ihs[0], buf, sizeof(buf)));
-	sc.intr = pci_intr_establish_xname(NULL, ihs[0], IPL_BIO, edu_intr, &sc, "edu-msi");
+	/* rump_intr attached the recording rump kernel: the MD layer's handler now takes its CPU. */
+	uplog_len = 0;
+	sc.intr = pci_intr_establish_xname(NULL, ihs[0], IPL_BIO, edu_intr_logged, &sc, "edu-msi");
 	CHECK(sc.intr, "pci_intr_establish (MSI): %s", pcix_last_error());
 	for (uint32_t i = 1; i <= 3; i++)
 		if (!raise_and_wait(0x1000 * i))
 			return false;
+	uplog[uplog_len] = 0;
+	CHECK(mk_strcmp(uplog, "SNUsHusHusHu") == 0, "upcalls around the MD layer's MSI handler: %s", uplog);
 	msi_ihs = ihs;
 	pci_intr_handle_t *two;
 	CHECK(pci_msi_alloc_exact(&sc.pa, &two, 2) == 22, "2 MSI vectors were not refused");
@@ -483,6 +487,10 @@ static bool case_bad_bar_ram(void)
 		(unsigned long)ma, err);
 	mk_printk("edu: refused as expected: %s\n", pcix_last_error());
 	CHECK(contains(pcix_last_error(), "it is RAM"), "message does not say it is RAM");
+	/* A length no BAR has is refused at once, before any page of it is looked at. */
+	err = bus_space_map(X86_BUS_SPACE_MEM, sc.bar0, 1ULL << 40, 0, &h);
+	CHECK(err == 22 && contains(pcix_last_error(), "larger than the 4 GiB"),
+		"a 1 TiB device memory range was not refused (%d): %s", err, pcix_last_error());
 	/*
 	 * Low memory that is not ours: dom0 refuses it from the machine memory map; a DomU
 	 * cannot see that map, and Xen refuses a frame the domain was not given.

@@ -23,6 +23,27 @@ export class UsageError extends TestbedError {
   }
 }
 
+/**
+ * Joins `--qemu-arg VALUE` into `--qemu-arg=VALUE`: QEMU's arguments start with "-", which
+ * parseArgs would otherwise take for an option of ours and refuse.
+ */
+export function joinPassThroughValues(argv: readonly string[], names: readonly string[] = ['qemu-arg']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (names.includes(a.replace(/^--/, '')) && a.startsWith('--') && i + 1 < argv.length) {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** Runs an argument parse (node:util parseArgs), turning its errors into UsageError. */
 export function withUsage<T>(command: string, parse: () => T): T {
   try {

@@ -86,6 +86,9 @@ export class Testbed {
     readonly runDir: string,
     readonly shareDir: string | undefined,
     readonly timings: BootTimings,
+    /** Xen reported hardware-assisted paging at boot: PVH DomUs can run (Debian's Xen has no shadow paging). */
+    readonly hap: boolean,
+    private readonly cpu: string,
   ) {
     this.dom0 = { exec: (script, opts) => this.control.exec(script, opts) };
   }
@@ -122,10 +125,12 @@ export class Testbed {
     let runDir = '';
     const lines: string[] = [];
     let initAt: number | undefined;
+    let hap = false;
     const qemu = startQemu({
       label: 'full',
       onSerialLine: (l) => {
         lines.push(l);
+        if (!hap && l.includes('Hardware Assisted Paging (HAP) detected')) hap = true;
         if (initAt === undefined && l.includes(`${INIT_PREFIX} modules`)) initAt = performance.now();
         opts.onConsoleLine?.(l);
       },
@@ -206,7 +211,7 @@ export class Testbed {
     }
     const readyMs = performance.now() - qemu.startedAt;
     const dom0InitMs = initAt === undefined ? undefined : initAt - qemu.startedAt;
-    const tb = new Testbed(qemu, ctl, runDir, shareDir, { readyMs, dom0InitMs });
+    const tb = new Testbed(qemu, ctl, runDir, shareDir, { readyMs, dom0InitMs }, hap, cpu);
     void qemu.exited.then(() => {
       tb.stopped = true;
       ctl.close('QEMU exited');
@@ -216,7 +221,10 @@ export class Testbed {
 
   /** Creates and starts a DomU with xl (with `xenstore` entries written before it runs; left paused with `paused`). */
   async createDomU(opts: DomUOptions): Promise<DomU> {
-    if (this.stopped) throw new TestbedError('createDomU: the testbed is stopped');
+    if (this.stopped) throw new TestbedError('createDomU: the testbed is stopped; start a new one with Testbed.start()');
+    if (opts.type === 'pvh' && !this.hap) {
+      throw new TestbedError(`createDomU: a PVH DomU needs hardware-assisted paging, which this testbed's Xen did not report (QEMU -cpu ${this.cpu}); start the testbed with pvh: true (the default) or a cpu with +svm,+npt`, 2);
+    }
     const name = opts.name ?? `domu${++this.domuCount}`;
     const domu = await createDomU(this.dom0, this.runDir, this.shareDir, name, opts);
     this.domus.add(domu);

@@ -70,13 +70,24 @@ static void early_fail(const char *what, long rc)
 		mk_hc_sched_op(XEN_SCHEDOP_shutdown, &sd);
 }
 
-/* Takes a page from the mapped boot area for a new page table and makes it read-only. */
-static unsigned long new_table_page(void)
+/* How l1_entry_maddr treats missing page tables. */
+enum table_create {
+	TABLES_EXISTING,	/* none made: 0 when one is missing */
+	TABLES_CREATE,		/* made; running out of memory is fatal */
+	TABLES_CREATE_OR_FAIL,	/* made; 0 when out of memory (the caller reports ENOMEM) */
+};
+
+/*
+ * Takes a page for a new page table and makes it read-only: from the mapped boot area during
+ * boot, from the page allocator after. 0 when the allocator is out of pages and can_fail.
+ */
+static unsigned long new_table_page(bool can_fail)
 {
 	unsigned long pfn;
 	if (mk_boot.first_free_pfn) {
-		/* After boot the page allocator owns the free pages. */
 		void *p = mk_page_alloc(1, 1);
+		if (!p && can_fail)
+			return 0;
 		if (!p)
 			mk_panic("out of memory for a page table");
 		pfn = (unsigned long)p >> 12;
@@ -96,7 +107,7 @@ static unsigned long new_table_page(void)
 }
 
 /* Machine address of the L1 entry for va, creating missing tables if create. */
-static uint64_t l1_entry_maddr(unsigned long va, bool create, uint64_t **entry_va)
+static uint64_t l1_entry_maddr(unsigned long va, enum table_create create, uint64_t **entry_va)
 {
 	uint64_t *table = l4_table;
 	unsigned long table_mfn = p2m[((unsigned long)l4_table) >> 12];
@@ -104,9 +115,11 @@ static uint64_t l1_entry_maddr(unsigned long va, bool create, uint64_t **entry_v
 		unsigned idx = (va >> shift) & 511;
 		uint64_t e = table[idx];
 		if (!(e & PTE_P)) {
-			if (!create)
+			if (create == TABLES_EXISTING)
 				return 0;
-			unsigned long pfn = new_table_page();
+			unsigned long pfn = new_table_page(create == TABLES_CREATE_OR_FAIL);
+			if (!pfn)
+				return 0;
 			struct xen_mmu_update u = { (table_mfn << 12) + idx * 8,
 				(p2m[pfn] << 12) | PTE_TABLE };
 			long rc = mk_hc_mmu_update(&u, 1);
@@ -127,7 +140,7 @@ static uint64_t l1_entry_maddr(unsigned long va, bool create, uint64_t **entry_v
 
 static void set_pte(unsigned long va, uint64_t val)
 {
-	uint64_t maddr = l1_entry_maddr(va, true, NULL);
+	uint64_t maddr = l1_entry_maddr(va, TABLES_CREATE, NULL);
 	struct xen_mmu_update u = { maddr, val };
 	long rc = mk_hc_mmu_update(&u, 1);
 	if (rc)
@@ -179,7 +192,7 @@ int mk_arch_set_p2m_range(unsigned long pfn, unsigned long mfn, unsigned long n)
 			unsigned long p = pfn + done + i, m = mfn + done + i;
 			batch[2 * i].ptr = (m << 12) | MMU_MACHPHYS_UPDATE;
 			batch[2 * i].val = p;
-			batch[2 * i + 1].ptr = l1_entry_maddr(p << 12, true, NULL) |
+			batch[2 * i + 1].ptr = l1_entry_maddr(p << 12, TABLES_CREATE, NULL) |
 				XEN_MMU_NORMAL_PT_UPDATE;
 			batch[2 * i + 1].val = (m << 12) | PTE_PAGE;
 		}
@@ -203,7 +216,10 @@ int mk_arch_map_foreign(unsigned long va, unsigned long mfn, uint16_t domid,
 	if ((va & 4095) || va < (mk_boot.nr_pages << 12) || va >= mk_arch_mapping_area_end ||
 			(unsigned)cache >= MK_ARRAY_SIZE(bits) || mfn >> 40)
 		return -XEN_EINVAL;
-	struct xen_mmu_update u = { l1_entry_maddr(va, true, NULL) | XEN_MMU_NORMAL_PT_UPDATE,
+	uint64_t l1 = l1_entry_maddr(va, TABLES_CREATE_OR_FAIL, NULL);
+	if (!l1)
+		return -XEN_ENOMEM;
+	struct xen_mmu_update u = { l1 | XEN_MMU_NORMAL_PT_UPDATE,
 		(mfn << 12) | PTE_PAGE | bits[cache] };
 	long rc = mk_hypercall(XEN_HC_mmu_update, &u, 1, 0, domid, 0);
 	if (rc)
@@ -318,7 +334,7 @@ static void map_all_ram(void)
 			chunk_end = nr;
 		for (; pfn < chunk_end; pfn++) {
 			uint64_t *entry;
-			uint64_t maddr = l1_entry_maddr(pfn << 12, true, &entry);
+			uint64_t maddr = l1_entry_maddr(pfn << 12, TABLES_CREATE, &entry);
 			if (*entry & PTE_P)
 				continue;
 			batch[n].ptr = maddr;
