@@ -49,13 +49,26 @@ export interface ConfigOptions {
 }
 
 /**
- * What the guest reads (minios-binding's mk/appcfg.h): argv and environment only. Devices
- * are not listed here: the guest finds them in its xenstore device/ tree.
+ * The devices the domain config attaches, as the guest can know them: each disk's guest
+ * device name and mode, each vif's MAC and bridge (null: the toolstack's choice), each PCI
+ * device's host BDF. The host file behind a disk stays out (it means nothing in the guest).
+ */
+export interface GuestDevices {
+  disks: { vdev: string; readonly: boolean }[];
+  nets: { mac: string | null; bridge: string | null }[];
+  pci: string[];
+}
+
+/**
+ * The guest's own configuration, written to xenstore as JSON. minios-binding's guest kernel
+ * (mk/appcfg.h) takes argv and env from it and skips `devices` (it finds the devices
+ * themselves in its xenstore device/ tree); software above it may read the list.
  */
 export interface GuestConfig {
   argv: string[];
   /** `K=V` strings. */
   env: string[];
+  devices: GuestDevices;
 }
 
 export interface RenderedConfig {
@@ -200,6 +213,11 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const guest: GuestConfig = {
     argv: [name, ...(opts.args ?? [])],
     env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    devices: {
+      disks: disks.map((d) => ({ vdev: d.vdev, readonly: d.readonly })),
+      nets: nets.map((n) => ({ mac: n.mac, bridge: n.bridge })),
+      pci,
+    },
   };
   const guestJson = JSON.stringify(guest);
   const words = [...guest.env, ...guest.argv.slice(1)];

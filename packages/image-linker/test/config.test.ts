@@ -56,7 +56,15 @@ describe('renderConfig', () => {
       env: ['RUMP_VERBOSE=1', 'X=a=b'],
       args: ['--flag', "it's"],
     });
-    expect(cfg.guest).toEqual({ argv: ['hello.xen-pv', '--flag', "it's"], env: ['RUMP_VERBOSE=1', 'X=a=b'] });
+    expect(cfg.guest).toEqual({
+      argv: ['hello.xen-pv', '--flag', "it's"],
+      env: ['RUMP_VERBOSE=1', 'X=a=b'],
+      devices: {
+        disks: [{ vdev: 'xvda', readonly: false }, { vdev: 'xvdb', readonly: true }],
+        nets: [{ mac: null, bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:01', bridge: null }],
+        pci: ['0000:00:03.0'],
+      },
+    });
     expect(JSON.parse(cfg.guestJson)).toEqual(cfg.guest);
     // A quote cannot go on the command line (the guest splits it at spaces): none then.
     expect(cfg.cmdline).toBe('');
@@ -165,7 +173,7 @@ describe('config CLI', () => {
     const r = cli(['config', img, '--memory', '48', '--env', 'A=1', '--', 'x', 'y']);
     expect(r.code, r.stderr).toBe(0);
     for (const s of ['guest.json', 'xl.cfg', 'libxl.json', 'libvirt.xml']) expect(existsSync(`${img}.${s}`)).toBe(true);
-    expect(JSON.parse(readFileSync(`${img}.guest.json`, 'utf8'))).toEqual({ argv: ['app', 'x', 'y'], env: ['A=1'] });
+    expect(JSON.parse(readFileSync(`${img}.guest.json`, 'utf8'))).toEqual({ argv: ['app', 'x', 'y'], env: ['A=1'], devices: { disks: [], nets: [], pci: [] } });
     expect(readFileSync(`${img}.xl.cfg`, 'utf8')).toMatch(/^memory = 48$/m);
     // The image's notes say PVH, so the domain type follows.
     expect(readFileSync(`${img}.xl.cfg`, 'utf8')).toMatch(/^type = "pvh"$/m);

@@ -26,7 +26,13 @@ afterAll(async () => {
 describe('guest as a DomU (memory=16)', () => {
   it('xen-pv: reads argv and env from xenstore cfg JSON and uses xenstore (read, write, ls, watch, transactions)', async () => {
     const image = buildTestImage(xenPvTarget, ['xstest.c'], dir, 'xstest.elf');
-    const cfgJson = JSON.stringify({ argv: ['xstest', 'from xenstore', 'ünï'], env: ['GREETING=hello there'] });
+    // With the image-linker's "devices" and a key of some later version, both skipped by the guest.
+    const cfgJson = JSON.stringify({
+      devices: { disks: [{ vdev: 'xvda', readonly: true }], nets: [{ mac: null, bridge: 'xenbr0' }], pci: [] },
+      argv: ['xstest', 'from xenstore', 'ünï'],
+      later: [1, -2.5e3, true, false, null, { nested: [[]] }, '"quoted"'],
+      env: ['GREETING=hello there'],
+    });
     // The testbed creates it paused, writes the config (owned by the DomU), then unpauses it:
     // the guest reads it at boot. The command line differs, so argv can only come from xenstore.
     const domu = await tb.createDomU({
@@ -47,6 +53,22 @@ describe('guest as a DomU (memory=16)', () => {
     expect(lines.join('\n')).not.toContain('from-cmdline-not-used');
     // Powered off rather than crashed.
     expect(r.end).toEqual({ kind: 'shutdown', reasonCode: 0 });
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
+
+  it('xen-pv: a malformed rumpxen/cfg is refused with a message and the command line used instead', async () => {
+    const image = buildTestImage(xenPvTarget, ['xstest.c'], dir, 'xstest-badcfg.elf');
+    // An argv element that is not a string, then a string that never ends.
+    const bad = `{"argv": ["xstest", 3], "env": ["A=${'x'.repeat(3000)}`;
+    const domu = await tb.createDomU({
+      kernel: image, name: 'xstest-badcfg', memory: 16, cmdline: 'GREETING=fallback one',
+      xenstore: { 'rumpxen/cfg': bad },
+    });
+    const r = await domu.wait({ timeoutMs: 60_000 });
+    expect(r.console).toContainEqual(expect.stringMatching(/^rumpxen: \/local\/domain\/\d+\/rumpxen\/cfg is not valid JSON \{"argv": \[\.\.\.\], "env": \[\.\.\.\]\} with a non-empty argv; using the command line instead$/));
+    expect(r.console).toContain('xstest: argv[0] = rumpxen');
+    expect(r.console).toContain('xstest: argv[1] = one');
+    expect(r.console).toContain('xstest: GREETING = fallback');
     expect(r.exitCode).toBe(0);
   }, 120_000);
 

@@ -112,6 +112,49 @@ static char *parse_string(struct json_in *in)
 	return out;
 }
 
+/*
+ * Skips one JSON value of a key this kernel does not read ("devices", keys of later versions):
+ * strings, numbers, true/false/null, and objects and arrays nested at most 16 deep.
+ */
+static bool skip_value(struct json_in *in, int depth)
+{
+	skip_ws(in);
+	if (in->p >= in->end || depth > 16)
+		return false;
+	char c = *in->p;
+	if (c == '"') {
+		char *s = parse_string(in);
+		if (!s)
+			return false;
+		mk_free(s);
+		return true;
+	}
+	if (c == '{' || c == '[') {
+		char close = c == '{' ? '}' : ']';
+		in->p++;
+		if (expect(in, close))
+			return true;
+		do {
+			if (c == '{') {
+				char *key = parse_string(in);
+				if (!key)
+					return false;
+				mk_free(key);
+				if (!expect(in, ':'))
+					return false;
+			}
+			if (!skip_value(in, depth + 1))
+				return false;
+		} while (expect(in, ','));
+		return expect(in, close);
+	}
+	const char *start = in->p;
+	while (in->p < in->end && ((*in->p >= '0' && *in->p <= '9') || (*in->p >= 'a' && *in->p <= 'z') ||
+			*in->p == '-' || *in->p == '+' || *in->p == '.' || *in->p == 'E'))
+		in->p++;
+	return in->p > start;
+}
+
 static bool parse_string_array(struct json_in *in, char **arr, int max, int *count)
 {
 	if (!expect(in, '['))
@@ -148,7 +191,7 @@ bool mk_appcfg_parse_json(const char *text, size_t len, struct mk_app_config *cf
 		else if (!mk_strcmp(key, "env"))
 			ok = parse_string_array(&in, cfg->envp, MK_APP_MAX_ENV, &cfg->envc);
 		else
-			ok = false;
+			ok = skip_value(&in, 0);
 		mk_free(key);
 		if (!ok)
 			return false;

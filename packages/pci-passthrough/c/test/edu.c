@@ -183,6 +183,23 @@ static bool case_ident(void)
 	CHECK(same[0] == 0x010000ed && same[1] == 0x010000ed, "read_multi_4 gave %#x %#x",
 		same[0], same[1]);
 	CHECK(bus_space_read_4(sc.memt, sub, 0) == rd4(EDU_LIVENESS), "subregion reads differ");
+	/* The write side: a region over the three 64-bit DMA registers, a multi into one. */
+	static const uint64_t dma_regs[3] = { 0x1000, 0x2000, 64 };
+	uint64_t back[3] = { 0, 0, 0 };
+	bus_space_write_region_8(sc.memt, sc.memh, EDU_DMA_SRC, dma_regs, 3);
+	bus_space_read_region_8(sc.memt, sc.memh, EDU_DMA_SRC, back, 3);
+	CHECK(back[0] == 0x1000 && back[1] == 0x2000 && back[2] == 64,
+		"write_region_8/read_region_8 gave %#lx %#lx %#lx", (unsigned long)back[0],
+		(unsigned long)back[1], (unsigned long)back[2]);
+	static const uint64_t seq[3] = { 0x11, 0x22, 0x33 };
+	bus_space_write_multi_8(sc.memt, sc.memh, EDU_DMA_DST, seq, 3);
+	CHECK(bus_space_read_8(sc.memt, sc.memh, EDU_DMA_DST) == 0x33 &&
+		bus_space_read_8(sc.memt, sc.memh, EDU_DMA_SRC) == 0x1000,
+		"write_multi_8 left %#lx in the DMA destination register",
+		(unsigned long)bus_space_read_8(sc.memt, sc.memh, EDU_DMA_DST));
+	static const uint32_t live[2] = { 0x1234, 0x5678 };
+	bus_space_write_multi_4(sc.memt, sc.memh, EDU_LIVENESS, live, 2);
+	CHECK(rd4(EDU_LIVENESS) == ~0x5678u, "write_multi_4: liveness reads %#x", rd4(EDU_LIVENESS));
 	return true;
 }
 

@@ -1,7 +1,9 @@
 /*
  * The application's argv and environment: the domain's config from xenstore
  * (/local/domain/<id>/rumpxen/cfg, JSON {"argv": ["prog", ...], "env": ["K=V", ...]}),
- * else the start_info command line split at spaces (argv[0] is then "rumpxen").
+ * else the start_info command line split at spaces (argv[0] is then "rumpxen"). Other keys
+ * ("devices", which lists what the toolstack attached, and keys of later versions) are
+ * accepted and skipped: the kernel finds its devices in xenstore's device/ tree.
  */
 #ifndef MK_APPCFG_H
 #define MK_APPCFG_H

@@ -168,15 +168,16 @@ int rxc_watch_next(rxc_watch *w, int cancel_fd, rxc_watch_event *ev, rxc_error *
     }
 }
 
+/*
+ * No xs_unwatch: the watch has a connection of its own, and xenstored drops a connection's
+ * watches with it, so closing never waits on a round trip (it runs on the caller's thread).
+ */
 void rxc_watch_close(rxc_watch *w)
 {
     if (!w)
         return;
-    if (w->xsh) {
-        if (w->path && w->token)
-            xs_unwatch(w->xsh, w->path, w->token);
+    if (w->xsh)
         xs_close(w->xsh);
-    }
     free(w->path);
     free(w->token);
     free(w);
