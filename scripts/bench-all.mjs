@@ -17,8 +17,11 @@ const pkgs = new Map(folders.map((d) => {
 }));
 // Dependency order: a package's benchmarks run after those of the workspaces it uses.
 const ordered = [];
+const visiting = new Set();
 const visit = (name) => {
   if (ordered.includes(name)) return;
+  if (visiting.has(name)) throw new Error(`bench: workspaces depend on each other in a cycle through ${name}`);
+  visiting.add(name);
   const pkg = pkgs.get(name);
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) if (pkgs.has(dep)) visit(dep);
   ordered.push(name);

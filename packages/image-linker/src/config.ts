@@ -112,8 +112,10 @@ export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
     }
     d = { file, vdev: vdev || `xvd${String.fromCharCode(97 + index)}`, readonly: ro };
   } else {
-    const o = spec as Partial<Record<keyof DiskSpec, unknown>>;
+    const o = (spec ?? {}) as unknown as Partial<Record<string, unknown>>;
     const shown = `disk ${JSON.stringify(spec)}`;
+    const extra = Object.keys(o).filter((k) => k !== 'file' && k !== 'vdev' && k !== 'readonly');
+    if (extra.length) throw new ImageLinkerError(shown, `has unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}.`, 'Write {"file": "data.img", "vdev": "xvdb", "readonly": true} (vdev and readonly may be left out).');
     if (typeof o.file !== 'string') throw new ImageLinkerError(shown, 'has no "file" string.', 'Write {"file": "data.img", "vdev": "xvda", "readonly": true} (vdev and readonly may be left out).');
     if (o.vdev !== undefined && typeof o.vdev !== 'string') throw new ImageLinkerError(shown, `has "vdev" ${JSON.stringify(o.vdev)}, not a string.`, 'Write a Xen virtual disk name, e.g. "vdev": "xvdb", or leave it out.');
     if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw new ImageLinkerError(shown, `has "readonly" ${JSON.stringify(o.readonly)}, not true or false.`, 'Write "readonly": true or false, or leave it out (read-write).');

@@ -128,6 +128,7 @@ describe('renderConfig', () => {
     bad({ image: '/x', nets: [{ bridge: 'not a bridge!', mac: null }] }, /has "bridge" "not a bridge!", which is not a bridge name/);
     bad({ image: '/x', disks: [{ file: a, vdev: 7, readonly: false } as never] }, /has "vdev" 7, not a string/);
     bad({ image: '/x', disks: [{ file: a, vdev: 'xvdb', readonly: 'yes' } as never] }, /has "readonly" "yes", not true or false/);
+    bad({ image: '/x', disks: [{ file: a, ro: true } as never] }, /has unknown key "ro"\. Write \{"file"/);
   });
 });
 

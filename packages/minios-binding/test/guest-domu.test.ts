@@ -30,7 +30,7 @@ describe('guest as a DomU (memory=16)', () => {
     const cfgJson = JSON.stringify({
       devices: { disks: [{ vdev: 'xvda', readonly: true }], nets: [{ mac: null, bridge: 'xenbr0' }], pci: [] },
       argv: ['xstest', 'from xenstore', 'ünï'],
-      later: [1, -2.5e3, true, false, null, { nested: [[]] }, '"quoted"'],
+      later: [1, -2.5e3, true, false, null, { nested: [[[[[[[[[[[[[[]]]]]]]]]]]]]] }, '"quoted" \\ back'],
       env: ['GREETING=hello there'],
     });
     // The testbed creates it paused, writes the config (owned by the DomU), then unpauses it:
@@ -56,12 +56,17 @@ describe('guest as a DomU (memory=16)', () => {
     expect(r.exitCode).toBe(0);
   }, 120_000);
 
-  it('xen-pv: a malformed rumpxen/cfg is refused with a message and the command line used instead', async () => {
+  // Each refused as a whole, the command line used instead: an argv element that is not a
+  // string; a skipped key that never ends (a 3000-character string without its quote); a
+  // skipped value nested 17 deep (the guest skips at most 16), after a valid argv.
+  it.each([
+    ['a number in argv', '{"argv": ["xstest", 3], "env": []}'],
+    ['a skipped string that never ends', `{"argv": ["xstest"], "devices": "${'x'.repeat(3000)}`],
+    ['a skipped value nested 17 deep', `{"argv": ["xstest"], "later": ${'['.repeat(17)}${']'.repeat(17)}}`],
+  ])('xen-pv: a malformed rumpxen/cfg (%s) is refused with a message and the command line used instead', async (_what, bad) => {
     const image = buildTestImage(xenPvTarget, ['xstest.c'], dir, 'xstest-badcfg.elf');
-    // An argv element that is not a string, then a string that never ends.
-    const bad = `{"argv": ["xstest", 3], "env": ["A=${'x'.repeat(3000)}`;
     const domu = await tb.createDomU({
-      kernel: image, name: 'xstest-badcfg', memory: 16, cmdline: 'GREETING=fallback one',
+      kernel: image, memory: 16, cmdline: 'GREETING=fallback one',
       xenstore: { 'rumpxen/cfg': bad },
     });
     const r = await domu.wait({ timeoutMs: 60_000 });

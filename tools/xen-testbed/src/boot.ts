@@ -10,7 +10,7 @@ import { assetPaths } from './assets.js';
 import { validateKernel } from './elf.js';
 import { TestbedError } from './errors.js';
 import { startQemu } from './qemu.js';
-import { classifyXenLine, decideVerdict, EXIT_TESTBED_FAILURE, type EndKind, splitXenLine, type Verdict } from './verdict.js';
+import { classifyXenLine, decideVerdict, EXIT_TESTBED_FAILURE, type EndKind, reportsHap, splitXenLine, type Verdict } from './verdict.js';
 
 export interface BootOptions {
   /** The guest kernel: an x86-64 ELF with Xen notes (PV), or with XEN_ELFNOTE_PHYS32_ENTRY (PVH). */
@@ -130,7 +130,7 @@ export async function bootGuest(opts: BootOptions): Promise<BootResult> {
       xenLines.push(line);
       opts.onXenLine?.(line);
       if (opts.verbose) process.stderr.write(`${line}\n`);
-      if (/Hardware Assisted Paging \(HAP\) detected/.test(text)) sawHap = true;
+      if (reportsHap(text)) sawHap = true;
       if (awaitingPanicText && text.trim() && !/^\*+$/.test(text.trim())) {
         panicMessage = text.trim();
         awaitingPanicText = false;

@@ -1,7 +1,8 @@
 /**
  * The result protocol (XTF's, extended by rumpxen):
  *   - the last guest line `Test result: SUCCESS|SKIP|ERROR|FAILURE|CRASH` gives 0/3/4/5/6;
- *   - otherwise a `rumpxen: exit N` line gives N (the guest powers off for 0, crashes else);
+ *   - otherwise a `rumpxen: exit N` line gives N (the guest powers off for 0, crashes else),
+ *     except that `exit 0` followed by a crash or a Xen panic gives 6;
  *   - otherwise a clean poweroff (or reboot) gives 0 and a crash 6;
  *   - no end within the time limit gives 124.
  * And how the end of a guest-as-dom0 run shows on Xen's serial console.
@@ -94,6 +95,14 @@ export function decideVerdict(input: VerdictInput): VerdictResult {
   }
   if (clean) return { exitCode: 0, verdict: 'SUCCESS', reason: `the guest ${how}${detail}` };
   return { exitCode: XTF_EXIT_CODES.CRASH, verdict: 'CRASH', reason: `the guest ${how}${detail}` };
+}
+
+/**
+ * Whether a line of Xen's log reports hardware-assisted paging in use (PVH and HVM guests need
+ * it). Xen prints "... detected but disabled" when booted with hap=0: that is not HAP.
+ */
+export function reportsHap(line: string): boolean {
+  return /HVM: Hardware Assisted Paging \(HAP\) detected\s*$/.test(line);
 }
 
 /** What one line of Xen's own output says about the end of a guest-as-dom0 run. */

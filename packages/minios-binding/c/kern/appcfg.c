@@ -112,47 +112,70 @@ static char *parse_string(struct json_in *in)
 	return out;
 }
 
+/* Steps over a JSON string without copying it (escapes are stepped over, not checked). */
+static bool skip_string(struct json_in *in)
+{
+	if (!expect(in, '"'))
+		return false;
+	while (in->p < in->end && *in->p != '"') {
+		if (*in->p == '\\' && ++in->p >= in->end)
+			return false;
+		in->p++;
+	}
+	if (in->p >= in->end)
+		return false;
+	in->p++;
+	return true;
+}
+
+static bool skip_word(struct json_in *in, const char *word)
+{
+	size_t n = mk_strlen(word);
+	if ((size_t)(in->end - in->p) < n || mk_memcmp(in->p, word, n) != 0)
+		return false;
+	in->p += n;
+	return true;
+}
+
 /*
  * Skips one JSON value of a key this kernel does not read ("devices", keys of later versions):
- * strings, numbers, true/false/null, and objects and arrays nested at most 16 deep.
+ * strings, numbers, true/false/null, and objects and arrays nested at most 16 deep. Nothing
+ * is allocated, so a large skipped value cannot make the config fail for want of memory.
  */
 static bool skip_value(struct json_in *in, int depth)
 {
 	skip_ws(in);
-	if (in->p >= in->end || depth > 16)
+	if (in->p >= in->end || depth >= 16)
 		return false;
 	char c = *in->p;
-	if (c == '"') {
-		char *s = parse_string(in);
-		if (!s)
-			return false;
-		mk_free(s);
-		return true;
-	}
+	if (c == '"')
+		return skip_string(in);
 	if (c == '{' || c == '[') {
 		char close = c == '{' ? '}' : ']';
 		in->p++;
 		if (expect(in, close))
 			return true;
 		do {
-			if (c == '{') {
-				char *key = parse_string(in);
-				if (!key)
-					return false;
-				mk_free(key);
-				if (!expect(in, ':'))
-					return false;
-			}
+			if (c == '{' && (!skip_string(in) || !expect(in, ':')))
+				return false;
 			if (!skip_value(in, depth + 1))
 				return false;
 		} while (expect(in, ','));
 		return expect(in, close);
 	}
-	const char *start = in->p;
-	while (in->p < in->end && ((*in->p >= '0' && *in->p <= '9') || (*in->p >= 'a' && *in->p <= 'z') ||
-			*in->p == '-' || *in->p == '+' || *in->p == '.' || *in->p == 'E'))
+	if (c == 't')
+		return skip_word(in, "true");
+	if (c == 'f')
+		return skip_word(in, "false");
+	if (c == 'n')
+		return skip_word(in, "null");
+	if (c != '-' && (c < '0' || c > '9'))
+		return false;
+	in->p++;
+	while (in->p < in->end && ((*in->p >= '0' && *in->p <= '9') || *in->p == '.' ||
+			*in->p == 'e' || *in->p == 'E' || *in->p == '+' || *in->p == '-'))
 		in->p++;
-	return in->p > start;
+	return true;
 }
 
 static bool parse_string_array(struct json_in *in, char **arr, int max, int *count)
@@ -243,6 +266,14 @@ void mk_appcfg_load(struct mk_app_config *cfg)
 		if (mk_xs_read(0, path, &json, &len) == 0) {
 			bool ok = mk_appcfg_parse_json(json, len, cfg);
 			mk_free(json);
+			if (!ok || cfg->argc == 0) {
+				/* What a refused config had parsed so far is not used: give it back. */
+				for (int i = 0; i < cfg->argc; i++)
+					mk_free(cfg->argv[i]);
+				for (int i = 0; i < cfg->envc; i++)
+					mk_free(cfg->envp[i]);
+				cfg->argc = cfg->envc = 0;
+			}
 			if (ok && cfg->argc > 0) {
 				cfg->source = "xenstore";
 				return;

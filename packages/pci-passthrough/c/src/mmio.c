@@ -134,10 +134,13 @@ bool pcix_unmap_frames(void *va)
 }
 
 /* Takes npages (+1 unmapped guard page) of the kernel's special-mapping area. */
+/* The most pages one special mapping may take (4 GiB). */
+#define PCIX_MAP_MAX_PAGES (1UL << 20)
+
 static unsigned long take_virtual(unsigned long npages)
 {
 	unsigned long base = mk_arch_mapping_area_start;
-	if (npages > (1UL << 20) || base + ((npages + 1) << 12) > mk_arch_mapping_area_end)
+	if (npages > PCIX_MAP_MAX_PAGES || base + ((npages + 1) << 12) > mk_arch_mapping_area_end)
 		return 0;
 	mk_arch_mapping_area_start += (npages + 1) << 12;
 	return base;
@@ -182,7 +185,7 @@ static long map_device_frame(unsigned long va, unsigned long mfn)
 		mmio_mechanism = "mmu_update DOMID_IO";
 		return 0;
 	}
-	if (mk_boot.is_dom0 || rc == -XEN_EINVAL)
+	if (mk_boot.is_dom0 || rc == -XEN_EINVAL || rc == -XEN_ENOMEM)
 		return rc;
 	/* mk_arch_map_foreign built the page-table levels for va before Xen refused. */
 	long rc2 = mk_hc_update_va_mapping(va, ((uint64_t)mfn << 12) | PTE_UNCACHED,
@@ -207,7 +210,7 @@ void *pcix_map_mmio(uint64_t maddr, uint64_t len, int *err)
 	uint64_t first = MK_ALIGN_DOWN(maddr, 4096UL);
 	uint64_t npages = (MK_ALIGN_UP(maddr + len, 4096UL) - first) >> 12;
 	/* Before the page-by-page RAM check, which a huge length would make endless. */
-	if (npages > (1UL << 20)) {
+	if (npages > PCIX_MAP_MAX_PAGES) {
 		*err = pcix_fail(XEN_EINVAL, "pcix: device memory range %#lx+%#lx is larger than "
 			"the 4 GiB one mapping may take; map the part of the BAR the driver uses",
 			(unsigned long)maddr, (unsigned long)len);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AssetPaths, assetPaths, repoRoot } from '../assets.js';
 import { TestbedError } from '../errors.js';
+import { reportsHap } from '../verdict.js';
 import { type QemuRun, startQemu } from '../qemu.js';
 import { ControlChannel, type ExecOptions, type ExecResult } from './control.js';
 import { CONTROL_PORT_NAME, INIT_PREFIX, SHARE_TAGS, shellQuote } from './dom0-scripts.js';
@@ -130,7 +131,7 @@ export class Testbed {
       label: 'full',
       onSerialLine: (l) => {
         lines.push(l);
-        if (!hap && l.includes('Hardware Assisted Paging (HAP) detected')) hap = true;
+        if (!hap && reportsHap(l)) hap = true;
         if (initAt === undefined && l.includes(`${INIT_PREFIX} modules`)) initAt = performance.now();
         opts.onConsoleLine?.(l);
       },
@@ -211,7 +212,10 @@ export class Testbed {
     }
     const readyMs = performance.now() - qemu.startedAt;
     const dom0InitMs = initAt === undefined ? undefined : initAt - qemu.startedAt;
-    const tb = new Testbed(qemu, ctl, runDir, shareDir, { readyMs, dom0InitMs }, hap, cpu);
+    // QEMU takes the last -cpu: the caller's qemuArgs may override ours.
+    const cpuArg = opts.qemuArgs?.lastIndexOf('-cpu') ?? -1;
+    const effectiveCpu = cpuArg >= 0 ? opts.qemuArgs![cpuArg + 1] ?? cpu : cpu;
+    const tb = new Testbed(qemu, ctl, runDir, shareDir, { readyMs, dom0InitMs }, hap, effectiveCpu);
     void qemu.exited.then(() => {
       tb.stopped = true;
       ctl.close('QEMU exited');

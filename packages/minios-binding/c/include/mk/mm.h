@@ -57,7 +57,7 @@ enum mk_cache_attr {
  * one mmu_update naming domid as the frames' owner, so Xen checks the mapping against that
  * domain (for DOMID_IO: the caller's I/O memory permissions; XSM may refuse other domains).
  * Undo with mk_arch_unmap_page(va). Returns 0, -XEN_EINVAL for a bad va or cache attribute,
- * -XEN_ENOSYS on PVH (no foreign mappings through its own page tables), or Xen's error
+ * -XEN_ENOMEM when no page is left for a missing page-table level, -XEN_ENOSYS on PVH (no foreign mappings through its own page tables), or Xen's error
  * (e.g. -XEN_EPERM: the domain may not map that frame).
  */
 int mk_arch_map_foreign(unsigned long va, unsigned long mfn, uint16_t domid,

@@ -170,7 +170,9 @@ int rxc_watch_next(rxc_watch *w, int cancel_fd, rxc_watch_event *ev, rxc_error *
 
 /*
  * No xs_unwatch: the watch has a connection of its own, and xenstored drops a connection's
- * watches with it, so closing never waits on a round trip (it runs on the caller's thread).
+ * watches with it, so closing (on the caller's thread) makes no request of its own. Over
+ * xenstored's socket that is a plain close; over /dev/xen/xenbus the kernel's driver
+ * unregisters the watches itself as the file closes.
  */
 void rxc_watch_close(rxc_watch *w)
 {

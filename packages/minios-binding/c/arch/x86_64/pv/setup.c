@@ -72,7 +72,6 @@ static void early_fail(const char *what, long rc)
 
 /* How l1_entry_maddr treats missing page tables. */
 enum table_create {
-	TABLES_EXISTING,	/* none made: 0 when one is missing */
 	TABLES_CREATE,		/* made; running out of memory is fatal */
 	TABLES_CREATE_OR_FAIL,	/* made; 0 when out of memory (the caller reports ENOMEM) */
 };
@@ -106,7 +105,7 @@ static unsigned long new_table_page(bool can_fail)
 	return pfn;
 }
 
-/* Machine address of the L1 entry for va, creating missing tables if create. */
+/* Machine address of the L1 entry for va, missing tables made as `create` says (0: none). */
 static uint64_t l1_entry_maddr(unsigned long va, enum table_create create, uint64_t **entry_va)
 {
 	uint64_t *table = l4_table;
@@ -115,8 +114,6 @@ static uint64_t l1_entry_maddr(unsigned long va, enum table_create create, uint6
 		unsigned idx = (va >> shift) & 511;
 		uint64_t e = table[idx];
 		if (!(e & PTE_P)) {
-			if (create == TABLES_EXISTING)
-				return 0;
 			unsigned long pfn = new_table_page(create == TABLES_CREATE_OR_FAIL);
 			if (!pfn)
 				return 0;
