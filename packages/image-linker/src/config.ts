@@ -97,6 +97,12 @@ export interface RenderedConfig {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const VDEV = /^xvd[a-z]{1,2}$/;
 
+/** The object form of a device spec takes only `known` keys. */
+function refuseUnknownKeys(shown: string, o: object, known: string[], fix: string): void {
+  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  if (extra.length) throw new ImageLinkerError(shown, `has unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}.`, fix);
+}
+
 export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
   let d: DiskSpec;
   if (typeof spec === 'string') {
@@ -114,8 +120,7 @@ export function parseDisk(spec: string | DiskSpec, index: number): DiskSpec {
   } else {
     const o = (spec ?? {}) as unknown as Partial<Record<string, unknown>>;
     const shown = `disk ${JSON.stringify(spec)}`;
-    const extra = Object.keys(o).filter((k) => k !== 'file' && k !== 'vdev' && k !== 'readonly');
-    if (extra.length) throw new ImageLinkerError(shown, `has unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}.`, 'Write {"file": "data.img", "vdev": "xvdb", "readonly": true} (vdev and readonly may be left out).');
+    refuseUnknownKeys(shown, o, ['file', 'vdev', 'readonly'], 'Write {"file": "data.img", "vdev": "xvdb", "readonly": true} (vdev and readonly may be left out).');
     if (typeof o.file !== 'string') throw new ImageLinkerError(shown, 'has no "file" string.', 'Write {"file": "data.img", "vdev": "xvda", "readonly": true} (vdev and readonly may be left out).');
     if (o.vdev !== undefined && typeof o.vdev !== 'string') throw new ImageLinkerError(shown, `has "vdev" ${JSON.stringify(o.vdev)}, not a string.`, 'Write a Xen virtual disk name, e.g. "vdev": "xvdb", or leave it out.');
     if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw new ImageLinkerError(shown, `has "readonly" ${JSON.stringify(o.readonly)}, not true or false.`, 'Write "readonly": true or false, or leave it out (read-write).');
@@ -139,8 +144,7 @@ export function parseNet(spec: string | NetSpec): NetSpec {
   if (typeof spec !== 'string') {
     const o = (spec ?? {}) as unknown as Partial<Record<string, unknown>>;
     const shown = `net ${JSON.stringify(spec)}`;
-    const extra = Object.keys(o).filter((k) => k !== 'bridge' && k !== 'mac');
-    if (extra.length) throw new ImageLinkerError(shown, `has unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `"${k}"`).join(', ')}.`, 'Write {"bridge": "xenbr0"} and/or {"mac": "00:16:3e:12:34:56"}.');
+    refuseUnknownKeys(shown, o, ['bridge', 'mac'], 'Write {"bridge": "xenbr0"} and/or {"mac": "00:16:3e:12:34:56"}.');
     const bridge = o.bridge ?? null;
     const mac = o.mac ?? null;
     if (bridge !== null && (typeof bridge !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(bridge))) {

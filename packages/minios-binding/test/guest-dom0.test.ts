@@ -7,8 +7,8 @@ import { bootGuest } from '@rumpxen/xen-testbed';
 import type { TargetDefinition } from '@rumpxen/hypercall-api';
 import { xenPvTarget, xenPvhTarget } from '../src/targets.js';
 import { buildTestImage, imageDir, caseResults } from './guest-image.js';
+import { KTEST_CASES } from './guest-expect.js';
 
-const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'evtchn_loopback', 'gnttab', 'daemonize'];
 
 describe.each([
   { target: xenPvTarget, pvh: false },
