@@ -11,6 +11,12 @@ export interface TargetDefinition {
   triple: string;
   /** C compiler flags that objects linked into this target must be compiled with. */
   cflags: string[];
+  /**
+   * Flags for code that runs as the guest's kernel (the guest kernel itself and the NetBSD
+   * rump kernel built for the target): `cflags` plus what kernel code may not do (no
+   * builtins turned into library calls, no vector registers). Absent: same as `cflags`.
+   */
+  kernelCflags?: string[];
   /** Include directories (generated interface headers first). */
   includeDirs: string[];
   /** Object holding the entry point, linked first; null where the host's crt provides it. */

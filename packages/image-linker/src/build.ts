@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ImageLinkerError } from './errors.js';
 import { parseElf, SHF_ALLOC, SHF_TLS, ET_EXEC, type ElfFile } from './elf.js';
-import { hasTls, indexSymbols, linkSetNames, loadInput, resolveComponent, sysrootArchives, type LoadedInput } from './inputs.js';
+import { hasTls, indexSymbols, isComponentPath, linkSetNames, loadInput, resolveComponent, sysrootArchives, type LoadedInput } from './inputs.js';
+import { buildNetbsd, componentName, resolveComponents } from '@rumpxen/netbsd-build';
 import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
 import { archiveOf, parseLinkMap } from './linkmap.js';
 import { resolveTarget, type TargetDefinition, type TargetName } from './targets.js';
@@ -21,7 +22,12 @@ export interface BuildOptions {
   inputs: string[];
   /** Target name or a full definition. */
   target: TargetName | TargetDefinition | string;
-  /** Rump kernel components: archive paths, or names looked up in `sysroot`; linked whole. */
+  /**
+   * Rump kernel components, linked whole: archive paths; or names (`net_netinet`, `fs_tmpfs`,
+   * …) of the target's NetBSD build from @rumpxen/netbsd-build, with every component they
+   * need added (built first when it is not in the cache); or, with `sysroot`, names looked
+   * up there.
+   */
   components?: string[];
   /** A buildrump.sh destdir or NetBSD sysroot: component names and hints are looked up here. */
   sysroot?: string;
@@ -45,8 +51,31 @@ export interface BuildResult {
   /** The command that linked the image. */
   command: string[];
   linkSets: string[];
+  /** The rump kernel components linked, by name (those given and those they needed). */
+  components: string[];
   report: ImageReport;
   durationMs: number;
+}
+
+/**
+ * Component specs to archive paths. Names without a sysroot come from the target's NetBSD
+ * build, each with what it needs; paths and sysroot names are taken as given.
+ */
+async function resolveComponentSpecs(specs: string[], def: TargetDefinition, sysroot: string | undefined, progress: (l: string) => void): Promise<{ paths: string[]; names: string[] }> {
+  const paths: string[] = [];
+  const netbsdNames: string[] = [];
+  for (const spec of specs) {
+    if (isComponentPath(spec) || sysroot) paths.push(resolveComponent(spec, sysroot));
+    else netbsdNames.push(spec);
+  }
+  if (netbsdNames.length) {
+    const nb = await buildNetbsd(def, { onProgress: progress });
+    const chosen = resolveComponents(nb.components, netbsdNames);
+    progress(`NetBSD components for ${def.name}: ${chosen.map((c) => c.name).join(' ')} (from ${nb.libDir})`);
+    paths.push(...chosen.map((c) => c.archive));
+  }
+  const unique = [...new Set(paths)];
+  return { paths: unique, names: unique.map((p) => componentName(basename(p)) ?? basename(p)) };
 }
 
 interface ToolRun {
@@ -223,7 +252,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   progress(`reading ${opts.inputs.length} input(s)`);
   const inputs = opts.inputs.map((p) => loadInput(p));
-  const componentPaths = (opts.components ?? []).map((c) => resolveComponent(c, opts.sysroot));
+  const { paths: componentPaths, names: componentNames } = await resolveComponentSpecs(opts.components ?? [], def, opts.sysroot, progress);
   const components = componentPaths.map((p) => loadInput(p));
   for (const c of components) {
     if (c.kind !== 'archive') {
@@ -358,6 +387,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       target: def.name,
       command: [cmd, ...args.map((a) => (a === tmpOut ? output : a))],
       linkSets,
+      components: componentNames,
       report: { ...report, path: output },
       durationMs: Date.now() - started,
     };

@@ -135,12 +135,17 @@ export function sysrootArchives(sysroot: string): string[] {
   return out;
 }
 
+/** True when a component spec is a path (contains `/` or ends in `.a`) rather than a name. */
+export function isComponentPath(spec: string): boolean {
+  return spec.includes('/') || spec.endsWith('.a');
+}
+
 /**
  * A component given as a path (contains `/` or ends in `.a`) or as a name looked up in the
  * sysroot: `rumpvfs` → lib/librumpvfs.a, `vfs` → lib/librumpvfs.a.
  */
 export function resolveComponent(spec: string, sysroot: string | undefined): string {
-  if (spec.includes('/') || spec.endsWith('.a')) return resolve(spec);
+  if (isComponentPath(spec)) return resolve(spec);
   if (!sysroot) {
     throw new ImageLinkerError(
       `--component ${spec}`,

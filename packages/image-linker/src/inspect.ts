@@ -3,6 +3,8 @@
  * overall and per input, which hypercalls it carries and which mandatory ones it lacks.
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { componentName } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
 import { EM_X86_64, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, parseElf, type ElfFile } from './elf.js';
 import { targetFromNotes, xenNotes, type ImageTarget, type XenNote } from './xen-notes.js';
@@ -44,6 +46,8 @@ export interface ImageReport {
   otherNotes: { owner: string; type: number; source: string }[];
   segments: SegmentReport[];
   sizes: { text: number; data: number; bss: number; file: number };
+  /** Rump kernel components linked into the image (from the build record), by name. */
+  rumpComponents: string[];
   /** Size per input: from the build record when present, else per source file from symbols. */
   inputs: InputSize[];
   inputsFrom: 'build-record' | 'symbols' | 'none';
@@ -165,12 +169,21 @@ export function inspectBytes(bytes: Uint8Array, path: string): ImageReport {
       memsz: s.memsz,
     })),
     sizes: { ...sectionSizes(elf), file: bytes.length },
+    rumpComponents: rumpComponentsOf(record?.inputs ?? []),
     inputs: record?.inputs ?? fromSymbols,
     inputsFrom: record ? 'build-record' : fromSymbols.length ? 'symbols' : 'none',
     tls: { present: !!tlsSeg, memsz: tlsSeg?.memsz ?? 0n },
     hypercalls: { present, imported, missingMandatory },
     undefinedSymbols,
   };
+}
+
+/** Component names (`net_netinet`, `rump`, …) of the component archives among an image's inputs. */
+function rumpComponentsOf(inputs: InputSize[]): string[] {
+  const names = inputs
+    .filter((i) => i.role === 'component')
+    .map((i) => componentName(basename(i.input)) ?? basename(i.input).replace(/\.a$/, ''));
+  return [...new Set(names)].sort();
 }
 
 /** Reads and inspects an image file. */
@@ -209,6 +222,7 @@ export function formatReport(r: ImageReport): string {
   for (const s of r.segments) {
     lines.push(`  ${s.type.padEnd(13)} ${s.flags} vaddr ${hex(s.vaddr).padStart(18)} paddr ${hex(s.paddr).padStart(18)} filesz ${hex(s.filesz).padStart(9)} memsz ${hex(s.memsz).padStart(9)}`);
   }
+  lines.push(`rump components (${r.rumpComponents.length}): ${r.rumpComponents.join(' ') || '(none)'}`);
   lines.push(`size by input (${r.inputsFrom}):`);
   for (const i of r.inputs.slice(0, 40)) {
     lines.push(`  ${String(i.text + i.data + i.bss).padStart(9)}  text ${String(i.text).padStart(8)} data ${String(i.data).padStart(7)} bss ${String(i.bss).padStart(8)}  ${i.input}${i.role !== 'source' ? ` [${i.role}]` : ''}`);

@@ -6,7 +6,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { build, type BuildResult } from './build.js';
+import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
+import { isComponentPath } from './inputs.js';
 import type { Manifest } from './manifest.js';
 import { resolveTarget, type TargetDefinition } from './targets.js';
 
@@ -50,7 +52,10 @@ export interface ProjectBuildOptions {
 export async function buildProject(m: Manifest, opts: ProjectBuildOptions = {}): Promise<BuildResult> {
   const def = resolveTarget(opts.target ?? m.target);
   const output = opts.output ?? (opts.target && opts.target !== m.target ? join(dirname(m.output), `${m.name}.${def.name}`) : m.output);
-  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, m.cflags);
+  // Sources of an image with NetBSD components by name see that build's headers (<rump/…>).
+  const netbsdNames = m.sysroot ? [] : m.components.filter((c) => !isComponentPath(c));
+  const netbsdInclude = netbsdNames.length ? [`-I${(await buildNetbsd(def, { onProgress: opts.onProgress })).includeDir}`] : [];
+  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, [...m.cflags, ...netbsdInclude]);
   return build({
     inputs: [...objects, ...m.inputs],
     target: def,

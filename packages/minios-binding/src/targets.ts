@@ -29,6 +29,19 @@ export const guestCflags: readonly string[] = [
   '-nostdinc',
 ];
 
+/**
+ * Flags for code that runs as the guest kernel: the guest kernel itself and the NetBSD rump
+ * kernel archives built for the Xen targets. The kernel saves no vector register state on
+ * its event paths, so kernel code uses general registers only; and it must not have loops
+ * turned into calls to memset/memcpy or builtins into library calls it does not define.
+ */
+export const guestKernelCflags: readonly string[] = [
+  ...guestCflags,
+  '-fno-builtin',
+  '-fno-tree-loop-distribute-patterns',
+  '-mgeneral-regs-only',
+];
+
 /** Where a target's built files are. */
 export function guestBuildDir(target: 'xen-pv' | 'xen-pvh'): string {
   return join(guestPackageRoot, 'build', target);
@@ -47,6 +60,7 @@ function xenTarget(name: 'xen-pv' | 'xen-pvh', entrySymbol: string): TargetDefin
     name,
     triple: 'x86_64-unknown-none-elf',
     cflags: [...guestCflags],
+    kernelCflags: [...guestKernelCflags],
     includeDirs: [hypercallApiArtifacts.includeDir, guestIncludeDir],
     startObject: join(dir, 'start.o'),
     libraries: [join(dir, 'libmkernel.a')],

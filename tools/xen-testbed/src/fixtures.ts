@@ -21,6 +21,15 @@ export interface BuildFixtureOptions {
   kind: FixtureKind;
   /** Folder for the image (created if missing); default `<this package>/build/fixtures`. */
   outDir?: string;
+  /**
+   * The XEN_ELFNOTE_SUPPORTED_FEATURES bitmap (a 32-bit word); default `1 << 11`
+   * (XENFEAT_dom0). `null` leaves the note out: Xen 4.17 then builds a PV dom0 from the image
+   * without looking for XENFEAT_dom0; a bitmap without bit 11 makes it refuse one ("Kernel
+   * does not support Dom0 operation").
+   */
+  supportedFeatures?: number | null;
+  /** A XEN_ELFNOTE_FEATURES string to add (Xen's `a|!b` form: letters, digits, `_`, `!`, `|`); default none. */
+  features?: string;
 }
 
 const FIXTURES: Record<FixtureKind, { m32: boolean; sources: string[]; script: string; out: string }> = {
@@ -57,14 +66,37 @@ function run(cmd: string, args: string[], kind: FixtureKind): void {
   }
 }
 
+/** The gcc -D flags and the file name suffix of a fixture variant's feature notes. */
+function noteVariant(opts: BuildFixtureOptions): { defines: string[]; suffix: string } {
+  const defines: string[] = [];
+  let suffix = '';
+  const sf = opts.supportedFeatures;
+  if (sf === null) {
+    defines.push('-DFIXTURE_NO_SUPPORTED_FEATURES');
+    suffix += '-sf-none';
+  } else if (sf !== undefined) {
+    if (!Number.isInteger(sf) || sf < 0 || sf > 0xffffffff) throw new TestbedError(`supportedFeatures ${sf}: must be a 32-bit bitmap (0 to 0xffffffff) or null`, 2);
+    defines.push(`-DFIXTURE_SUPPORTED_FEATURES=0x${sf.toString(16)}`);
+    suffix += `-sf-0x${sf.toString(16)}`;
+  }
+  if (opts.features !== undefined) {
+    if (!/^[A-Za-z0-9_!|]*$/.test(opts.features)) throw new TestbedError(`features '${opts.features}': only letters, digits, '_', '!' and '|' are allowed`, 2);
+    defines.push(`-DFIXTURE_FEATURES="${opts.features}"`);
+    suffix += `-f-${opts.features.replace(/\|/g, '+').replace(/!/g, '~')}`;
+  }
+  return { defines, suffix };
+}
+
 /**
  * Builds one fixture image into `outDir` (linked under a temp name, then renamed: parallel
- * builds are safe) and returns its absolute path, `<outDir>/fixture-<kind>.elf`.
+ * builds are safe) and returns its absolute path, `<outDir>/fixture-<kind>.elf` (with the
+ * feature-note options: `fixture-<kind>[-sf-<none|0xN>][-f-<features, | as +, ! as ~>].elf`).
  * Throws a TestbedError naming the failed command when gcc or ld fails.
  */
 export function buildFixture(opts: BuildFixtureOptions): string {
   const f = FIXTURES[opts.kind];
   if (!f) throw new TestbedError(`fixture kind '${String(opts.kind)}' is unknown: use 'pv' or 'pvh'`, 2);
+  const variant = noteVariant(opts);
   const src = fixtureSourceDir();
   const outDir = resolve(opts.outDir ?? join(packageDir(), 'build', 'fixtures'));
   mkdirSync(outDir, { recursive: true });
@@ -72,13 +104,13 @@ export function buildFixture(opts: BuildFixtureOptions): string {
   try {
     const objs = f.sources.map((s) => {
       const obj = join(tmp, s.replace(/\.[cS]$/, '.o'));
-      run('gcc', [...(f.m32 ? ['-m32'] : []), ...CFLAGS, '-c', join(src, s), '-o', obj], opts.kind);
+      run('gcc', [...(f.m32 ? ['-m32'] : []), ...CFLAGS, ...variant.defines, '-c', join(src, s), '-o', obj], opts.kind);
       return obj;
     });
     const elf = join(tmp, f.out);
     run('ld', [...(f.m32 ? ['-m', 'elf_i386'] : []), '-nostdlib', '-static', '-no-pie', '-z', 'noexecstack', '-z', 'max-page-size=4096',
       '-T', join(src, f.script), '-o', elf, ...objs], opts.kind);
-    const out = join(outDir, f.out);
+    const out = join(outDir, f.out.replace(/\.elf$/, `${variant.suffix}.elf`));
     renameSync(elf, out);
     return out;
   } finally {

@@ -100,6 +100,19 @@ int fk_violations(void);
 const char *fk_last_violation(void);
 /* Number of hyp_lwproc_newlwp upcalls so far (a hypercall gave a host thread an lwp). */
 int fk_newlwp_calls(void);
+/*
+ * Wait on cv with the scheduler's own lock as the interlock, as a rump kernel's scheduler
+ * does (rump_schedlock_cv_wait): the caller holds a CPU but not that lock; the backend
+ * upcalls take and release the lock around the CPU (see fake_kernel.c).
+ */
+void fk_schedlock_cv_wait(struct rumpuser_cv *cv);
+int fk_schedlock_cv_timedwait(struct rumpuser_cv *cv, int64_t sec, int64_t nsec);
+/*
+ * Whether the scheduler lock can be taken within timeout_ns, without blocking (the caller
+ * holds a CPU). Returns 0 if it stayed held: leaked by a hypercall; it is then released so
+ * the run can go on.
+ */
+int fk_schedlock_takeable(int64_t timeout_ns);
 
 /* A kernel thread of the suite: an lwp on a host thread from rumpuser_thread_create. */
 struct conf_thread {

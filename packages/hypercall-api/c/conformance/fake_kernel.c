@@ -3,11 +3,24 @@
  * upcalls a real kernel gives rumpuser_init, and lwps bound to host threads through
  * rumpuser_curlwpop. It checks the hypercall layer keeps the protocol: a thread releases
  * only a CPU it holds, and takes one only when it holds none.
+ *
+ * The scheduler lock (cpu_mtx) is what a rump kernel's per-CPU scheduler lock is: a
+ * RUMPUSER_MTX_SPIN mutex without RUMPUSER_MTX_KMUTEX, entered only with the nowrap calls,
+ * and usable as the interlock of a condition variable wait (fk_schedlock_cv_wait). With it
+ * as interlock, the backend upcalls own the lock on the kernel's side of the wait: unschedule
+ * takes it before the CPU goes and returns with it held (the wait then releases it), and
+ * schedule is entered with it held (the hypercall layer retook it after the wait) and
+ * releases it once the CPU is taken.
  */
 #include "conf.h"
 
 static struct rumpuser_mtx *cpu_mtx;
 static struct rumpuser_cv *cpu_cv;
+/*
+ * The lwp whose kernel section (below) holds cpu_mtx, written only by that holder; NULL
+ * while the lock is free or held by the hypercall layer (inside an interlocked wait).
+ */
+static struct lwp *sched_holder;
 static int cpus_free = FK_NCPU;
 static int next_lwp_id = 1;
 static int violations;
@@ -73,24 +86,79 @@ static struct lwp *current(const char *who)
 	return l;
 }
 
-/* The scheduler's own lock: nowrap, as a rump kernel's scheduler uses it. */
-static void cpu_take_for(struct lwp *l)
+/* A kernel section on the scheduler lock for l: nowrap, as a rump kernel's scheduler. */
+static void sched_lock(struct lwp *l)
 {
 	rumpuser_mutex_enter_nowrap(cpu_mtx);
-	while (cpus_free == 0)
+	__atomic_store_n(&sched_holder, l, __ATOMIC_SEQ_CST);
+}
+
+static void sched_unlock(void)
+{
+	__atomic_store_n(&sched_holder, NULL, __ATOMIC_SEQ_CST);
+	rumpuser_mutex_exit(cpu_mtx);
+}
+
+/* With the scheduler lock held by l's section: wait for a free CPU and take it. */
+static void cpu_take_locked(struct lwp *l)
+{
+	while (cpus_free == 0) {
+		/* The wait releases the lock: l's section does not hold it meanwhile. */
+		__atomic_store_n(&sched_holder, NULL, __ATOMIC_SEQ_CST);
 		rumpuser_cv_wait_nowrap(cpu_cv, cpu_mtx);
+		__atomic_store_n(&sched_holder, l, __ATOMIC_SEQ_CST);
+	}
 	cpus_free--;
 	l->on_cpu = 1;
-	rumpuser_mutex_exit(cpu_mtx);
+}
+
+/* With the scheduler lock held: l's CPU becomes free for whoever waits for one. */
+static void cpu_give_locked(struct lwp *l)
+{
+	l->on_cpu = 0;
+	cpus_free++;
+	rumpuser_cv_signal(cpu_cv);
+}
+
+static void cpu_take_for(struct lwp *l)
+{
+	sched_lock(l);
+	cpu_take_locked(l);
+	sched_unlock();
 }
 
 static void cpu_give_for(struct lwp *l)
 {
-	rumpuser_mutex_enter_nowrap(cpu_mtx);
-	l->on_cpu = 0;
-	cpus_free++;
-	rumpuser_cv_signal(cpu_cv);
-	rumpuser_mutex_exit(cpu_mtx);
+	sched_lock(l);
+	cpu_give_locked(l);
+	sched_unlock();
+}
+
+/*
+ * hyp_backend_schedule with the scheduler lock as interlock: the caller must hold it. If it
+ * does not, record that and take the lock the ordinary way, so the kernel never releases a
+ * lock it was not handed. A free lock is certain proof; a lock held by another lwp's kernel
+ * section is caught once that section has recorded itself in sched_holder (a broken layer can
+ * slip through in the instant between). Returns with the lock held by l's section.
+ */
+static void sched_interlock_claim(struct lwp *l)
+{
+	struct lwp *holder;
+
+	if (rumpuser_mutex_tryenter(cpu_mtx) == 0) {
+		violation("hyp_backend_schedule: its interlock, the scheduler lock, was free, "
+		    "not held by the caller");
+		__atomic_store_n(&sched_holder, l, __ATOMIC_SEQ_CST);
+		return;
+	}
+	holder = __atomic_load_n(&sched_holder, __ATOMIC_SEQ_CST);
+	if (holder != NULL) {
+		violation("hyp_backend_schedule: its interlock, the scheduler lock, was held by "
+		    "another lwp, not the caller");
+		sched_lock(l);
+		return;
+	}
+	__atomic_store_n(&sched_holder, l, __ATOMIC_SEQ_CST);
 }
 
 void fk_cpu_take(void)
@@ -137,32 +205,52 @@ static void hyp_unschedule(void)
 	}
 }
 
+/*
+ * With the scheduler lock as interlock, the lock is taken before the CPU is given (nobody
+ * can be scheduled onto the CPU before the caller sleeps) and handed to the caller held,
+ * whatever else is wrong, so the hypercall layer's release of it stays balanced.
+ */
 static void hyp_backend_unschedule(int nlocks, int *countp, void *interlock)
 {
 	struct lwp *l = current("hyp_backend_unschedule without an lwp");
+	int interlocked = interlock != NULL && interlock == cpu_mtx;
 
 	(void)nlocks;
-	(void)interlock;
 	*countp = 0;
-	if (l == NULL || l->outside_kernel)
-		return;
-	if (!l->on_cpu)
-		violation("hyp_backend_unschedule by a thread without a CPU");
-	l->unschedules++;
-	cpu_give_for(l);
+	if (interlocked)
+		sched_lock(l);
+	if (l != NULL && !l->outside_kernel) {
+		if (!l->on_cpu)
+			violation("hyp_backend_unschedule by a thread without a CPU");
+		l->unschedules++;
+		if (interlocked)
+			cpu_give_locked(l);
+		else
+			cpu_give_for(l);
+	}
+	if (interlocked)
+		__atomic_store_n(&sched_holder, NULL, __ATOMIC_SEQ_CST);
 }
 
+/* With the scheduler lock as interlock, entered holding it; it is released here. */
 static void hyp_backend_schedule(int nlocks, void *interlock)
 {
 	struct lwp *l = current("hyp_backend_schedule without an lwp");
+	int interlocked = interlock != NULL && interlock == cpu_mtx;
 
 	(void)nlocks;
-	(void)interlock;
-	if (l == NULL || l->outside_kernel)
-		return;
-	if (l->on_cpu)
-		violation("hyp_backend_schedule by a thread already on a CPU");
-	cpu_take_for(l);
+	if (interlocked)
+		sched_interlock_claim(l);
+	if (l != NULL && !l->outside_kernel) {
+		if (l->on_cpu)
+			violation("hyp_backend_schedule by a thread already on a CPU");
+		if (interlocked)
+			cpu_take_locked(l);
+		else
+			cpu_take_for(l);
+	}
+	if (interlocked)
+		sched_unlock();
 }
 
 /* The calling thread (on a CPU) continues as l, which inherits the CPU. */
@@ -262,9 +350,41 @@ void fk_boot(void)
 {
 	struct lwp *l;
 
-	rumpuser_mutex_init(&cpu_mtx, 0);
+	rumpuser_mutex_init(&cpu_mtx, RUMPUSER_MTX_SPIN);
 	rumpuser_cv_init(&cpu_cv);
 	l = fk_lwp_create();
 	rumpuser_curlwpop(RUMPUSER_LWP_SET, l);
 	cpu_take_for(l);
+}
+
+void fk_schedlock_cv_wait(struct rumpuser_cv *cv)
+{
+	rumpuser_cv_wait(cv, cpu_mtx);
+}
+
+int fk_schedlock_cv_timedwait(struct rumpuser_cv *cv, int64_t sec, int64_t nsec)
+{
+	return rumpuser_cv_timedwait(cv, cpu_mtx, sec, nsec);
+}
+
+/*
+ * Tries without blocking, holding the CPU: a lock the caller itself leaked would deadlock a
+ * blocking enter. No kernel section keeps the lock for long, so one still held after
+ * timeout_ns was leaked by a hypercall; it is then released (unless a kernel section claims
+ * it), so the run goes on and reports the case instead of deadlocking in the next one.
+ */
+int fk_schedlock_takeable(int64_t timeout_ns)
+{
+	int64_t deadline = conf_now_ns() + timeout_ns;
+
+	do {
+		if (rumpuser_mutex_tryenter(cpu_mtx) == 0) {
+			rumpuser_mutex_exit(cpu_mtx);
+			return 1;
+		}
+		conf_spin_ns(MS);
+	} while (conf_now_ns() < deadline);
+	if (__atomic_load_n(&sched_holder, __ATOMIC_SEQ_CST) == NULL)
+		rumpuser_mutex_exit(cpu_mtx);
+	return 0;
 }

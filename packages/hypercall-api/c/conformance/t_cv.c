@@ -291,6 +291,159 @@ static void cv_wait_spin_interlock(void)
 	CHECK(w.unschedules_during == 1, "cv_wait on a spin mutex returned without a rump CPU");
 }
 
+/*
+ * Waits interlocked by the scheduler's own lock (fk_schedlock_cv_wait), as a rump kernel's
+ * scheduler makes them: the lock is a plain spin mutex (not a kmutex), which the backend
+ * upcalls take and release around the CPU, so after the wait the hypercall layer must retake
+ * the lock before the CPU. Retaking the CPU first makes the scheduler release a lock nobody
+ * holds, and the lock taken afterwards stays held: the next scheduler call deadlocks.
+ */
+struct schedlock_wait {
+	struct rumpuser_cv *cv;
+	int flag;         /* set by the signaller before it signals */
+	int back;         /* the waiter has returned from its wait */
+	int64_t delay_ms; /* the signaller's sleep before it sets flag */
+};
+
+static void schedlock_signal_fn(void *arg)
+{
+	struct schedlock_wait *s = arg;
+	int64_t deadline;
+
+	conf_sleep_ms(s->delay_ms);
+	__atomic_store_n(&s->flag, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * Nothing orders flag against the waiter's check (it does not hold the interlock before
+	 * waiting, and there are two CPUs), so a signal can come before the wait begins: signal
+	 * again until the waiter is back.
+	 */
+	deadline = conf_now_ns() + 2 * CONF_SLACK_NS;
+	while (!__atomic_load_n(&s->back, __ATOMIC_SEQ_CST) && conf_now_ns() < deadline) {
+		rumpuser_cv_signal(s->cv);
+		conf_sleep_ms(2);
+	}
+}
+
+/* What a scheduler-interlocked wait left behind, seen before the waiter enters the kernel. */
+struct schedlock_after {
+	int on_cpu;              /* the waiter holds a CPU */
+	int unschedules;         /* CPU releases during the wait */
+	int lock_free;           /* the scheduler lock can be taken: not leaked to the waiter */
+	int violations;          /* protocol breaks the upcalls recorded during the wait */
+	const char *violation;
+};
+
+/*
+ * Must run right after the wait, before any other upcall: with the scheduler lock leaked to
+ * the waiter, its next upcall would deadlock on that lock instead of failing the case.
+ */
+static void schedlock_observe(struct schedlock_after *a, int unschedules_before,
+    int violations_before)
+{
+	struct lwp *me = rumpuser_curlwp();
+
+	a->on_cpu = me->on_cpu;
+	a->unschedules = me->unschedules - unschedules_before;
+	a->lock_free = fk_schedlock_takeable(CONF_SLACK_NS);
+	a->violations = fk_violations() - violations_before;
+	a->violation = fk_last_violation();
+}
+
+static void cpu_probe_fn(void *arg)
+{
+	*(int *)arg = rumpuser_curlwp()->on_cpu;
+}
+
+static void schedlock_verdict(const char *call, const struct schedlock_after *a)
+{
+	struct conf_thread t;
+	int probe_on_cpu = 0;
+
+	CHECK(a->violations == 0, "%s on the scheduler lock broke the protocol: %s", call,
+	    a->violation);
+	CHECK(a->lock_free, "after %s on the scheduler lock, the lock stayed held (leaked by the "
+	    "hypercall layer): the scheduler would deadlock", call);
+	CHECK(a->on_cpu, "%s on the scheduler lock returned without a rump CPU", call);
+	CHECK(a->unschedules > 0, "%s on the scheduler lock waited holding the rump CPU", call);
+	t.use_thread_exit = 0;
+	CHECK_RV("rumpuser_thread_create", conf_thread_start(&t, "conf_cpuprobe", cpu_probe_fn,
+	    &probe_on_cpu), 0);
+	CHECK_RV("rumpuser_thread_join", conf_thread_join(&t), 0);
+	CHECK(probe_on_cpu, "after %s on the scheduler lock, another thread ran without a CPU",
+	    call);
+}
+
+static void cv_wait_sched_interlock(void)
+{
+	struct schedlock_wait s = { 0 };
+	struct schedlock_after a;
+	struct conf_thread t;
+	int unschedules, violations = fk_violations();
+
+	rumpuser_cv_init(&s.cv);
+	s.delay_ms = 20;
+	t.use_thread_exit = 0;
+	CHECK_RV("rumpuser_thread_create",
+	    conf_thread_start(&t, "conf_schedsig", schedlock_signal_fn, &s), 0);
+	unschedules = rumpuser_curlwp()->unschedules;
+	do
+		fk_schedlock_cv_wait(s.cv);
+	while (!__atomic_load_n(&s.flag, __ATOMIC_SEQ_CST));
+	__atomic_store_n(&s.back, 1, __ATOMIC_SEQ_CST);
+	schedlock_observe(&a, unschedules, violations);
+	CHECK_RV("rumpuser_thread_join", conf_thread_join(&t), 0);
+	rumpuser_cv_destroy(s.cv);
+	schedlock_verdict("rumpuser_cv_wait", &a);
+}
+
+static void cv_timedwait_sched_interlock_timeout(void)
+{
+	struct rumpuser_cv *cv;
+	struct schedlock_after a;
+	int64_t t0, dt;
+	int unschedules = rumpuser_curlwp()->unschedules, violations = fk_violations(), rv;
+
+	rumpuser_cv_init(&cv);
+	t0 = conf_now_ns();
+	rv = fk_schedlock_cv_timedwait(cv, 0, 50 * MS);
+	dt = conf_now_ns() - t0;
+	schedlock_observe(&a, unschedules, violations);
+	rumpuser_cv_destroy(cv);
+	CHECK(rv == RUMPXEN_NETBSD_ETIMEDOUT, "an unsignalled 50 ms rumpuser_cv_timedwait on the "
+	    "scheduler lock returned %d, expected ETIMEDOUT (60)", rv);
+	CHECK(dt >= 50 * MS, "a 50 ms timed wait timed out after %lld ns", (long long)dt);
+	schedlock_verdict("rumpuser_cv_timedwait (timed out)", &a);
+}
+
+static void cv_timedwait_sched_interlock_signalled(void)
+{
+	struct schedlock_wait s = { 0 };
+	struct schedlock_after a;
+	struct conf_thread t;
+	int64_t t0, dt;
+	int unschedules, violations = fk_violations(), rv;
+
+	rumpuser_cv_init(&s.cv);
+	s.delay_ms = 20;
+	t.use_thread_exit = 0;
+	CHECK_RV("rumpuser_thread_create",
+	    conf_thread_start(&t, "conf_schedsig", schedlock_signal_fn, &s), 0);
+	unschedules = rumpuser_curlwp()->unschedules;
+	t0 = conf_now_ns();
+	do
+		rv = fk_schedlock_cv_timedwait(s.cv, 10, 0);
+	while (rv == 0 && !__atomic_load_n(&s.flag, __ATOMIC_SEQ_CST));
+	__atomic_store_n(&s.back, 1, __ATOMIC_SEQ_CST);
+	dt = conf_now_ns() - t0;
+	schedlock_observe(&a, unschedules, violations);
+	CHECK_RV("rumpuser_thread_join", conf_thread_join(&t), 0);
+	rumpuser_cv_destroy(s.cv);
+	CHECK_RV("rumpuser_cv_timedwait on the scheduler lock (signalled before its 10 s "
+	    "timeout)", rv, 0);
+	CHECK(dt < 10000 * MS, "the signal did not end the wait early (%lld ns)", (long long)dt);
+	schedlock_verdict("rumpuser_cv_timedwait (signalled)", &a);
+}
+
 const struct conf_case conf_cases_cv[] = {
 	{ "cv_ping_pong", cv_ping_pong },
 	{ "cv_timedwait_timeout", cv_timedwait_timeout },
@@ -298,5 +451,8 @@ const struct conf_case conf_cases_cv[] = {
 	{ "cv_broadcast_has_waiters", cv_broadcast_has_waiters },
 	{ "cv_wait_nowrap_keeps_cpu", cv_wait_nowrap_keeps_cpu },
 	{ "cv_wait_spin_interlock", cv_wait_spin_interlock },
+	{ "cv_wait_sched_interlock", cv_wait_sched_interlock },
+	{ "cv_timedwait_sched_interlock_timeout", cv_timedwait_sched_interlock_timeout },
+	{ "cv_timedwait_sched_interlock_signalled", cv_timedwait_sched_interlock_signalled },
 	{ NULL, NULL },
 };

@@ -2,9 +2,22 @@
  * Mutexes, reader/writer locks and condition variables.
  *
  * The rule every blocking path follows: try without blocking first; if that fails, give the
- * rump CPU back, block on the host, then take a CPU again. A spin mutex is the exception:
- * it is only ever held by a thread that holds a rump CPU, so waiting for it without
- * releasing the CPU cannot deadlock, and releasing would be wrong.
+ * rump CPU back, block on the host, then take a CPU again. Spin mutexes (RUMPUSER_MTX_SPIN)
+ * and the *_nowrap calls are the exception: a spin mutex is held only briefly and its holder
+ * never blocks while holding it, so waiting without releasing the CPU cannot deadlock; and
+ * the nowrap callers are the kernel's scheduler itself, which may hold no CPU to release.
+ *
+ * After a condition variable wait the caller gets both the mutex and a CPU back, and the
+ * order depends on the mutex, as the rump kernel expects:
+ *  - SPIN and KMUTEX (a kernel spin mutex): the CPU first, then the mutex. Its other users
+ *    spin for it holding a CPU, so holding it while waiting for a CPU could deadlock.
+ *  - every other mutex, plain SPIN included: the mutex first, then hyp_backend_schedule with
+ *    it as the interlock. The kernel's scheduler passes its own per-CPU lock (SPIN, not
+ *    KMUTEX) as the interlock of a wait: hyp_backend_unschedule takes that lock before
+ *    giving the CPU away (the caller does not hold it on entry), and hyp_backend_schedule
+ *    must be entered holding it and releases it. Taking the CPU first would have the
+ *    scheduler release a lock nobody holds, and the lock taken afterwards would never be
+ *    released: the next scheduling call deadlocks.
  *
  * Mutexes and condition variables sit directly on Linux futexes: the uncontended paths
  * are one atomic instruction each (glibc's pthread_mutex_trylock, which a try-then-block
@@ -299,27 +312,31 @@ void rumpuser_cv_destroy(struct rumpuser_cv *cv)
 }
 
 /*
- * Take mtx back after a wait, with a rump CPU. A spin mutex must not be held while waiting
- * for a CPU (its other users spin holding a CPU), so get the CPU first, then the mutex
- * without releasing the CPU. Other mutexes are taken first: their contenders release the
- * CPU before blocking on them.
+ * Take mtx back after a wait, with a rump CPU, in the order the header comment gives: CPU
+ * first only for a kernel spin mutex (SPIN and KMUTEX), mutex first for every other one. The
+ * owner is set before the CPU is retaken: when mtx is the scheduler's lock, the schedule
+ * upcall releases it, and the owner must not outlive the hold.
  */
 static void cv_rejoin(struct rumpuser_mtx *mtx, int nlocks)
 {
-	if (mtx->flags & RUMPUSER_MTX_SPIN) {
+	if ((mtx->flags & (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) ==
+	    (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) {
 		posix_cpu_retake(nlocks, mtx);
 		mtx_lock_slow(mtx);
+		mtx_set_owner(mtx, posix_curlwp);
 	} else {
 		mtx_lock_slow(mtx);
+		mtx_set_owner(mtx, posix_curlwp);
 		posix_cpu_retake(nlocks, mtx);
 	}
-	mtx_set_owner(mtx, posix_curlwp);
 }
 
 /*
  * The common wait: announce ourselves, note the sequence, drop the mutex, sleep while the
  * sequence is unchanged. A signal between the unlock and the sleep changes the sequence,
  * so the futex does not sleep and the wakeup is not lost. Returns the futex result.
+ * The CPU goes before the mutex: when mtx is the scheduler's lock, the unschedule upcall is
+ * what takes it, and the unlock here ends that hold.
  */
 static int cv_sleep(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx, int release_cpu,
     int *nlocks, const struct timespec *deadline)

@@ -1,0 +1,56 @@
+/* errno and time for programs that call a rump kernel with no C library (see nbsys.h). */
+#include <rumpuser.h>
+
+#include "nbsys.h"
+
+/* glibc's, present when the program runs as a posix process. */
+extern int *__errno_location(void) __attribute__((weak));
+
+static volatile int last_errno;
+
+/* Xen: the guest kernel's rumpuser_seterrno hands the kernel's errno to this hook. */
+void rumpxen_set_errno(int error)
+{
+	last_errno = error;
+}
+
+int nb_errno(void)
+{
+	return __errno_location ? *__errno_location() : last_errno;
+}
+
+int64_t nb_now_ns(void)
+{
+	struct nb_timespec ts;
+
+	if (nb_clock_gettime(NB_CLOCK_MONOTONIC, &ts) != 0)
+		return -1;
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *thread_main(void *arg)
+{
+	struct nb_thread *t = arg;
+
+	t->fn(t->arg);
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int nb_thread_start(struct nb_thread *t, void *(*fn)(void *), void *arg, const char *name)
+{
+	void *cookie;
+
+	t->fn = fn;
+	t->arg = arg;
+	t->done = 0;
+	return rumpuser_thread_create(thread_main, t, name, 0, 0, -1, &cookie);
+}
+
+void nb_thread_wait(struct nb_thread *t)
+{
+	const struct nb_timespec tick = { .tv_sec = 0, .tv_nsec = 5 * 1000000L };
+
+	while (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
+		nb_nanosleep(&tick, NULL);
+}

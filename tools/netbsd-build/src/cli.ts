@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * rumpxen-netbsd-build CLI. Exit codes: 0 ok, 2 bad input (one paragraph naming the input
+ * and the fix), 1 a failed build (naming the step and its log).
+ */
+import { parseArgs } from 'node:util';
+import { buildNetbsd, cachedBuilds } from './build.js';
+import { TARGETS } from './configs.js';
+import { NetbsdBuildError } from './errors.js';
+import { PINNED_SOURCES } from './sources.js';
+import { netbsdCacheDir } from './cache.js';
+
+const USAGE = `usage: rumpxen-netbsd-build <command> [options]
+
+commands:
+  build TARGET... [--jobs N] [-q]
+      Build NetBSD's rump kernel components for each target (${TARGETS.join(', ')}) with
+      buildrump.sh, or find the build in the cache; prints each build's folder. posix:
+      shared and static userspace libraries; xen-pv, xen-pvh: kernel-only static archives
+      (non-PIC, curlwp as a hypercall) compiled with the target's kernel flags (the two
+      share one build while their flags agree). Progress goes to stderr.
+  components TARGET [--json]
+      The components of the target's build (it must be built) and what each needs.
+  list [--json]
+      The builds in the cache.
+
+sources:
+  ${PINNED_SOURCES.netbsd.env}   the NetBSD tree: a tarball or folder (src-netbsd, all-src)
+  ${PINNED_SOURCES.buildrump.env}   buildrump.sh: a tarball or folder
+  Unset: fetched with git at the pinned commits (netbsd ${PINNED_SOURCES.netbsd.commit.slice(0, 12)},
+  buildrump.sh ${PINNED_SOURCES.buildrump.commit.slice(0, 12)}).
+cache: $RUMPXEN_CACHE/netbsd, else <repository>/.cache/netbsd (now: ${netbsdCacheDir()}).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, jobs: { type: 'string', short: 'j' }, quiet: { type: 'boolean', short: 'q' }, json: { type: 'boolean' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const progress = values.quiet ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+  switch (command) {
+    case 'build': {
+      if (rest.length === 0) throw new NetbsdBuildError('build', 'needs at least one target.', `Name one or more of ${TARGETS.join(', ')}.`);
+      const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+      if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new NetbsdBuildError(`--jobs ${values.jobs}`, 'is not a positive whole number.', 'Give e.g. --jobs 2.');
+      for (const t of rest) {
+        const b = await buildNetbsd(t, { onProgress: progress, jobs });
+        process.stdout.write(`${t}\t${b.dir}\t${b.cached ? 'cached' : 'built'}\n`);
+      }
+      return 0;
+    }
+    case 'components': {
+      if (rest.length !== 1) throw new NetbsdBuildError('components', 'needs exactly one target.', `Name one of ${TARGETS.join(', ')}.`);
+      const b = await buildNetbsd(rest[0]!, { cachedOnly: true });
+      if (values.json) process.stdout.write(`${JSON.stringify(b.components, null, 2)}\n`);
+      else for (const c of b.components) process.stdout.write(`${c.name.padEnd(24)} ${c.requires.join(' ') || '-'}\n`);
+      return 0;
+    }
+    case 'list': {
+      const builds = cachedBuilds();
+      if (values.json) process.stdout.write(`${JSON.stringify(builds, null, 2)}\n`);
+      else for (const b of builds) process.stdout.write(`${b.mode}\t${b.key.slice(0, 16)}\t${b.components.length} components\t${b.dir}\n`);
+      return 0;
+    }
+    default:
+      throw new NetbsdBuildError(`command "${command}"`, 'is not known.', 'Use build, components or list (--help shows them).');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof NetbsdBuildError) {
+      process.stderr.write(`rumpxen-netbsd-build: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`rumpxen-netbsd-build: ${e.message}; see --help\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`rumpxen-netbsd-build: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,66 @@
+/**
+ * How NetBSD is built for a target: the buildrump.sh options and the compiler flags. The
+ * flags come from the target definition (the guest toolchain contract), so the NetBSD
+ * archives and the code linked with them are compiled alike; this file only adds what
+ * NetBSD's 2016 sources need from gcc 12 and the build mode.
+ */
+import { posixTarget, type TargetDefinition, type TargetName } from '@rumpxen/hypercall-api';
+import { xenPvhTarget, xenPvTarget } from '@rumpxen/minios-binding';
+import { NetbsdBuildError } from './errors.js';
+
+export type BuildMode = 'userspace' | 'kernel';
+
+export interface NetbsdBuildConfig {
+  /**
+   * `userspace`: shared and static libraries for a host process (posix), NetBSD's own
+   * hypercall library built too but replaced at run time by ours. `kernel`: kernel-only
+   * static archives (`-k`) with curlwp as a hypercall, non-PIC, for a freestanding guest.
+   */
+  mode: BuildMode;
+  /** buildrump.sh options other than the folders and -j. */
+  args: string[];
+  /** The compiler flags NetBSD's objects get (buildrump.sh `-F CFLAGS=…`). */
+  cflags: string[];
+  /** Variables buildrump.sh's bootstrap needs in its environment. */
+  env: Record<string, string>;
+}
+
+export const TARGETS: readonly TargetName[] = ['posix', 'xen-pv', 'xen-pvh'];
+
+/** Target definitions by name: posix from hypercall-api, xen-pv/xen-pvh from minios-binding. */
+export function targetDefinition(name: string): TargetDefinition {
+  switch (name) {
+    case 'posix':
+      return posixTarget;
+    case 'xen-pv':
+      return xenPvTarget;
+    case 'xen-pvh':
+      return xenPvhTarget;
+    default:
+      throw new NetbsdBuildError(`target "${name}"`, 'is not a known target.', `Use one of: ${TARGETS.join(', ')}.`);
+  }
+}
+
+/** Flags of a target that are about where headers come from, not how code is generated. */
+const INCLUDE_FLAG = /^(-nostdinc|-I.*|-isystem.*|-include.*)$/;
+
+/**
+ * gcc 12 against 2016 code: -fcommon for the tentative definitions NetBSD relies on, and
+ * NOGCCERROR (there are ~1,600 warnings; -Wno-error would be overridden by NetBSD's -Werror).
+ */
+const GCC12 = { cflags: ['-fcommon'], vars: ['-V', 'NOGCCERROR=1'], env: { HOST_CFLAGS: '-O -fcommon' } };
+
+export function buildConfig(target: TargetDefinition): NetbsdBuildConfig {
+  if (target.name === 'posix') {
+    // A host process: NetBSD's own userspace flags (PIC shared and static libraries). The
+    // posix target's cflags (-pthread) are for linking programs, not for compiling NetBSD.
+    return { mode: 'userspace', args: ['-r', ...GCC12.vars], cflags: [...GCC12.cflags], env: { ...GCC12.env } };
+  }
+  const codegen = (target.kernelCflags ?? target.cflags).filter((f) => !INCLUDE_FLAG.test(f));
+  return {
+    mode: 'kernel',
+    args: ['-r', '-k', '-V', 'RUMP_CURLWP=hypercall', '-V', 'MKPIC=no', '-V', 'MKSTATICLIB=yes', ...GCC12.vars],
+    cflags: [...GCC12.cflags, ...codegen],
+    env: { ...GCC12.env },
+  };
+}
