@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: build the hello example and boot it on the embedded testbed, printing its console.
+// `npm start`: boot a NetBSD rump kernel in a Xen domain on the embedded testbed and print its
+// console (examples/netbsd: banner, kern.ostype/osrelease, a file on tmpfs, TCP over lo0).
+// The first run builds NetBSD for the image's target (minutes, with progress).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,4 +19,4 @@ for (const [cli, pkg] of [[testbedCli, '@rumpxen/xen-testbed'], [linkerCli, '@ru
   }
 }
 if (run(testbedCli, ['fetch', '--quiet']) !== 0) process.exit(1);
-process.exit(run(linkerCli, ['run', join(root, 'examples', 'hello', 'rumpxen.json')]));
+process.exit(run(linkerCli, ['run', join(root, 'examples', 'netbsd', 'rumpxen.json'), '-v']));

@@ -27,6 +27,17 @@ if (fetched.status !== 0) {
   process.exit(1);
 }
 
+// NetBSD, built once per configuration for the whole run (posix; xen-pv and xen-pvh share a
+// kernel-only build): every test that needs a rump kernel takes it from the cache. Cached
+// builds return at once; a first build takes minutes and shows its progress.
+const netbsdCli = join(root, 'tools', 'netbsd-build', 'bin', 'rumpxen-netbsd-build.js');
+const netbsd = spawnSync(process.execPath, [netbsdCli, 'build', 'posix', 'xen-pv', 'xen-pvh'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+if (netbsd.status !== 0) {
+  console.error('test: building NetBSD failed (see above)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
 const jsonOut = join(outDir, 'vitest.json');
 rmSync(jsonOut, { force: true });
 const vitest = spawnSync(

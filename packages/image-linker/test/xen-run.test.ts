@@ -37,7 +37,7 @@ describe('run on the embedded testbed (xen-pv)', () => {
     expect(lines).toContain('Test result: SUCCESS');
   }, 200_000);
 
-  it('runs examples/hello/rumpxen.json as npm start does: built from the manifest, its args and memory applied', () => {
+  it('runs examples/hello/rumpxen.json straight from the manifest: built, its args and memory applied', () => {
     const r = cli(['run', HELLO, '--on', 'testbed']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.split('\n');

@@ -173,7 +173,9 @@ function remember(tree: SourceTree): SourceTree {
  * (still in the cache), else fetched with git at the pinned commit.
  */
 export async function resolveSource(kind: SourceKind, onProgress: (line: string) => void = () => {}, given = process.env[PINNED_SOURCES[kind].env]): Promise<SourceTree> {
-  return remember(await resolveSourceOnce(kind, onProgress, given));
+  const tree = await resolveSourceOnce(kind, onProgress, given);
+  // A folder is used in place and may change: only tarballs and git trees are remembered.
+  return tree.identity.startsWith('dir:') ? tree : remember(tree);
 }
 
 async function resolveSourceOnce(kind: SourceKind, onProgress: (line: string) => void, given: string | undefined): Promise<SourceTree> {

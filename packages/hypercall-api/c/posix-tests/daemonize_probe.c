@@ -22,14 +22,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	error = atoi(argv[1]);
-	if (rumpuser_init(RUMPUSER_VERSION, &null_kernel_hyperup) != 0)
-		return 2;
+	/* As a rump kernel does it: daemonize first, then start the kernel (in the child). */
 	rv = rumpuser_daemonize_begin();
 	if (rv != 0) {
 		fprintf(stderr, "daemonize_probe: rumpuser_daemonize_begin returned %d\n", rv);
 		return 2;
 	}
-	/* Only the child gets here: pretend start-up takes a moment. */
+	/* Only the child gets here: start up, which takes a moment. */
+	if (rumpuser_init(RUMPUSER_VERSION, &null_kernel_hyperup) != 0)
+		return 2;
 	usleep(100000);
 	rv = rumpuser_daemonize_done(error);
 	report = fopen(argv[2], "w");

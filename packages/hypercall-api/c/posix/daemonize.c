@@ -2,6 +2,9 @@
  * Detach a rump kernel server from its terminal: daemonize_begin forks, and the parent
  * stays until the child reports through daemonize_done whether its start-up worked, then
  * exits with that result, so the shell sees a server that is ready or an error.
+ *
+ * daemonize_begin comes before rumpuser_init (NetBSD's rump_daemonize_begin refuses once
+ * the kernel is up): there is no kernel yet, so the parent waits without any rump CPU.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +17,7 @@ static int daemon_pipe = -1;
 
 int rumpuser_daemonize_begin(void)
 {
-	int fds[2], status, nlocks;
+	int fds[2], status;
 	ssize_t n;
 	pid_t pid;
 
@@ -36,11 +39,9 @@ int rumpuser_daemonize_begin(void)
 		return 0;
 	}
 	close(fds[1]);
-	nlocks = posix_cpu_release(NULL);
 	do
 		n = read(fds[0], &status, sizeof(status));
 	while (n == -1 && errno == EINTR);
-	posix_cpu_retake(nlocks, NULL);
 	if (n != (ssize_t)sizeof(status)) {
 		rumpuser_dprintf("rumpuser: the daemonized rump kernel exited before it finished "
 		    "starting; run it without daemonizing to see why\n");
