@@ -1,4 +1,3 @@
-#include <mk/mm.h>
 /*
  * Toolstack control for a DomU. A kernel thread watches xenstore control/shutdown (the node
  * libxl and the Node API write to ask a guest to stop): "poweroff" and "halt" end the domain
@@ -109,9 +108,6 @@ void mk_control_start(void)
 
 MK_NORETURN void mk_app_exit(int status)
 {
-	{ extern unsigned long mk_dbg_low_water; { extern long mk_dbg_rump_bytes, mk_dbg_rump_at_low, mk_dbg_threads, mk_dbg_threads_at_low, mk_dbg_rump_peak; mk_printk("DBG: rump bytes now %ld at-low %ld peak %ld; threads now %ld at-low %ld\n", mk_dbg_rump_bytes, mk_dbg_rump_at_low, mk_dbg_rump_peak, mk_dbg_threads, mk_dbg_threads_at_low); }
-	mk_printk("DBG: free now %lu KiB, low water %lu KiB, total %lu KiB\n", (unsigned long)mk_mm_free_pages()*4, mk_dbg_low_water*4, (unsigned long)mk_mm_total_pages()*4); }
-	{ void mk_dbg_stacks(void); mk_dbg_stacks(); }
 	mk_printk("rumpxen: exit %d\n", status);
 	if (is_domu_with_xenstore()) {
 		char num[16];

@@ -20,8 +20,6 @@ static uint32_t *page_meta;
 static unsigned long nr_pages;
 static unsigned long free_pages;
 static unsigned long search_hint;
-unsigned long mk_dbg_low_water = ~0UL;
-long mk_dbg_rump_bytes, mk_dbg_rump_at_low, mk_dbg_threads, mk_dbg_threads_at_low, mk_dbg_rump_peak;
 
 struct free_block {
 	struct free_block *next;
@@ -85,7 +83,6 @@ void *mk_page_alloc(size_t npages, size_t align_pages)
 				for (i = 0; i < npages; i++)
 					mark(start + i, true);
 				free_pages -= npages;
-				if (free_pages < mk_dbg_low_water) { mk_dbg_low_water = free_pages; mk_dbg_rump_at_low = mk_dbg_rump_bytes; mk_dbg_threads_at_low = mk_dbg_threads; }
 				if (align_pages == 1)
 					search_hint = start + npages;
 				return (void *)(start << 12);

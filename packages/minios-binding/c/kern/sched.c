@@ -1,6 +1,5 @@
 /* Cooperative scheduler; see mk/sched.h. */
 #include <mk/arch.h>
-#include <mk/console.h>
 #include <mk/crash.h>
 #include <mk/evtchn.h>
 #include <mk/lib.h>
@@ -116,12 +115,8 @@ static void canary_check(struct mk_thread *t)
 				"at %p is overwritten", t->name, (void *)(t->stack + 4096));
 }
 
-static size_t dbg_used(struct mk_thread *t);
-extern size_t mk_dbg_stack_max;
 static void thread_free(struct mk_thread *t)
 {
-	{ size_t u = dbg_used(t); if (u > mk_dbg_stack_max) mk_dbg_stack_max = u; }
-	{ extern long mk_dbg_threads; mk_dbg_threads--; }
 	mk_arch_remap_page((unsigned long)t->stack);
 	mk_page_free(t->stack, t->stack_pages);
 	mk_arch_tls_detach(t->tls_token);
@@ -144,13 +139,11 @@ struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 		return NULL;
 	}
 	t->stack_pages = pages;
-	{ extern long mk_dbg_threads; mk_dbg_threads++; }
 	if (!tls_setup(t)) {
 		mk_page_free(t->stack, pages);
 		mk_free(t);
 		return NULL;
 	}
-	mk_memset(t->stack + 4096, 0xa5, (pages - 1) * 4096);
 	if (mk_arch_unmap_page((unsigned long)t->stack) != 0)
 		mk_panic("cannot unmap the stack guard page at %p", t->stack);
 	mk_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
@@ -358,26 +351,4 @@ MK_NORETURN void mk_sched_start(void)
 	mk_arch_set_tls(first->tls_tp, first->tls_token);
 	mk_context_switch(&boot_sp, first->sp);
 	mk_panic("boot context resumed");
-}
-
-static size_t dbg_used(struct mk_thread *t)
-{
-	const unsigned char *p = (const unsigned char *)t->stack + 4096 + 64;
-	const unsigned char *end = (const unsigned char *)t->stack + t->stack_pages * 4096;
-	while (p < end && *p == 0xa5)
-		p++;
-	return (size_t)(end - p);
-}
-size_t mk_dbg_stack_max;
-void mk_dbg_stacks(void);
-void mk_dbg_stacks(void)
-{
-	struct mk_thread *t = threads;
-	if (!t) return;
-	do {
-		size_t u = dbg_used(t);
-		mk_printk("DBG: stack %s used %zu of %zu\n", t->name, u, (t->stack_pages - 1) * 4096);
-		t = t->next;
-	} while (t != threads);
-	mk_printk("DBG: max stack of exited threads %zu\n", mk_dbg_stack_max);
 }

@@ -6,7 +6,6 @@
 #include <mk/control.h>
 #include <mk/crash.h>
 #include <mk/lib.h>
-#include <mk/mm.h>
 #include <mk/rumpattach.h>
 #include <mk/xenbus.h>
 
@@ -62,7 +61,6 @@ int rumpuser_getparam(const char *name, void *buf, size_t blen)
 		mk_snprintf(value, sizeof(value), "rump-dom%d", domid < 0 ? 0 : domid);
 		return param_copy(value, buf, blen);
 	}
-	if (mk_strcmp(name, "RUMP_MEMLIMIT") == 0) { extern unsigned long mk_dbg_low_water; mk_printk("DBG: getparam MEMLIMIT: free %lu KiB low %lu KiB\n", (unsigned long)mk_mm_free_pages()*4, mk_dbg_low_water*4); }
 	env = mk_appcfg_getenv(name);
 	if (!env)
 		return RUMPXEN_NETBSD_ENOENT;

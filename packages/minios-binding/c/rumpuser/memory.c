@@ -11,13 +11,12 @@ int rumpuser_malloc(size_t len, int alignment, void **memp)
 	if (!p)
 		return RUMPXEN_NETBSD_ENOMEM;
 	*memp = p;
-	{ extern long mk_dbg_rump_bytes, mk_dbg_rump_peak; mk_dbg_rump_bytes += (long)len; if (mk_dbg_rump_bytes > mk_dbg_rump_peak) mk_dbg_rump_peak = mk_dbg_rump_bytes; }
 	return 0;
 }
 
 void rumpuser_free(void *mem, size_t len)
 {
-	{ extern long mk_dbg_rump_bytes; mk_dbg_rump_bytes -= (long)len; }
+	(void)len;
 	mk_free(mem);
 }
 

@@ -1,8 +1,6 @@
 /* Guest kernel threads for the rump kernel, and the per-thread curlwp. */
 #include "xen_int.h"
 #include <mk/sched.h>
-#include <mk/mm.h>
-#include <mk/console.h>
 
 /* Rump kernel threads get this much stack, with an unmapped guard page below. */
 #define RX_THREAD_STACK (64 * 1024)
@@ -14,7 +12,6 @@ int rumpuser_thread_create(void *(*fun)(void *), void *arg, const char *thrname,
 	(void)cpuidx;
 	struct mk_thread *t = mk_thread_create(thrname ? thrname : "rumpthread", fun, arg,
 		RX_THREAD_STACK, mustjoin != 0);
-	
 	if (!t)
 		return RUMPXEN_NETBSD_ENOMEM;
 	if (mustjoin)
