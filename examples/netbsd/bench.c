@@ -1,7 +1,8 @@
 /*
  * The NetBSD bench (packages/image-linker/bench/netbsd.mjs runs it on posix, xen-pv and
- * xen-pvh): how long rump_init takes, what a system call round trip (getpid) costs, and a
- * UDP ping-pong over lo0 in one thread. One "bench NAME VALUE ..." line per figure, values
+ * xen-pvh): how long rump_init takes, what a system call round trip (getpid) costs, what an
+ * empty function call costs (the yardstick for the CPU or its emulation), and a UDP ping-pong
+ * over lo0 in one thread. One "bench NAME VALUE ..." line per figure, values
  * in integers with a fixed number of decimals (the Xen console's printf has no %f), then
  * "Test result: SUCCESS".
  */
@@ -13,6 +14,9 @@
 #define GETPID_MIN_NS (2 * 1000000000LL)
 #define GETPID_MAX_CALLS 5000000L
 #define GETPID_BATCH 1000L
+#define CALL_MIN_NS (500 * 1000000LL)
+#define CALL_MAX_CALLS 2000000000L
+#define CALL_BATCH 100000L
 #define UDP_ROUNDS 1000
 #define UDP_WARMUP 20
 
@@ -66,6 +70,38 @@ static int bench_getpid(void)
 	} while (elapsed < GETPID_MIN_NS && calls < GETPID_MAX_CALLS);
 	h = hundredths(elapsed, calls);
 	rumpuser_dprintf("bench getpid_ns %ld.%02ld calls %ld ms %ld\n", h / 100, h % 100, calls, (long)(elapsed / 1000000));
+	return 0;
+}
+
+/*
+ * The yardstick for the system call: an empty function called through a pointer the compiler
+ * cannot see through, timed the same way. It says how fast this CPU (or QEMU's emulation of
+ * it) runs plain code, so targets can be compared net of that.
+ */
+static unsigned __attribute__((noinline)) empty_call(unsigned x)
+{
+	__asm__ volatile("" ::: "memory");
+	return x + 1;
+}
+
+static unsigned (*volatile call_ptr)(unsigned) = empty_call;
+
+static int bench_call(void)
+{
+	int64_t t0 = platform_ns(), elapsed;
+	unsigned acc = 0;
+	long calls = 0, h;
+
+	do {
+		for (long i = 0; i < CALL_BATCH; i++)
+			acc = call_ptr(acc);
+		calls += CALL_BATCH;
+		elapsed = platform_ns() - t0;
+	} while (elapsed < CALL_MIN_NS && calls < CALL_MAX_CALLS);
+	if (acc != (unsigned)calls)
+		return fail("the empty call loop (wrong count)");
+	h = hundredths(elapsed, calls);
+	rumpuser_dprintf("bench call_ns %ld.%02ld calls %ld ms %ld\n", h / 100, h % 100, calls, (long)(elapsed / 1000000));
 	return 0;
 }
 
@@ -135,7 +171,7 @@ int main(void)
 		rumpuser_dprintf("bench: rump_init failed: %d\nTest result: FAILURE\n", rv);
 		return 1;
 	}
-	if (bench_getpid() != 0 || bench_udp() != 0)
+	if (bench_getpid() != 0 || bench_call() != 0 || bench_udp() != 0)
 		return 1;
 	rumpuser_dprintf("Test result: SUCCESS\n");
 	return 0;

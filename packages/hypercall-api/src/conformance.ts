@@ -3,24 +3,15 @@
  * it needs, and how to read its output (`case NAME: PASS|FAIL reason|SKIP reason` lines, a
  * `conformance: rumpuser vN, M cases` announcement, and XTF's `Test result:` line).
  */
+import { guestKernelCflags } from '@rumpxen/protocol';
+import { parseCaseLine, parseResultLine, XTF_EXIT_CODES, type CaseLine, type CaseOutcome, type XtfResult } from '@rumpxen/protocol';
 
 /**
- * Flags the suite's objects are compiled with: freestanding, no PIC, small code model (the
- * image must sit in the low 2 GiB), no red zone (x86-64), frame pointers for backtraces.
+ * Flags the suite's objects are compiled with (c/CMakeLists.txt reads them from here): the
+ * suite plays a rump kernel, so these are the guest toolchain contract's kernel flags
+ * (@rumpxen/protocol's guestKernelCflags), which the Xen targets' kernelCflags are too.
  */
-export const conformanceCflags: readonly string[] = Object.freeze([
-  '-ffreestanding',
-  '-fno-pic',
-  '-fno-pie',
-  '-mcmodel=small',
-  '-mno-red-zone',
-  '-fno-stack-protector',
-  '-fstack-clash-protection',
-  '-fno-omit-frame-pointer',
-  '-nostdinc',
-  '-fno-builtin',
-  '-fno-tree-loop-distribute-patterns',
-]);
+export const conformanceCflags: readonly string[] = guestKernelCflags;
 
 /**
  * rumpuser_getparam name of the file the file/bio cases work on: an existing file (or disk)
@@ -33,25 +24,14 @@ export const conformanceFileSize = 64 * 1024;
 /** A line the console_dprintf case prints; a runner checks it arrived verbatim. */
 export const conformanceDprintfLine = 'console: dprintf 42 -7 ff abc';
 
-export type CaseOutcome = 'PASS' | 'FAIL' | 'SKIP';
+// The lines and exit codes are the result protocol's, kept in @rumpxen/protocol (verdict.ts).
+export type { CaseOutcome, XtfResult };
 
-export interface ConformanceCase {
-  name: string;
-  outcome: CaseOutcome;
-  /** Why it failed or skipped; empty for PASS. */
-  reason: string;
-}
-
-export type XtfResult = 'SUCCESS' | 'SKIP' | 'ERROR' | 'FAILURE' | 'CRASH';
+/** One case's line: name, outcome and, for FAIL and SKIP, the reason. */
+export type ConformanceCase = CaseLine;
 
 /** XTF's exit status for each result. */
-export const xtfExitCodes: Readonly<Record<XtfResult, number>> = Object.freeze({
-  SUCCESS: 0,
-  SKIP: 3,
-  ERROR: 4,
-  FAILURE: 5,
-  CRASH: 6,
-});
+export const xtfExitCodes: Readonly<Record<XtfResult, number>> = XTF_EXIT_CODES;
 
 export interface ConformanceReport {
   /** Cases in the order they reported. A case reported twice keeps its worst outcome. */
@@ -62,27 +42,27 @@ export interface ConformanceReport {
   result: XtfResult | null;
 }
 
-const caseLine = /^case ([A-Za-z0-9_.-]+): (PASS|FAIL|SKIP)(?: (.*))?$/;
 const announceLine = /^conformance: rumpuser v\d+, (\d+) cases$/;
-const resultLine = /^Test result: (SUCCESS|SKIP|ERROR|FAILURE|CRASH)$/;
 const rank: Record<CaseOutcome, number> = { PASS: 0, SKIP: 1, FAIL: 2 };
 
-/** Reads a conformance run's console output (any target; other lines are ignored). */
+/**
+ * Reads a conformance run's console output (any target; other lines are ignored). Case and
+ * result lines are read by the result protocol's one parser (@rumpxen/protocol).
+ */
 export function parseConformanceOutput(text: string): ConformanceReport {
   const byName = new Map<string, ConformanceCase>();
   let announced: number | null = null;
   let result: XtfResult | null = null;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '').trimEnd();
-    let m = caseLine.exec(line);
-    if (m) {
-      const next: ConformanceCase = { name: m[1]!, outcome: m[2] as CaseOutcome, reason: m[3] ?? '' };
+  for (const line of text.split('\n')) {
+    const next = parseCaseLine(line);
+    if (next) {
       const prev = byName.get(next.name);
       if (!prev || rank[next.outcome] > rank[prev.outcome]) byName.set(next.name, next);
       continue;
     }
-    if ((m = announceLine.exec(line))) announced = Number(m[1]);
-    else if ((m = resultLine.exec(line))) result = m[1] as XtfResult;
+    const m = announceLine.exec(line.trim());
+    if (m) announced = Number(m[1]);
+    else result = parseResultLine(line) ?? result;
   }
   return { cases: [...byName.values()], announced, result };
 }

@@ -88,3 +88,11 @@ for (const r of rows) {
     `${r.image.padEnd(12)} ${r.target.padEnd(8)} ${String(r.buildMs).padStart(9)} ${String(r.ldMs ?? '-').padStart(7)} ${ratio.padStart(6)} ${String(r.text).padStart(9)} ${String(r.data).padStart(8)} ${String(r.bss).padStart(9)} ${String(r.file).padStart(9)}`,
   );
 }
+
+// The NetBSD images (examples/netbsd): sizes, least memory, time to rump_init, system call and
+// UDP costs against posix, with their goals (bench/netbsd.mjs; arguments go to it).
+const netbsd = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'netbsd.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+if (netbsd.status !== 0) {
+  console.error(`bench: bench/netbsd.mjs failed (exit ${netbsd.status ?? netbsd.signal})`);
+  process.exit(netbsd.status ?? 1);
+}

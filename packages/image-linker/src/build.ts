@@ -15,7 +15,8 @@ import { buildNetbsd, componentName, resolveComponents } from '@rumpxen/netbsd-b
 import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
 import { archiveOf, parseLinkMap } from './linkmap.js';
 import { resolveTarget, type TargetDefinition, type TargetName } from './targets.js';
-import { xenNotes, targetFromNotes } from './xen-notes.js';
+import { xenNotes, targetFromNotes } from '@rumpxen/protocol';
+import { guestLinkCommand } from '@rumpxen/protocol';
 
 export interface BuildOptions {
   /** Relocatable objects and archives: the application. */
@@ -298,19 +299,20 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (def.linkerScript !== null) {
       const scriptPath = join(tmp, `${def.name}.ld`);
       writeFileSync(scriptPath, def.linkerScript);
-      cmd = opts.ld ?? 'ld';
-      args = [
-        '-static', '-nostdlib', '--no-dynamic-linker',
-        ...(extra ? ['-T', extraPath] : []), '-T', scriptPath,
-        '-e', def.entrySymbol,
-        ...(opts.gcSections ? ['--gc-sections', '--undefined', def.entrySymbol] : []),
-        ...def.ldflags,
-        '-Map', mapPath, '-o', tmpOut,
-        ...(def.startObject ? [def.startObject] : []),
-        ...objects,
-        ...(componentPaths.length ? ['--whole-archive', ...componentPaths, '--no-whole-archive'] : []),
-        '--start-group', ...archives, ...def.libraries, '--end-group',
-      ];
+      [cmd, ...args] = guestLinkCommand({
+        ld: opts.ld,
+        script: scriptPath,
+        supplement: extra ? extraPath : undefined,
+        entry: def.entrySymbol,
+        gcSections: opts.gcSections,
+        startObject: def.startObject,
+        objects,
+        wholeArchives: componentPaths,
+        archives: [...archives, ...def.libraries],
+        ldflags: def.ldflags,
+        map: mapPath,
+        output: tmpOut,
+      });
     } else {
       cmd = opts.cc ?? 'cc';
       args = [

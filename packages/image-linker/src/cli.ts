@@ -12,7 +12,7 @@ import { ImageLinkerError } from './errors.js';
 import { formatReport, inspect, reportToJson } from './inspect.js';
 import { isManifestPath, loadManifest } from './manifest.js';
 import { buildProject } from './project.js';
-import { run, type RunPlace } from './run.js';
+import { run, type RunPlace } from './run/index.js';
 
 const USAGE = `usage: image-linker <command> [options]
 
@@ -36,7 +36,7 @@ commands:
         [--pci-assign] [--timeout S] [-- ARGS]
       Start the image (posix: as a host process; Xen: on this Xen host when
       /dev/xen/privcmd exists, else on the embedded testbed) and stream its console.
-      On a Xen host (--on xen, as root): through @rumpxen/minios-binding's Xen addon,
+      On a Xen host (--on xen, as root): through @rumpxen/xen-control's Xen addon,
       without xl (PV without devices: libxenctrl/libxenguest directly; else libxl):
       created paused, the guest config written to xenstore (rumpxen/cfg), the console
       opened, unpaused. When the addon cannot be loaded or opened, or with

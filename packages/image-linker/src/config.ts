@@ -1,18 +1,20 @@
 /**
  * `config`: the guest's own configuration (argv, env, devices — read by the guest from
  * xenstore `/local/domain/<id>/rumpxen/cfg`, and from the kernel command line when it is
- * started without xenstore) and the domain configuration as xl.cfg, libxl JSON and libvirt
- * domain XML.
+ * started without xenstore) and the domain configuration: the flags mapped onto the one
+ * domain model (`DomainConfig` of @rumpxen/protocol), rendered as xl.cfg, libxl JSON and
+ * libvirt domain XML by its renderers.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { PciError, formatBdf, libvirtHostdevXml, libxlPcidevs, parseBdf, xlPciLine } from '@rumpxen/pci-passthrough';
+import { PciError, formatBdf, parseBdf } from '@rumpxen/pci-passthrough';
+import { DomainConfigError, MAX_CMDLINE_BYTES, renderLibvirtXml, renderLibxlJson, renderXlCfg, type DomainConfig } from '@rumpxen/protocol';
 import { ImageLinkerError } from './errors.js';
 
 /** xenstore path (relative to the domain's home) the guest reads its configuration from. */
 export const GUEST_CONFIG_XENSTORE_KEY = 'rumpxen/cfg';
-/** Xen's start_info command line holds at most 1024 bytes including the NUL. */
-export const MAX_CMDLINE = 1023;
+/** Xen's start_info command line holds at most 1024 bytes including the NUL (the domain model's limit). */
+export const MAX_CMDLINE = MAX_CMDLINE_BYTES;
 
 export interface DiskSpec {
   /** Host file backing the disk. */
@@ -72,6 +74,11 @@ export interface GuestConfig {
 }
 
 export interface RenderedConfig {
+  /**
+   * The domain the flags describe, as the one domain model (what xl, libxl and libvirt are
+   * rendered from): `destroy` on poweroff, reboot and crash; the command line when it fits.
+   */
+  domain: DomainConfig;
   name: string;
   kernel: string;
   type: 'xen-pv' | 'xen-pvh';
@@ -193,9 +200,6 @@ function positiveInt(value: number, flag: string, fix: string): number {
   return value;
 }
 
-const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-const xlString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-
 /** Builds every form of the configuration for one image. Throws ImageLinkerError on bad input. */
 export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const kernel = resolve(opts.image);
@@ -213,8 +217,6 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const pci = (opts.pci ?? []).map(parsePci);
   const dup = pci.find((b, i) => pci.indexOf(b) !== i);
   if (dup) throw new ImageLinkerError(`--pci ${dup}`, 'names the same device twice.', 'Name each device once.');
-  // The toolstack entries are pci-passthrough's (one implementation of xl/libxl/libvirt PCI syntax).
-  const pciSpecs = pci.map((bdf) => ({ bdf }));
   const env = parseEnv(opts.env);
   const guest: GuestConfig = {
     argv: [name, ...(opts.args ?? [])],
@@ -230,82 +232,38 @@ export function renderConfig(opts: ConfigOptions): RenderedConfig {
   const line = words.join(' ');
   const cmdline = words.every((w) => w !== '' && !/[\s"'\\]/.test(w)) && line.length <= MAX_CMDLINE ? line : '';
 
-  const xl = [
-    '# Xen domain configuration (xl.cfg) written by @rumpxen/image-linker.',
-    `# The guest reads its configuration from xenstore ${GUEST_CONFIG_XENSTORE_KEY} under its domain path;`,
-    '# `image-linker run` writes it there. Without it, the guest takes its environment (K=V words)',
-    '# and arguments from the kernel command line below, which carries them when they fit.',
-    `name = ${xlString(name)}`,
-    `type = "${type === 'xen-pvh' ? 'pvh' : 'pv'}"`,
-    `kernel = ${xlString(kernel)}`,
-    ...(cmdline ? [`cmdline = ${xlString(cmdline)}`] : []),
-    `memory = ${memoryMb}`,
-    `vcpus = ${vcpus}`,
-    'on_poweroff = "destroy"',
-    'on_reboot = "destroy"',
-    'on_crash = "destroy"',
-    ...(disks.length ? [`disk = [ ${disks.map((d) => `'format=raw, vdev=${d.vdev}, access=${d.readonly ? 'ro' : 'rw'}, target=${d.file}'`).join(', ')} ]`] : []),
-    ...(nets.length ? [`vif = [ ${nets.map((n) => `'${[n.bridge ? `bridge=${n.bridge}` : '', n.mac ? `mac=${n.mac}` : ''].filter(Boolean).join(',')}'`).join(', ')} ]`] : []),
-    ...(pci.length ? [xlPciLine(pciSpecs)] : []),
-    '',
-  ].join('\n');
-
-  const typeKey = type === 'xen-pvh' ? 'pvh' : 'pv';
-  const libxlObj = {
-    c_info: { type: typeKey, name },
-    b_info: {
-      max_vcpus: vcpus,
-      max_memkb: memoryMb * 1024,
-      target_memkb: memoryMb * 1024,
-      kernel,
-      ...(cmdline ? { cmdline } : {}),
-      [`type.${typeKey}`]: {},
-    },
-    disks: disks.map((d) => ({ pdev_path: d.file, vdev: d.vdev, format: 'raw', readwrite: d.readonly ? 0 : 1 })),
-    nics: nets.map((n) => ({ ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.mac ? { mac: n.mac } : {}) })),
-    pcidevs: libxlPcidevs(pciSpecs).pcidevs,
+  const domain: DomainConfig = {
+    name,
+    kernel,
+    type: type === 'xen-pvh' ? 'pvh' : 'pv',
+    ...(cmdline ? { cmdline } : {}),
+    memory: memoryMb,
+    vcpus,
+    disks: disks.map((d) => ({ target: d.file, vdev: d.vdev, readonly: d.readonly })),
+    vifs: nets.map((n) => ({ ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.mac ? { mac: n.mac } : {}) })),
+    pci,
     on_poweroff: 'destroy',
     on_reboot: 'destroy',
     on_crash: 'destroy',
   };
-  const libxl = `${JSON.stringify(libxlObj, null, 2)}\n`;
+  const header = [
+    '# Xen domain configuration (xl.cfg) written by @rumpxen/image-linker.',
+    `# The guest reads its configuration from xenstore ${GUEST_CONFIG_XENSTORE_KEY} under its domain path;`,
+    '# `image-linker run` writes it there. Without it, the guest takes its environment (K=V words)',
+    '# and arguments from the kernel command line below, which carries them when they fit.',
+  ];
+  let xl: string;
+  let libxl: string;
+  let libvirt: string;
+  try {
+    xl = `${header.join('\n')}\n${renderXlCfg(domain)}`;
+    libxl = renderLibxlJson(domain);
+    libvirt = renderLibvirtXml(domain);
+  } catch (e) {
+    if (!(e instanceof DomainConfigError)) throw e;
+    if (e.field === 'name') throw new ImageLinkerError(`--name ${name}`, `is not a domain name Xen's tools accept: ${e.problem}.`, 'Pass --name NAME: 1-64 letters, digits, _ . : -, starting with a letter or digit.');
+    throw new ImageLinkerError(opts.image, `makes a domain config that cannot be written (${e.field}: ${e.problem}).`, `Change that setting: ${e.fix}.`);
+  }
 
-  const libvirt = [
-    "<domain type='xen'>",
-    `  <name>${xmlEscape(name)}</name>`,
-    `  <memory unit='MiB'>${memoryMb}</memory>`,
-    `  <currentMemory unit='MiB'>${memoryMb}</currentMemory>`,
-    `  <vcpu>${vcpus}</vcpu>`,
-    '  <os>',
-    type === 'xen-pvh' ? "    <type arch='x86_64' machine='xenpvh'>xenpvh</type>" : "    <type arch='x86_64' machine='xenpv'>linux</type>",
-    `    <kernel>${xmlEscape(kernel)}</kernel>`,
-    ...(cmdline ? [`    <cmdline>${xmlEscape(cmdline)}</cmdline>`] : []),
-    '  </os>',
-    '  <on_poweroff>destroy</on_poweroff>',
-    '  <on_reboot>destroy</on_reboot>',
-    '  <on_crash>destroy</on_crash>',
-    '  <devices>',
-    ...disks.flatMap((d) => [
-      "    <disk type='file' device='disk'>",
-      "      <driver name='qemu' type='raw'/>",
-      `      <source file='${xmlEscape(d.file)}'/>`,
-      `      <target dev='${d.vdev}' bus='xen'/>`,
-      ...(d.readonly ? ['      <readonly/>'] : []),
-      '    </disk>',
-    ]),
-    ...nets.flatMap((n) => [
-      `    <interface type='${n.bridge ? 'bridge' : 'ethernet'}'>`,
-      ...(n.bridge ? [`      <source bridge='${xmlEscape(n.bridge)}'/>`] : []),
-      ...(n.mac ? [`      <mac address='${n.mac}'/>`] : []),
-      "      <model type='netfront'/>",
-      '    </interface>',
-    ]),
-    ...pciSpecs.flatMap((p) => libvirtHostdevXml(p).split('\n').map((l) => `    ${l}`)),
-    "    <console type='pty'><target type='xen' port='0'/></console>",
-    '  </devices>',
-    '</domain>',
-    '',
-  ].join('\n');
-
-  return { name, kernel, type, memoryMb, vcpus, disks, nets, pci, guest, guestJson, cmdline, xl, libxl, libvirt };
+  return { domain, name, kernel, type, memoryMb, vcpus, disks, nets, pci, guest, guestJson, cmdline, xl, libxl, libvirt };
 }

@@ -13,4 +13,4 @@ export * from './build.js';
 export * from './config.js';
 export * from './manifest.js';
 export * from './project.js';
-export * from './run.js';
+export * from './run/index.js';

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { componentName } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
 import { EM_X86_64, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, parseElf, type ElfFile } from './elf.js';
-import { targetFromNotes, xenNotes, type ImageTarget, type XenNote } from './xen-notes.js';
+import { targetFromNotes, xenNotes, type ImageTarget, type XenNote } from '@rumpxen/protocol';
 import { knownHypercalls } from './targets.js';
 
 /** Non-allocated section where `build` records the size each input contributed. */

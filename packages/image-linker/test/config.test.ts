@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ImageLinkerError, MAX_CMDLINE, renderConfig } from '../src/index.js';
+import { renderLibvirtXml, renderLibxlJson, renderXlCfg } from '@rumpxen/protocol';
+import { ImageLinkerError, MAX_CMDLINE, renderConfig, toDomainConfig } from '../src/index.js';
 import { FREESTANDING, cli, compile, targetFile, workdir } from './helpers.js';
 
 function disk(dir: string, name: string): string {
@@ -90,6 +91,32 @@ describe('renderConfig', () => {
     expect(xml).toMatchObject({ root: 'domain', type: 'xen', name: 'hello.xen-pv', memory: '96', ostype: 'linux', machine: 'xenpv', disks: [a, b], readonly: 1, bridges: ['xenbr0'], macs: ['00:16:3e:00:00:01'] });
     expect(parseXml(renderConfig({ image: '/x/img', args: ['a<b'] }).libvirt).cmdline).toBe('a<b');
     expect(xml.pci).toEqual([['0x0000', '0x00', '0x03', '0x0']]);
+  });
+
+  it('maps the flags onto the one domain model, whose renderers write xl, libxl and libvirt, and which the addon takes', () => {
+    const dir = workdir('cfgmodel');
+    const a = disk(dir, 'a.img');
+    const cfg = renderConfig({ image: join(dir, 'app'), memoryMb: 48, vcpus: 2, disks: [`${a},xvdb,ro`], nets: ['xenbr0', '00:16:3e:00:00:02'], pci: ['00:03.0'], env: ['A=1'], args: ['x'] });
+    expect(cfg.domain).toEqual({
+      name: 'app', kernel: join(dir, 'app'), type: 'pv', cmdline: 'A=1 x', memory: 48, vcpus: 2,
+      disks: [{ target: a, vdev: 'xvdb', readonly: true }],
+      vifs: [{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:02' }],
+      pci: ['0000:00:03.0'],
+      on_poweroff: 'destroy', on_reboot: 'destroy', on_crash: 'destroy',
+    });
+    // The xl.cfg is image-linker's comment header, then @rumpxen/protocol's rendering.
+    expect(cfg.xl.split('\n').filter((l) => l.startsWith('#'))).toHaveLength(4);
+    expect(cfg.xl.endsWith(renderXlCfg(cfg.domain))).toBe(true);
+    expect(cfg.libxl).toBe(renderLibxlJson(cfg.domain));
+    expect(cfg.libvirt).toBe(renderLibvirtXml(cfg.domain));
+    // The addon gets the same domain, its guest config through xenstore instead of the command line.
+    const { cmdline: _cmdline, on_poweroff: _p, on_reboot: _r, on_crash: _c, ...rest } = cfg.domain;
+    expect(toDomainConfig(cfg)).toEqual({ ...rest, guestConfig: cfg.guest });
+  });
+
+  it('refuses a name no Xen toolstack takes, naming --name', () => {
+    expect(() => renderConfig({ image: '/x/.hidden' })).toThrow(/^--name _hidden|--name \.hidden/);
+    expect(() => renderConfig({ image: '/x/img', name: 'n'.repeat(65) })).toThrow(/--name n+: is not a domain name Xen's tools accept/);
   });
 
   it('PVH images get type pvh everywhere', () => {

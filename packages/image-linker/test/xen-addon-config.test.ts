@@ -1,9 +1,9 @@
-// run --on xen through minios-binding's addon: the RenderedConfig → DomainConfig mapping,
-// checked by the addon's own validation (toNativeSpec: what reaches the C side), on any host.
+// run --on xen through xen-control's addon: the RenderedConfig → DomainConfig mapping,
+// checked by the addon's own validation (createRequest: what reaches the C side), on any host.
 // The runs themselves are in xen-run.test.ts (a full testbed's dom0).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toNativeSpec } from '@rumpxen/minios-binding';
+import { createRequest } from '@rumpxen/xen-control';
 import { describe, expect, it } from 'vitest';
 import { renderConfig, toDomainConfig } from '../src/index.js';
 import { workdir } from './helpers.js';
@@ -13,13 +13,14 @@ describe('RenderedConfig → the addon DomainConfig', () => {
     const cfg = renderConfig({ image: '/imgs/hello.xen-pv', memoryMb: 40, vcpus: 2, env: ['A=1'], args: ['one', 'two words'] });
     const dc = toDomainConfig(cfg);
     expect(dc).toEqual({ name: 'hello.xen-pv', kernel: '/imgs/hello.xen-pv', type: 'pv', memory: 40, vcpus: 2, disks: [], vifs: [], pci: [], guestConfig: cfg.guest });
-    const spec = toNativeSpec(dc);
-    expect(spec.direct).toBe(1);
-    expect(spec.pvh).toBe(0);
-    expect(spec.memoryKb).toBe(40 * 1024);
+    const req = createRequest(dc);
+    const spec = req.config;
+    expect(req.direct).toBe(true);
+    expect(spec.type).toBe('pv');
+    expect(spec.memory).toBe(40);
     expect(spec.vcpus).toBe(2);
     // What the addon writes to rumpxen/cfg is byte for byte what xl's path writes.
-    expect(spec.guestConfig).toBe(cfg.guestJson);
+    expect(spec.guestConfigJson).toBe(cfg.guestJson);
     expect(spec.cmdline).toBeUndefined();
   });
 
@@ -35,19 +36,20 @@ describe('RenderedConfig → the addon DomainConfig', () => {
     ]);
     // A net given by bridge only or MAC only leaves the other out (libxl picks it).
     expect(dc.vifs).toEqual([{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:07' }]);
-    const spec = toNativeSpec(dc);
-    expect(spec.direct).toBe(0);
-    expect(spec.disks.map((d) => [d.target, d.vdev, d.readwrite])).toEqual([
-      [disk, 'xvdc', 0],
-      [disk, cfg.disks[1]!.vdev, 1],
+    const req = createRequest(dc);
+    const spec = req.config;
+    expect(req.direct).toBe(false);
+    expect(spec.disks.map((d) => [d.target, d.vdev, d.readonly])).toEqual([
+      [disk, 'xvdc', true],
+      [disk, cfg.disks[1]!.vdev, false],
     ]);
-    expect(spec.nics).toEqual([{ bridge: 'xenbr0' }, { mac: [0x00, 0x16, 0x3e, 0x00, 0x00, 0x07] }]);
-    expect(spec.pcis).toEqual([{ domain: 0, bus: 0, dev: 3, func: 0, permissive: 0 }]);
+    expect(spec.vifs).toEqual([{ bridge: 'xenbr0' }, { mac: '00:16:3e:00:00:07' }]);
+    expect(spec.pci).toEqual([{ bdf: '0000:00:03.0', domain: 0, bus: 0, dev: 3, func: 0, permissive: false }]);
   });
 
   it('a PVH image is a pvh domain, built by libxl', () => {
-    const spec = toNativeSpec(toDomainConfig(renderConfig({ image: '/imgs/hello.xen-pvh', type: 'xen-pvh' })));
-    expect(spec.pvh).toBe(1);
-    expect(spec.direct).toBe(0);
+    const req = createRequest(toDomainConfig(renderConfig({ image: '/imgs/hello.xen-pvh', type: 'xen-pvh' })));
+    expect(req.config.type).toBe('pvh');
+    expect(req.direct).toBe(false);
   });
 });

@@ -232,7 +232,7 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
 
   /** The progress lines that say the addon (not xl) started the domain, through its direct builder. */
   function expectAddon(stderr: string, engine: 'direct' | 'libxl' = 'direct') {
-    expect(stderr).toMatch(/^image-linker: xen: starting the domain through @rumpxen\/minios-binding's Xen addon \(no xl\)$/m);
+    expect(stderr).toMatch(/^image-linker: xen: starting the domain through @rumpxen\/xen-control's Xen addon \(no xl\)$/m);
     expect(stderr).toMatch(new RegExp(`^image-linker: created \\S+ \\(domid [1-9]\\d*\\) through the addon's ${engine} path in \\d+ ms, config in xenstore /local/domain/\\d+/rumpxen/cfg; unpausing$`, 'm'));
     expect(stderr).not.toMatch(/xl create|falling back/);
   }
@@ -271,7 +271,7 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
   it('run --on xen falls back to xl when the addon cannot be loaded: main returning 7 still gives exit code 7', async () => {
     const r = await inDom0(`run ${seven} --on xen --timeout 120 -v`, { RUMPXEN_XEN_ADDON_DIR: '/nonexistent/addon' });
     expect(r.stdout).toContain('rumpxen: exit 7');
-    expect(r.stderr).toMatch(/^image-linker: xen: the minios-binding Xen addon cannot be used \(.*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*\); falling back to xl$/m);
+    expect(r.stderr).toMatch(/^image-linker: xen: the xen-control Xen addon cannot be used \(.*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*\); falling back to xl$/m);
     expect(r.stderr).toMatch(/^image-linker: xl create -p /m);
     expect(r.stderr).toMatch(/^image-linker: xen \(xl\): .*\(exit 7, /m);
     expect(r.code).toBe(7);
@@ -323,7 +323,7 @@ describe('on a real Xen host: a full testbed\'s dom0 (xl, and the host\'s node r
   it('RUMPXEN_XEN_VIA=addon refuses the xl fallback; an unknown RUMPXEN_XEN_VIA is refused', async () => {
     const noAddon = await inDom0(`run ${hello} --on xen -v`, { RUMPXEN_XEN_VIA: 'addon', RUMPXEN_XEN_ADDON_DIR: '/nonexistent/addon' });
     expect(noAddon.code).toBe(1);
-    expect(noAddon.stderr).toMatch(/cannot use @rumpxen\/minios-binding's addon: .*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*RUMPXEN_XEN_VIA=auto or xl/s);
+    expect(noAddon.stderr).toMatch(/cannot use @rumpxen\/xen-control's addon: .*\/nonexistent\/addon\/rumpxen_xen\.node does not exist.*RUMPXEN_XEN_VIA=auto or xl/s);
     expect(noAddon.stderr).not.toMatch(/xl create|falling back/);
     const bad = await inDom0(`run ${hello} --on xen`, { RUMPXEN_XEN_VIA: 'libvirt' });
     expect(bad.code).toBe(2);

@@ -10,17 +10,36 @@ api_include="$(cd "$pkg" && node --input-type=module -e \
 	echo "minios-binding: cannot import @rumpxen/hypercall-api to find its include dir; build it first (npx nx run @rumpxen/hypercall-api:build)" >&2
 	exit 1
 }
+# @rumpxen/protocol's C headers (rumpxen/xen_note.h, for mk/elfnote.h), from its public export.
+protocol_include="$(cd "$pkg" && node --input-type=module -e \
+	"import('@rumpxen/protocol').then((m) => console.log(m.protocolIncludeDir))")" || {
+	echo "minios-binding: cannot import @rumpxen/protocol to find its include dir; build it first (npx nx run @rumpxen/protocol:build)" >&2
+	exit 1
+}
 CC="${CC:-gcc}"
 AR="${AR:-ar}"
 
-common_flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
-	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector -fstack-clash-protection
-	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
-	-mgeneral-regs-only -Wall -Wextra -Werror -I "$here/include")
+# The guest toolchain contract: a target's kernelCflags, from this package's target
+# definitions (src/targets.ts, which take them from @rumpxen/protocol), read from dist/: the
+# package build runs tsup before this script.
+kernel_cflags() { # target name
+	(cd "$pkg" && RUMPXEN_TARGET="$1" node --input-type=module -e \
+		"import('@rumpxen/minios-binding').then((m) => console.log([m.xenPvTarget, m.xenPvhTarget].find((t) => t.name === process.env.RUMPXEN_TARGET).kernelCflags.join('\\n')))") || {
+		echo "minios-binding: cannot read target $1's kernelCflags from this package's dist/; build it with \`npx nx run @rumpxen/minios-binding:build\`" >&2
+		exit 1
+	}
+}
+# This build's own choices on top of the contract: language, optimisation, debug info, no
+# unwind tables, warnings as errors, the kernel's headers.
+common_flags=(-std=gnu11 -O2 -g -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -I "$here/include")
+common_flags+=(-I "$protocol_include")
 
 build_target() {
 	local target="$1" arch_dir="$2" entry="$3"; shift 3
 	local extra=("$@")
+	local contract kernel_flags
+	contract="$(kernel_cflags "$target")"
+	mapfile -t kernel_flags <<<"$contract"
 	local out="$pkg/build/$target" tmp
 	tmp="$(mktemp -d "$pkg/build/.tmp-$target.XXXXXX")"
 	trap 'rm -rf "$tmp"' RETURN
@@ -31,15 +50,15 @@ build_target() {
 		[[ -e "$src" ]] || continue
 		case "$(basename "$src")" in start.S) continue ;; esac
 		local obj="$tmp/$(echo "${src#$here/}" | tr / _).o"
-		"$CC" "${common_flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
+		"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
 		objs+=("$obj")
 	done
 	for src in "$here"/rumpuser/*.c; do
 		local obj="$tmp/rumpuser_$(basename "$src").o"
-		"$CC" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
+		"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
 		objs+=("$obj")
 	done
-	"$CC" "${common_flags[@]}" "${extra[@]}" -c "$here/arch/x86_64/$arch_dir/start.S" -o "$tmp/start.o"
+	"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -c "$here/arch/x86_64/$arch_dir/start.S" -o "$tmp/start.o"
 	"$AR" rcs "$tmp/libmkernel.a" "${objs[@]}"
 	sed "s/@ENTRY@/$entry/" "$here/xen.lds" > "$tmp/image.lds"
 	mkdir -p "$out"

@@ -1,3 +1,1 @@
-export {};
-export * from './xen/index.js';
 export * from './targets.js';

@@ -7,40 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { hypercallApiArtifacts, type TargetDefinition } from '@rumpxen/hypercall-api';
+import { guestCflags, guestKernelCflags } from '@rumpxen/protocol';
 
 /** This package's root: dist/ (built) and src/ (tests) both sit one level below it. */
 export const guestPackageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
 /** The guest kernel's C headers (mk/…): what code built against the guest kernel includes. */
 export const guestIncludeDir: string = join(guestPackageRoot, 'c', 'include');
-
-/** Flags objects linked into a rumpxen image must be compiled with (both targets). */
-export const guestCflags: readonly string[] = [
-  '-ffreestanding',
-  '-fno-pic',
-  '-fno-pie',
-  '-mcmodel=small',
-  '-mno-red-zone',
-  '-fno-stack-protector',
-  // Frames larger than a page are probed page by page, so they hit a thread's guard page
-  // instead of stepping over it into memory below.
-  '-fstack-clash-protection',
-  '-fno-omit-frame-pointer',
-  '-nostdinc',
-];
-
-/**
- * Flags for code that runs as the guest kernel: the guest kernel itself and the NetBSD rump
- * kernel archives built for the Xen targets. The kernel saves no vector register state on
- * its event paths, so kernel code uses general registers only; and it must not have loops
- * turned into calls to memset/memcpy or builtins into library calls it does not define.
- */
-export const guestKernelCflags: readonly string[] = [
-  ...guestCflags,
-  '-fno-builtin',
-  '-fno-tree-loop-distribute-patterns',
-  '-mgeneral-regs-only',
-];
 
 /** Where a target's built files are. */
 export function guestBuildDir(target: 'xen-pv' | 'xen-pvh'): string {
@@ -59,6 +32,8 @@ function xenTarget(name: 'xen-pv' | 'xen-pvh', entrySymbol: string): TargetDefin
   return {
     name,
     triple: 'x86_64-unknown-none-elf',
+    // The guest toolchain contract (@rumpxen/protocol): c/build.sh compiles the kernel with
+    // kernelCflags read from here, as pci-passthrough does pcix and netbsd-build NetBSD.
     cflags: [...guestCflags],
     kernelCflags: [...guestKernelCflags],
     includeDirs: [hypercallApiArtifacts.includeDir, guestIncludeDir],

@@ -1,13 +1,14 @@
 /**
  * Test helper: compiles C test programs for a guest target and links them into a bootable
- * image with the target's own start object, libraries and linker script, as the
- * image-linker does.
+ * image with the target's own start object, libraries and linker script, with the
+ * image-linker's ld command line (@rumpxen/protocol's guestLinkCommand).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { parseConformanceOutput, requireArtifact, type TargetDefinition } from '@rumpxen/hypercall-api';
+import { linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
 import { guestPackageRoot } from '../src/targets.js';
 
 const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
@@ -25,12 +26,14 @@ export function compileForTarget(target: TargetDefinition, source: string, outDi
   execFileSync('gcc', [
     '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags,
     '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]),
+    // c/test/case.h is @rumpxen/protocol's rumpxen/case.h over the guest kernel.
+    '-I', protocolIncludeDir,
     '-c', source, '-o', out,
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   return out;
 }
 
-/** Links objects (and archives, wrapped whole when `whole`) into a guest image. */
+/** Links objects (and archives, linked whole) into a guest image, its link map beside it (`<out>.map`). */
 export function linkImage(
   target: TargetDefinition,
   inputs: { objects?: string[]; wholeArchives?: string[] },
@@ -41,13 +44,17 @@ export function linkImage(
   }
   const script = `${out}.lds`;
   writeFileSync(script, target.linkerScript!);
-  const whole = inputs.wholeArchives?.length
-    ? ['--whole-archive', ...inputs.wholeArchives, '--no-whole-archive'] : [];
-  execFileSync('ld', [
-    ...target.ldflags, '-T', script, '-o', out, target.startObject!,
-    ...(inputs.objects ?? []), ...whole, ...target.libraries,
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return out;
+  return linkGuestImage({
+    script,
+    entry: target.entrySymbol,
+    startObject: target.startObject,
+    objects: inputs.objects ?? [],
+    wholeArchives: inputs.wholeArchives ?? [],
+    archives: target.libraries,
+    ldflags: target.ldflags,
+    map: `${out}.map`,
+    output: out,
+  });
 }
 
 /** Compiles the named programs from c/test and links them into one image. */

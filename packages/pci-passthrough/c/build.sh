@@ -6,10 +6,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pkg="$(dirname "$here")"
-# Include dirs come from the packages' public exports (both are dependencies, built first).
+# Include dirs and flags come from the packages' public exports (both are dependencies, built first).
 resolve() { # package, expression over the module `m`
 	(cd "$pkg" && node --input-type=module -e "import('$1').then((m) => console.log($2))") || {
-		echo "pci-passthrough: cannot import $1 to find its include dir; build it first (npx nx run $1:build)" >&2
+		echo "pci-passthrough: cannot import $1 to read its include dir or flags; build it first (npx nx run $1:build)" >&2
 		exit 1
 	}
 }
@@ -27,10 +27,11 @@ if [[ ! -f "$mk_include/mk/arch.h" ]]; then
 	exit 1
 fi
 
-flags=(-std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -nostdlib
-	-mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-stack-protector -fstack-clash-protection
-	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
-	-mgeneral-regs-only -Wall -Wextra -Werror
+# pcix runs as part of the guest kernel: the xen-pv target's kernelCflags (the guest toolchain
+# contract), then this build's own choices and the include dirs.
+contract="$(resolve @rumpxen/minios-binding "m.xenPvTarget.kernelCflags.join('\\n')")"
+mapfile -t kernel_flags <<<"$contract"
+flags=("${kernel_flags[@]}" -std=gnu11 -O2 -g -fno-asynchronous-unwind-tables -Wall -Wextra -Werror
 	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include")
 
 mkdir -p "$pkg/build"

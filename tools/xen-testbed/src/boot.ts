@@ -10,7 +10,8 @@ import { assetPaths } from './assets.js';
 import { validateKernel } from './elf.js';
 import { TestbedError } from './errors.js';
 import { startQemu } from './qemu.js';
-import { classifyXenLine, decideVerdict, EXIT_TESTBED_FAILURE, type EndKind, reportsHap, splitXenLine, type Verdict } from './verdict.js';
+import { decideVerdict, EXIT_TESTBED_FAILURE, type EndKind, type Verdict } from '@rumpxen/protocol';
+import { classifyXenLine, reportsHap, splitXenLine } from './verdict.js';
 
 export interface BootOptions {
   /** The guest kernel: an x86-64 ELF with Xen notes (PV), or with XEN_ELFNOTE_PHYS32_ENTRY (PVH). */

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { guestKernelCflags, i386Cflags } from '@rumpxen/protocol';
 import { TestbedError } from './errors.js';
 
 export type FixtureKind = 'pv' | 'pvh';
@@ -37,10 +38,16 @@ const FIXTURES: Record<FixtureKind, { m32: boolean; sources: string[]; script: s
   pvh: { m32: true, sources: ['pvh-start.S', 'pages.S', 'pvh.c', 'console.c', 'fixture.c'], script: 'pvh.ld', out: 'fixture-pvh.elf' },
 };
 
-const CFLAGS = [
-  '-O2', '-ffreestanding', '-mno-red-zone', '-fno-pic', '-fno-stack-protector', '-nostdinc', '-nostdlib',
-  '-fno-asynchronous-unwind-tables', '-mgeneral-regs-only', '-Wall', '-Wextra', '-Werror',
-];
+/**
+ * A fixture is a tiny guest kernel: the guest toolchain contract's kernel flags (the 32-bit
+ * PVH one without the x86-64 code model), then this build's own. -frecord-gcc-switches keeps
+ * each object's flags in the image (.GCC.command.line, not loaded), where a test reads them.
+ */
+const CFLAGS: Record<FixtureKind, readonly string[]> = {
+  pv: guestKernelCflags,
+  pvh: i386Cflags(guestKernelCflags),
+};
+const OWN_CFLAGS = ['-O2', '-fno-asynchronous-unwind-tables', '-frecord-gcc-switches', '-Wall', '-Wextra', '-Werror'];
 
 /** This package's folder: the nearest folder above this module with fixtures/fixture.c (it runs from src/, dist/ or a bundle). */
 function packageDir(): string {
@@ -104,7 +111,7 @@ export function buildFixture(opts: BuildFixtureOptions): string {
   try {
     const objs = f.sources.map((s) => {
       const obj = join(tmp, s.replace(/\.[cS]$/, '.o'));
-      run('gcc', [...(f.m32 ? ['-m32'] : []), ...CFLAGS, ...variant.defines, '-c', join(src, s), '-o', obj], opts.kind);
+      run('gcc', [...(f.m32 ? ['-m32'] : []), ...CFLAGS[opts.kind], ...OWN_CFLAGS, ...variant.defines, '-c', join(src, s), '-o', obj], opts.kind);
       return obj;
     });
     const elf = join(tmp, f.out);

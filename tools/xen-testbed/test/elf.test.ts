@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadKernelError, buildFixture, readKernelInfo, TestbedError, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { parseElf, protocolIncludeDir, XEN_ELFNOTE as PROTOCOL_XEN_ELFNOTE, XENFEAT_DOM0 } from '@rumpxen/protocol';
+import { BadKernelError, buildFixture, fixtureSourceDir, readKernelInfo, TestbedError, validateKernel, XEN_ELFNOTE } from '../src/index.js';
 
 let fx: { pv: string; pvh: string };
 let dir: string;
@@ -47,6 +49,52 @@ describe('kernel checks', () => {
   it('rejects an ELF without Xen notes, and a missing file', () => {
     expect(badKernelMessage(process.execPath)).toMatch(/has no Xen ELF notes/);
     expect(badKernelMessage(join(dir, 'absent.elf'))).toMatch(/cannot open it \(ENOENT\)/);
+  });
+});
+
+describe("one ELF reader (@rumpxen/protocol's)", () => {
+  it('reads a last Xen note whose descriptor is not padded to 4 bytes, as the image-linker reads it', () => {
+    // Two notes in a PT_NOTE segment that ends right after "abc", the second note's descriptor.
+    const src = join(dir, 'unpadded.S');
+    writeFileSync(src, [
+      '.text', '.globl _start', '_start: hlt',
+      '.pushsection .note.Xen, "a", @note', '.p2align 2',
+      '.long 4, 8, 5', '.asciz "Xen"', '.asciz "xen-3.0"',
+      '.long 4, 3, 6', '.asciz "Xen"', '.ascii "abc"',
+      '.popsection', '',
+    ].join('\n'));
+    const obj = join(dir, 'unpadded.o');
+    const elf = join(dir, 'unpadded.elf');
+    execFileSync('gcc', ['-c', src, '-o', obj]);
+    execFileSync('ld', ['-static', '-nostdlib', '-z', 'noexecstack', '-o', elf, obj]);
+    const info = readKernelInfo(elf);
+    expect([...info.xenNotes.keys()]).toEqual([XEN_ELFNOTE.XEN_VERSION, XEN_ELFNOTE.GUEST_OS]);
+    expect(info.xenNotes.get(XEN_ELFNOTE.GUEST_OS)?.toString('latin1')).toBe('abc');
+    const inMemory = parseElf(readFileSync(elf), elf).notes.filter((n) => n.owner === 'Xen');
+    expect(info.xenNoteList.map((n) => [n.type, n.desc.toString('hex')])).toEqual(inMemory.map((n) => [n.type, Buffer.from(n.desc).toString('hex')]));
+  });
+
+  it("fixtures/xen-note.h has @rumpxen/protocol's note numbers and note layout", () => {
+    const header = readFileSync(join(fixtureSourceDir(), 'xen-note.h'), 'utf8');
+    const defined = [...header.matchAll(/^#define (XEN_ELFNOTE_(\w+)|XENFEAT_dom0)\s+(\d+)\s*$/gm)];
+    expect(defined.length).toBeGreaterThan(5);
+    for (const [, macro, note, value] of defined) {
+      const want = note ? PROTOCOL_XEN_ELFNOTE[note as keyof typeof PROTOCOL_XEN_ELFNOTE] : XENFEAT_DOM0;
+      expect(Number(value), macro).toBe(want);
+    }
+    // The same notes through the fixture's XEN_NOTE and through the protocol's: the same bytes.
+    const notesOf = (include: string, label: string) => {
+      const src = join(dir, `${label}.S`);
+      writeFileSync(src, '#include "xen-note.h"\nXEN_NOTE(XEN_ELFNOTE_GUEST_OS, .asciz "abcde")\nXEN_NOTE(XEN_ELFNOTE_ENTRY, .quad 0x1234)\n');
+      const obj = join(dir, `${label}.o`);
+      execFileSync('gcc', ['-nostdinc', '-iquote', include, '-c', src, '-o', obj]);
+      const f = parseElf(readFileSync(obj), obj);
+      return Buffer.from(f.sectionData(f.sections.find((s) => s.name === '.note.Xen')!)).toString('hex');
+    };
+    const shim = join(dir, 'protocol-shim');
+    mkdirSync(shim, { recursive: true });
+    writeFileSync(join(shim, 'xen-note.h'), `#include "${join(protocolIncludeDir, 'rumpxen', 'xen_note.h')}"\n`);
+    expect(notesOf(fixtureSourceDir(), 'fixture-notes')).toBe(notesOf(shim, 'protocol-notes'));
   });
 });
 

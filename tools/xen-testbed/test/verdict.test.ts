@@ -35,6 +35,15 @@ describe('result protocol', () => {
     expect(t.reason).toMatch(/timed out after 5 s/);
   });
 
+  it('reads a result line as the conformance suite\'s parser does: the whole line, whitespace around it aside', () => {
+    // The testbed once took a line that only started with a result; the conformance parser
+    // refused one with leading whitespace. One parser now (@rumpxen/protocol).
+    expect(decideVerdict({ guestLines: ['Test result: SUCCESS (3 cases)'], end: 'crash' })).toMatchObject({ exitCode: 6, verdict: 'CRASH' });
+    expect(decideVerdict({ guestLines: ['Test result: CRASH: page fault'], end: 'poweroff' })).toMatchObject({ exitCode: 0, verdict: 'SUCCESS' });
+    expect(decideVerdict({ guestLines: ['  Test result: SKIP\r'], end: 'poweroff' })).toMatchObject({ exitCode: 3, verdict: 'SKIP' });
+    expect(parseResultLine('Test result: SUCCESS.')).toBeUndefined();
+  });
+
   it('parses result and exit lines strictly', () => {
     expect(parseResultLine('Test result: SUCCESS')).toBe('SUCCESS');
     expect(parseResultLine('Test result: MAYBE')).toBeUndefined();

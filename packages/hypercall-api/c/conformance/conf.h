@@ -3,9 +3,9 @@
  *
  * Freestanding: only <stddef.h>/<stdint.h> from the compiler and the generated rumpuser.h;
  * no libc. Every line goes out through rumpuser_dprintf("%s", ...) (or rumpuser_putchar in
- * the console case), so the same objects run on every target. Protocol: one
- * `case NAME: PASS|FAIL reason|SKIP reason` line per case, then XTF's
- * `Test result: SUCCESS|SKIP|FAILURE`.
+ * the console case), so the same objects run on every target. Protocol: rumpxen/case.h's
+ * (@rumpxen/protocol), one `case NAME: PASS|FAIL reason|SKIP reason` line per case, then
+ * XTF's `Test result: SUCCESS|SKIP|ERROR|FAILURE`.
  */
 #ifndef RUMPXEN_CONFORMANCE_H
 #define RUMPXEN_CONFORMANCE_H
@@ -37,24 +37,19 @@
 
 /* ---- reporting ------------------------------------------------------------------------ */
 
-enum conf_outcome { CONF_PASS, CONF_FAIL, CONF_SKIP };
-
 struct conf_case {
 	const char *name;
 	void (*run)(void);
 };
 
-/* Mark the running case failed/skipped with a printf-style reason (first call wins). */
+/*
+ * Mark the running case failed/skipped with a printf-style reason (first call wins, from any
+ * thread). The outcome is the whole suite's, kept in report.c.
+ */
 void conf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void conf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The running case has already failed or skipped: stop doing work. */
 int conf_stopped(void);
-
-/* Fail and leave the case function when cond is false. */
-#define CHECK(cond, ...) do { if (!(cond)) { conf_fail(__VA_ARGS__); return; } } while (0)
-/* Check a result against an expected NetBSD errno, naming the call. */
-#define CHECK_RV(call, rv, want) \
-	CHECK((rv) == (want), "%s returned %d, expected %d", call, (int)(rv), (int)(want))
 
 /* Print one line (a NUL-terminated string without the newline) through rumpuser_dprintf. */
 void conf_line(const char *text);
@@ -62,6 +57,21 @@ void conf_line(const char *text);
 int conf_format(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
 int conf_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * The case protocol every guest test program shares. The suite runs its cases itself (main.c:
+ * void cases, outcomes kept program-wide in report.c), so CHECK fails the case through
+ * conf_fail and leaves it with a plain return.
+ */
+#define CASE_VSNPRINTF conf_format
+#define CASE_PUTLINE conf_line
+#define CASE_CHECK_FAIL conf_fail
+#define CASE_CHECK_RETURN
+#include "rumpxen/case.h"
+
+/* Check a result against an expected NetBSD errno, naming the call (CHECK: rumpxen/case.h). */
+#define CHECK_RV(call, rv, want) \
+	CHECK((rv) == (want), "%s returned %d, expected %d", call, (int)(rv), (int)(want))
 
 size_t conf_strlen(const char *s);
 int conf_strcmp(const char *a, const char *b);

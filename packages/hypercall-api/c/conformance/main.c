@@ -6,7 +6,7 @@
 #include "conf.h"
 
 void conf_case_begin(void);
-enum conf_outcome conf_case_end(const char **why);
+enum case_outcome conf_case_end(const char **why);
 int conf_case_was_self_reported(void);
 
 int conf_init_mismatch_rv;
@@ -18,9 +18,6 @@ static const struct conf_case *const case_lists[] = {
 };
 
 #define NLISTS (sizeof(case_lists) / sizeof(case_lists[0]))
-
-/* XTF's exit statuses. */
-enum { XTF_SUCCESS = 0, XTF_SKIP = 3, XTF_ERROR = 4, XTF_FAILURE = 5 };
 
 static int count_cases(void)
 {
@@ -36,11 +33,10 @@ static int count_cases(void)
 
 static void run_case(const struct conf_case *c, int *passed, int *failed, int *skipped)
 {
-	char line[320];
 	const char *why;
 	struct lwp *me = rumpuser_curlwp();
 	int violations_before = fk_violations();
-	enum conf_outcome outcome;
+	enum case_outcome outcome;
 
 	conf_watchdog_case(c->name);
 	conf_case_begin();
@@ -54,37 +50,33 @@ static void run_case(const struct conf_case *c, int *passed, int *failed, int *s
 		conf_fail("scheduling protocol broken: %s", fk_last_violation());
 	outcome = conf_case_end(&why);
 	switch (outcome) {
-	case CONF_PASS:
+	case CASE_PASS:
 		(*passed)++;
 		if (conf_case_was_self_reported())
 			return;
-		conf_snprintf(line, sizeof(line), "case %s: PASS", c->name);
 		break;
-	case CONF_FAIL:
-		conf_snprintf(line, sizeof(line), "case %s: FAIL %s", c->name, why);
+	case CASE_FAIL:
 		(*failed)++;
 		break;
-	case CONF_SKIP:
-		conf_snprintf(line, sizeof(line), "case %s: SKIP %s", c->name, why);
+	case CASE_SKIP:
 		(*skipped)++;
 		break;
 	}
-	conf_line(line);
+	case_print(c->name, outcome, why);
 }
 
 int main(int argc, char **argv)
 {
 	const struct conf_case *c;
 	char line[160];
-	int passed = 0, failed = 0, skipped = 0, status;
+	int passed = 0, failed = 0, skipped = 0;
 	unsigned i;
 
 	/* A kernel asking for another interface version must be refused before anything. */
 	conf_init_mismatch_rv = rumpuser_init(RUMPUSER_VERSION + 1, &fk_hyperup);
 	if (rumpuser_init(RUMPUSER_VERSION, &fk_hyperup) != 0) {
 		conf_line("rumpuser_init(RUMPUSER_VERSION) failed: nothing else can run");
-		conf_line("Test result: ERROR");
-		rumpuser_exit(XTF_ERROR);
+		rumpuser_exit(case_print_result(CASE_RESULT_ERROR));
 	}
 	/* `--list` names the cases without running them, so a driver can report each by name. */
 	if (argc > 1 && argv[1] != NULL && conf_strcmp(argv[1], "--list") == 0) {
@@ -93,7 +85,7 @@ int main(int argc, char **argv)
 				conf_snprintf(line, sizeof(line), "case %s: LISTED", c->name);
 				conf_line(line);
 			}
-		rumpuser_exit(XTF_SUCCESS);
+		rumpuser_exit(CASE_RESULT_SUCCESS);
 	}
 	fk_boot();
 	conf_watchdog_start();
@@ -109,15 +101,5 @@ int main(int argc, char **argv)
 	conf_snprintf(line, sizeof(line), "conformance: %d passed, %d failed, %d skipped",
 	    passed, failed, skipped);
 	conf_line(line);
-	if (failed > 0) {
-		conf_line("Test result: FAILURE");
-		status = XTF_FAILURE;
-	} else if (passed == 0) {
-		conf_line("Test result: SKIP");
-		status = XTF_SKIP;
-	} else {
-		conf_line("Test result: SUCCESS");
-		status = XTF_SUCCESS;
-	}
-	rumpuser_exit(status);
+	rumpuser_exit(case_print_result(case_result_of(passed, failed)));
 }

@@ -1,10 +1,10 @@
-/* Formatting, case outcomes, time and thread helpers of the conformance suite. */
+/*
+ * Formatting, case outcomes, time and thread helpers of the conformance suite. The running
+ * case's outcome is rumpxen/case.h's state, kept in this file for the whole suite.
+ */
 #include "conf.h"
 
 static int self_reported;
-static int outcome_claimed;          /* first fail/skip wins, also across threads */
-static enum conf_outcome outcome;
-static char reason[200];
 
 size_t conf_strlen(const char *s)
 {
@@ -147,19 +147,11 @@ void conf_line(const char *text)
 	rumpuser_dprintf("%s\n", text);
 }
 
-static void claim(enum conf_outcome what, const char *fmt, __builtin_va_list ap)
-{
-	if (__atomic_exchange_n(&outcome_claimed, 1, __ATOMIC_ACQ_REL))
-		return;
-	conf_format(reason, sizeof(reason), fmt, ap);
-	outcome = what;
-}
-
 void conf_fail(const char *fmt, ...)
 {
 	__builtin_va_list ap;
 	__builtin_va_start(ap, fmt);
-	claim(CONF_FAIL, fmt, ap);
+	case_vclaim(CASE_FAIL, fmt, ap);
 	__builtin_va_end(ap);
 }
 
@@ -167,22 +159,20 @@ void conf_skip(const char *fmt, ...)
 {
 	__builtin_va_list ap;
 	__builtin_va_start(ap, fmt);
-	claim(CONF_SKIP, fmt, ap);
+	case_vclaim(CASE_SKIP, fmt, ap);
 	__builtin_va_end(ap);
 }
 
 int conf_stopped(void)
 {
-	return __atomic_load_n(&outcome_claimed, __ATOMIC_ACQUIRE);
+	return case_stopped();
 }
 
 /* Used by main(): start a case, and read its outcome. */
 void conf_case_begin(void)
 {
 	self_reported = 0;
-	outcome = CONF_PASS;
-	reason[0] = '\0';
-	__atomic_store_n(&outcome_claimed, 0, __ATOMIC_RELEASE);
+	case_begin();
 }
 
 /* The running case printed its own PASS line; main() prints one only if it fails. */
@@ -196,10 +186,9 @@ int conf_case_was_self_reported(void)
 	return self_reported;
 }
 
-enum conf_outcome conf_case_end(const char **why)
+enum case_outcome conf_case_end(const char **why)
 {
-	*why = reason;
-	return conf_stopped() ? outcome : CONF_PASS;
+	return case_end(why);
 }
 
 int64_t conf_now_ns(void)

@@ -46,6 +46,7 @@ MK_NORETURN void mk_kernel_main(void)
 	if (mk_boot.store_pfn)
 		mk_xenbus_init((void *)(mk_boot.store_pfn << 12), mk_boot.store_evtchn);
 	if (!mk_thread_create("main", main_thread, NULL, 256 * 1024, false))
-		mk_panic("out of memory creating the main thread");
+		mk_out_of_memory("the main thread (%zu KiB with its stack)",
+			mk_thread_cost(256 * 1024) >> 10);
 	mk_sched_start();
 }

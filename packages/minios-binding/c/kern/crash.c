@@ -8,6 +8,7 @@
 #include <mk/crash.h>
 #include <mk/hypercall.h>
 #include <mk/lib.h>
+#include <mk/mm.h>
 #include <mk/sched.h>
 
 static const char *const trap_names[] = {
@@ -214,6 +215,38 @@ MK_NORETURN void mk_panic(const char *fmt, ...)
 	mk_printk("\n");
 	va_end(ap);
 	/* From mk_panic's own frame: the first line is its caller. */
+	mk_backtrace(0, (unsigned long)__builtin_frame_address(0));
+	mk_printk("rumpxen: shutting down with reason crash\n");
+	mk_shutdown(XEN_SHUTDOWN_crash);
+}
+
+static void (*oom_detail)(void);
+
+void mk_oom_set_detail(void (*detail)(void))
+{
+	oom_detail = detail;
+}
+
+MK_NORETURN void mk_out_of_memory(const char *fmt, ...)
+{
+	if (crashing++)
+		mk_shutdown(XEN_SHUTDOWN_crash);
+	va_list ap;
+	va_start(ap, fmt);
+	mk_printk("\nrumpxen: out of memory: ");
+	mk_vprintk(fmt, ap);
+	va_end(ap);
+	mk_printk("; the guest has %zu KiB, %zu KiB free (largest free block %zu KiB, "
+		"least free since boot %zu KiB)\n", mk_mm_total_pages() * 4, mk_mm_free_pages() * 4,
+		mk_mm_largest_free_run() * 4, mk_mm_low_water_pages() * 4);
+	size_t nthreads, stack_bytes;
+	mk_sched_memory(&nthreads, &stack_bytes);
+	mk_printk("rumpxen: memory: %zu KiB image and boot data, %zu threads holding %zu KiB "
+		"(stacks with guard pages, TLS)\n", mk_mm_boot_pages() * 4, nthreads,
+		stack_bytes >> 10);
+	if (oom_detail)
+		oom_detail();
+	mk_printk("rumpxen: found out in thread '%s'\n", mk_thread_name(mk_thread_self()));
 	mk_backtrace(0, (unsigned long)__builtin_frame_address(0));
 	mk_printk("rumpxen: shutting down with reason crash\n");
 	mk_shutdown(XEN_SHUTDOWN_crash);

@@ -75,7 +75,8 @@ void mk_gnttab_init(void)
 	nr_entries = nr * 4096 / sizeof(struct grant_entry_v1);
 	free_list = mk_zalloc(nr_entries * sizeof(uint32_t), 0);
 	if (!free_list)
-		mk_panic("out of memory for the grant free list");
+		mk_out_of_memory("the grant table's free list (%zu bytes)",
+			(size_t)nr_entries * sizeof(uint32_t));
 	for (unsigned i = NR_RESERVED; i + 1 < nr_entries; i++)
 		free_list[i] = i + 1;
 	free_head = NR_RESERVED;

@@ -20,6 +20,8 @@ static uint32_t *page_meta;
 static unsigned long nr_pages;
 static unsigned long free_pages;
 static unsigned long search_hint;
+static unsigned long low_water;
+static unsigned long boot_pages;
 
 struct free_block {
 	struct free_block *next;
@@ -48,7 +50,8 @@ void mk_mm_init(void)
 	page_meta = (uint32_t *)((first << 12) + bitmap_bytes);
 	first += (bitmap_bytes + meta_bytes) >> 12;
 	if (first >= nr_pages)
-		mk_panic("no memory left after the image (%lu pages)", nr_pages);
+		mk_out_of_memory("no page is left after the image and boot data (%lu KiB of %lu KiB)",
+			first << 2, nr_pages << 2);
 	mk_memset(bitmap, 0, bitmap_bytes);
 	mk_memset(page_meta, 0, meta_bytes);
 	unsigned long image_pfn = (unsigned long)mk_image_start >> 12;
@@ -63,6 +66,8 @@ void mk_mm_init(void)
 	for (unsigned long pfn = nr_pages; pfn < bitmap_bytes * 8; pfn++)
 		mark(pfn, true);
 	search_hint = first;
+	low_water = free_pages;
+	boot_pages = nr_pages - free_pages;
 }
 
 void *mk_page_alloc(size_t npages, size_t align_pages)
@@ -83,6 +88,8 @@ void *mk_page_alloc(size_t npages, size_t align_pages)
 				for (i = 0; i < npages; i++)
 					mark(start + i, true);
 				free_pages -= npages;
+				if (free_pages < low_water)
+					low_water = free_pages;
 				if (align_pages == 1)
 					search_hint = start + npages;
 				return (void *)(start << 12);
@@ -105,6 +112,20 @@ void mk_page_free(void *va, size_t npages)
 	free_pages += npages;
 	if (pfn < search_hint)
 		search_hint = pfn;
+}
+
+size_t mk_malloc_footprint(size_t size, size_t align)
+{
+	if (align < 16)
+		align = 16;
+	if (size < align)
+		size = align;
+	if (size > 2048 || align > 2048)
+		return MK_ALIGN_UP(size, 4096UL);
+	size_t s = 16;
+	while (s < size)
+		s <<= 1;
+	return s;
 }
 
 static int size_class(size_t size)
@@ -188,4 +209,28 @@ size_t mk_mm_free_pages(void)
 size_t mk_mm_total_pages(void)
 {
 	return nr_pages;
+}
+
+size_t mk_mm_low_water_pages(void)
+{
+	return low_water;
+}
+
+size_t mk_mm_boot_pages(void)
+{
+	return boot_pages;
+}
+
+size_t mk_mm_largest_free_run(void)
+{
+	size_t best = 0, run = 0;
+	for (unsigned long pfn = 1; pfn < nr_pages; pfn++) {
+		if (page_used(pfn)) {
+			run = 0;
+			continue;
+		}
+		if (++run > best)
+			best = run;
+	}
+	return best;
 }

@@ -38,6 +38,8 @@ static struct mk_thread *reap_list;
 static unsigned long boot_sp;
 static uint64_t switches;
 static uint64_t slice_start_ns;
+static size_t live_threads;
+static size_t live_thread_bytes;
 
 /* A thread that keeps running past this at a preemption point lets others run. */
 #define SLICE_NS 1000000ULL
@@ -81,16 +83,52 @@ const char *mk_fault_guard_owner(unsigned long addr)
 	return NULL;
 }
 
+static unsigned long tls_align(void)
+{
+	unsigned long align = (unsigned long)mk_tls_align;
+	return align < 16 ? 16 : align;
+}
+
+/* Bytes of a TLS block: the image's TLS template rounded to its alignment, then the TCB. */
+static size_t tls_block_size(void)
+{
+	return MK_ALIGN_UP((size_t)(mk_tls_end - mk_tls_start), tls_align()) + 64;
+}
+
+static size_t stack_pages_for(size_t stack_size)
+{
+	return (MK_ALIGN_UP(stack_size ? stack_size : MK_THREAD_STACK_DEFAULT, 4096UL) >> 12) + 1;
+}
+
+size_t mk_thread_cost(size_t stack_size)
+{
+	return stack_pages_for(stack_size) * 4096 + mk_malloc_footprint(tls_block_size(), tls_align()) +
+		mk_malloc_footprint(sizeof(struct mk_thread), 0);
+}
+
+void mk_thread_backtrace(struct mk_thread *t)
+{
+	if (!t || t == current)
+		return;
+	/* mk_context_switch saved r15, r14, r13, r12, rbx, rbp, then its return address. */
+	const unsigned long *sp = (const unsigned long *)t->sp;
+	mk_backtrace(sp[6], sp[5]);
+}
+
+void mk_sched_memory(size_t *threads_out, size_t *bytes)
+{
+	*threads_out = live_threads;
+	*bytes = live_thread_bytes;
+}
+
 /* TLS block per x86-64 variant II: data below the thread pointer, fs:0 = tp. */
 static bool tls_setup(struct mk_thread *t)
 {
-	unsigned long align = (unsigned long)mk_tls_align;
-	if (align < 16)
-		align = 16;
+	unsigned long align = tls_align();
 	size_t memsz = (size_t)(mk_tls_end - mk_tls_start);
 	size_t filesz = (size_t)(mk_tdata_end - mk_tls_start);
 	size_t off = MK_ALIGN_UP(memsz, align);
-	char *block = mk_malloc(off + 64, align);
+	char *block = mk_malloc(tls_block_size(), align);
 	if (!block)
 		return false;
 	mk_memcpy(block, mk_tls_start, filesz);
@@ -117,6 +155,8 @@ static void canary_check(struct mk_thread *t)
 
 static void thread_free(struct mk_thread *t)
 {
+	live_threads--;
+	live_thread_bytes -= mk_thread_cost((t->stack_pages - 1) * 4096);
 	mk_arch_remap_page((unsigned long)t->stack);
 	mk_page_free(t->stack, t->stack_pages);
 	mk_arch_tls_detach(t->tls_token);
@@ -127,9 +167,7 @@ static void thread_free(struct mk_thread *t)
 struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 	size_t stack_size, bool joinable)
 {
-	if (stack_size == 0)
-		stack_size = MK_THREAD_STACK_DEFAULT;
-	size_t pages = (MK_ALIGN_UP(stack_size, 4096UL) >> 12) + 1;
+	size_t pages = stack_pages_for(stack_size);
 	struct mk_thread *t = mk_zalloc(sizeof(*t), 0);
 	if (!t)
 		return NULL;
@@ -151,6 +189,8 @@ struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 		((unsigned long *)(t->stack + 4096))[i] = STACK_CANARY;
 	t->joinable = joinable;
 	t->state = T_RUNNABLE;
+	live_threads++;
+	live_thread_bytes += mk_thread_cost((pages - 1) * 4096);
 	/* Initial frame for mk_context_switch: r15 r14 r13 r12 rbx rbp, then return address. */
 	unsigned long *sp = (unsigned long *)(t->stack + pages * 4096);
 	/* After the final ret the trampoline runs with rsp 16-byte aligned, as a call needs. */

@@ -25,10 +25,15 @@ int rumpuser_clock_gettime(int clk, int64_t *sec, long *nsec)
 	return 0;
 }
 
-/* RELWALL: sleep at least the given duration. ABSMONO: until the monotonic clock reads it. */
+/*
+ * RELWALL: sleep at least the given duration. ABSMONO: until the monotonic clock reads it.
+ * The rump kernel's clock thread sleeps here every tick, which also runs the out-of-memory
+ * watch (rx_oom_watch).
+ */
 int rumpuser_clock_sleep(int clk, int64_t sec, long nsec)
 {
 	uint64_t deadline;
+	rx_oom_watch();
 	if (sec < 0 || nsec < 0 || nsec >= NSEC)
 		return RUMPXEN_NETBSD_EINVAL;
 	switch (clk) {

@@ -6,15 +6,30 @@
 static char line[256];
 static size_t line_len;
 
+static bool has_panic(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 7 <= len; i++)
+		if (mk_strncmp(s + i, "panic: ", 7) == 0)
+			return true;
+	return false;
+}
+
+/* The rump kernel's printf: whole lines; a panic message is kept for rx_oom_on_panic. */
 void rumpuser_putchar(int c)
 {
 	line[line_len++] = (char)c;
 	if (c == '\n' || line_len == sizeof(line)) {
 		mk_console_write(line, line_len);
+		if (has_panic(line, line_len))
+			rx_oom_note_panic_line(line, line_len);
 		line_len = 0;
 	}
 }
 
+/* What NetBSD's pagedaemon prints when it freed nothing for an allocation that waits (vm.c). */
+#define PAGEDAEMON_STUCK "pagedaemoness: failed to reclaim memory"
+
+/* Formatted output; the pagedaemon's "nothing to free" report is counted (rx_oom_pagedaemon_stuck). */
 void rumpuser_dprintf(const char *fmt, ...)
 {
 	char buf[1024];
@@ -24,4 +39,6 @@ void rumpuser_dprintf(const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		mk_console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	if (mk_strncmp(buf, PAGEDAEMON_STUCK, sizeof(PAGEDAEMON_STUCK) - 1) == 0)
+		rx_oom_pagedaemon_stuck();
 }

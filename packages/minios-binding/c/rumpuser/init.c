@@ -27,6 +27,7 @@ int rumpuser_init(int version, const struct rumpuser_hyperup *hyp)
 	}
 	rx_hyp = *hyp;
 	rump_attached = true;
+	mk_oom_set_detail(rx_oom_detail);
 	return 0;
 }
 
@@ -43,7 +44,8 @@ static int param_copy(const char *value, void *buf, size_t blen)
  * Parameters come from the domain's config environment (xenstore cfg "env", or leading
  * NAME=VALUE words of the command line). _RUMPUSER_NCPU: $RUMP_NCPU, else 1 (one vcpu).
  * _RUMPUSER_HOSTNAME: $RUMP_HOSTNAME, else "rump-dom<domid>" (domid from xenstore; 0 as
- * the only domain).
+ * the only domain). RUMP_MEMLIMIT: $RUMP_MEMLIMIT, else a limit derived from the memory free
+ * when the rump kernel asks (rx_memlimit_param, memory.c).
  */
 int rumpuser_getparam(const char *name, void *buf, size_t blen)
 {
@@ -61,17 +63,24 @@ int rumpuser_getparam(const char *name, void *buf, size_t blen)
 		mk_snprintf(value, sizeof(value), "rump-dom%d", domid < 0 ? 0 : domid);
 		return param_copy(value, buf, blen);
 	}
+	if (mk_strcmp(name, "RUMP_MEMLIMIT") == 0)
+		return rx_memlimit_param(buf, blen);
 	env = mk_appcfg_getenv(name);
 	if (!env)
 		return RUMPXEN_NETBSD_ENOENT;
 	return param_copy(env, buf, blen);
 }
 
-/* RUMPUSER_PANIC is a crash with a message; any other value ends the image like main's. */
+/*
+ * RUMPUSER_PANIC is a crash with a message (the out-of-memory report when a failed allocation
+ * or an "out of memory" panic message caused it); any other value ends the image like main's.
+ */
 void rumpuser_exit(int value)
 {
-	if (value == RUMPUSER_PANIC)
+	if (value == RUMPUSER_PANIC) {
+		rx_oom_on_panic();
 		mk_panic("rumpuser_exit(RUMPUSER_PANIC): the rump kernel panicked");
+	}
 	mk_app_exit(value);
 }
 

@@ -31,11 +31,12 @@ struct rumpuser_cv {
 	int waiters;
 };
 
+/* The lock calls cannot fail: without memory for the object the guest ends with the report. */
 static void *alloc_or_die(size_t len, const char *what)
 {
 	void *p = mk_zalloc(len, 0);
 	if (!p)
-		mk_panic("rumpuser: out of memory allocating a %s", what);
+		mk_out_of_memory("rumpuser: a %s (%zu bytes), which cannot fail", what, len);
 	return p;
 }
 
@@ -246,6 +247,7 @@ static bool cv_wait_common(struct rumpuser_cv *cv, struct rumpuser_mtx *m, uint6
 	struct mk_waiter w;
 	int nlocks = 0;
 	cv->waiters++;
+	rx_oom_cv_wait_begin(cv);
 	mk_waitq_add(&cv->q, &w);
 	if (wrap)
 		nlocks = rx_cpu_release(m);
@@ -259,6 +261,7 @@ static bool cv_wait_common(struct rumpuser_cv *cv, struct rumpuser_mtx *m, uint6
 		m->owner = rx_curlwp();
 	}
 	cv->waiters--;
+	rx_oom_cv_wait_end();
 	return woken;
 }
 

@@ -2,9 +2,6 @@
 #include "xen_int.h"
 #include <mk/sched.h>
 
-/* Rump kernel threads get this much stack, with an unmapped guard page below. */
-#define RX_THREAD_STACK (64 * 1024)
-
 int rumpuser_thread_create(void *(*fun)(void *), void *arg, const char *thrname,
     int mustjoin, int priority, int cpuidx, void **cookie)
 {
@@ -12,8 +9,13 @@ int rumpuser_thread_create(void *(*fun)(void *), void *arg, const char *thrname,
 	(void)cpuidx;
 	struct mk_thread *t = mk_thread_create(thrname ? thrname : "rumpthread", fun, arg,
 		RX_THREAD_STACK, mustjoin != 0);
-	if (!t)
+	if (!t) {
+		rx_alloc_failed("rumpuser_thread_create (stack, TLS, record)",
+			mk_thread_cost(RX_THREAD_STACK));
 		return RUMPXEN_NETBSD_ENOMEM;
+	}
+	rx_alloc_succeeded(mk_thread_cost(RX_THREAD_STACK));
+	rx_oom_thread_created(t, thrname);
 	if (mustjoin)
 		*cookie = t;
 	return 0;

@@ -284,15 +284,15 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	run("pages", case_pages);
-	run("heap", case_heap);
-	run("malloc_oom", case_malloc_oom);
-	run("threads_tls", case_threads_tls);
-	run("tls_many_threads", case_tls_many_threads);
-	run("block_wake", case_block_wake);
-	run("time", case_time);
-	run("evtchn_loopback", case_evtchn_loopback);
-	run("gnttab", case_gnttab);
-	run("daemonize", case_daemonize);
-	return finish();
+	case_run("pages", case_pages);
+	case_run("heap", case_heap);
+	case_run("malloc_oom", case_malloc_oom);
+	case_run("threads_tls", case_threads_tls);
+	case_run("tls_many_threads", case_tls_many_threads);
+	case_run("block_wake", case_block_wake);
+	case_run("time", case_time);
+	case_run("evtchn_loopback", case_evtchn_loopback);
+	case_run("gnttab", case_gnttab);
+	case_run("daemonize", case_daemonize);
+	return case_finish();
 }

@@ -18,6 +18,8 @@
 #include <mk/xen.h>
 #include <mk/xenbus.h>
 
+#include "case.h"
+
 int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "length";
@@ -27,7 +29,7 @@ int main(int argc, char **argv)
 		mk_console_flush();
 		cons->out_cons = cons->out_prod + 5000;
 		mk_printk("ringtest: this line must not be written into the ring\n");
-		return mk_console_ring_active() ? 5 : 0;
+		return mk_console_ring_active() ? CASE_RESULT_FAILURE : CASE_RESULT_SUCCESS;
 	}
 	if (!mk_strcmp(how, "rewind")) {
 		/* The console backend rewinds our producer index: the kernel must not believe it. */
@@ -37,7 +39,7 @@ int main(int argc, char **argv)
 		cons->out_prod = cons->out_cons - 100;
 		mk_printk("ringtest: this line reached the console after the rewind\n");
 		mk_console_flush();
-		return mk_console_ring_active() ? 0 : 5;
+		return mk_console_ring_active() ? CASE_RESULT_SUCCESS : CASE_RESULT_FAILURE;
 	}
 	struct xen_xs_ring *ring = (struct xen_xs_ring *)(mk_boot.store_pfn << 12);
 	char *v;
@@ -50,12 +52,8 @@ int main(int argc, char **argv)
 		mk_wmb();
 		rc = mk_xs_read(0, "name", &v, NULL);
 		mk_printk("ringtest: read after the rewind: %d\n", rc);
-		if (rc == 0 && mk_xenbus_available()) {
-			mk_printk("Test result: SUCCESS\n");
-			return 0;
-		}
-		mk_printk("Test result: FAILURE\n");
-		return 5;
+		return case_print_result(rc == 0 && mk_xenbus_available() ?
+			CASE_RESULT_SUCCESS : CASE_RESULT_FAILURE);
 	}
 	uint32_t prod = ring->rsp_prod;
 	if (!mk_strcmp(how, "length")) {
@@ -71,10 +69,6 @@ int main(int argc, char **argv)
 	mk_printk("ringtest: read after corruption: %d\n", rc);
 	int rc2 = mk_xs_read(0, "name", &v, NULL);
 	mk_printk("ringtest: read after that: %d\n", rc2);
-	if (rc == XEN_EIO && rc2 == XEN_ENOSYS && !mk_xenbus_available()) {
-		mk_printk("Test result: SUCCESS\n");
-		return 0;
-	}
-	mk_printk("Test result: FAILURE\n");
-	return 5;
+	return case_print_result(rc == XEN_EIO && rc2 == XEN_ENOSYS && !mk_xenbus_available() ?
+		CASE_RESULT_SUCCESS : CASE_RESULT_FAILURE);
 }

@@ -109,9 +109,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 100; i++)
 		mk_printk("burst %02d %s\n", i,
 			"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abc");
-	run("xs_read_write", case_read_write);
-	run("xs_ls", case_ls);
-	run("xs_watch", case_watch);
-	run("xs_transaction", case_transaction);
-	return finish();
+	case_run("xs_read_write", case_read_write);
+	case_run("xs_ls", case_ls);
+	case_run("xs_watch", case_watch);
+	case_run("xs_transaction", case_transaction);
+	return case_finish();
 }

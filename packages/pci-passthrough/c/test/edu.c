@@ -17,6 +17,11 @@
 #include "pci_user.h"
 #include "rumpuser.h"
 
+/* The case protocol and runner every guest test program shares (@rumpxen/protocol). */
+#define CASE_VSNPRINTF mk_vsnprintf
+#define CASE_PUTLINE(text) mk_printk("%s\n", (text))
+#include <rumpxen/case.h>
+
 #define EDU_ID 0x00
 #define EDU_LIVENESS 0x04
 #define EDU_FACTORIAL 0x08
@@ -58,23 +63,7 @@ struct edu_softc {
 };
 
 static struct edu_softc sc;
-static int failed;
-static char why[240];
 static bool bench;
-
-#define CHECK(cond, ...) do { if (!(cond)) { mk_snprintf(why, sizeof(why), __VA_ARGS__); \
-	return false; } } while (0)
-
-static void run(const char *name, bool (*fn)(void))
-{
-	why[0] = 0;
-	if (fn()) {
-		mk_printk("case %s: PASS\n", name);
-	} else {
-		failed++;
-		mk_printk("case %s: FAIL %s\n", name, why);
-	}
-}
 
 static bool contains(const char *s, const char *needle)
 {
@@ -566,7 +555,7 @@ static struct edu_softc sc2;
 static bool case_multi_intr(void)
 {
 	if (pcix_pci_find(0, 0x1234, 0x11e8, 1, &sc2.pa) != 0) {
-		mk_snprintf(why, sizeof(why), "%s", pcix_last_error());
+		case_fail("%s", pcix_last_error());
 		return false;
 	}
 	CHECK(sc.intr, "the first edu has no MSI handler");
@@ -831,7 +820,7 @@ static bool case_dma_free(void)
 		uint64_t v2m = pcix_virt_to_mach(p + i * 4096);
 		if (mfn != (dma >> 12) + i || v2m != (uint64_t)mfn << 12 ||
 				mk_arch_mfn_to_pfn(mfn) != pfn) {
-			mk_snprintf(why, sizeof(why), "reallocated page %u: p2m %#lx, virt_to_mach "
+			case_fail("reallocated page %u: p2m %#lx, virt_to_mach "
 				"%#lx, M2P of it %#lx; the DMA memory was at frame %#lx", i, mfn,
 				(unsigned long)v2m, mk_arch_mfn_to_pfn(mfn), (unsigned long)(dma >> 12) + i);
 			ok = false;
@@ -842,7 +831,7 @@ static bool case_dma_free(void)
 		mk_arch_map_mfn(slot, mfn);
 		for (unsigned j = 0; j < 4096 && ok; j += 8)
 			if (*(volatile uint64_t *)(slot + j) != 0x9e3779b97f4a7c15ULL * (pfn + j + 1)) {
-				mk_snprintf(why, sizeof(why), "reallocated page %u: byte %u written at %p "
+				case_fail("reallocated page %u: byte %u written at %p "
 					"is not in frame %#lx (its p2m entry)", i, j, (void *)(p + i * 4096),
 					mfn);
 				ok = false;
@@ -861,31 +850,30 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (mk_strcmp(argv[i], "bench") == 0)
 			bench = true;
-	run("edu_probe", case_probe);
-	run("bar_map", case_bar_map);
-	run("ident", case_ident);
-	run("liveness", case_liveness);
-	run("factorial", case_factorial);
-	run("bad_bar_ram", case_bad_bar_ram);
-	run("intr_intx", case_intr_intx);
-	run("rump_intr", case_rump_intr);
-	run("intr_msi", case_intr_msi);
-	run("dma_roundtrip", case_dma_roundtrip);
-	run("dma_constraints", case_dma_constraints);
-	run("bad_dma", case_bad_dma);
-	run("rumpcomp", case_rumpcomp);
-	run("dma_free", case_dma_free);
+	case_run("edu_probe", case_probe);
+	case_run("bar_map", case_bar_map);
+	case_run("ident", case_ident);
+	case_run("liveness", case_liveness);
+	case_run("factorial", case_factorial);
+	case_run("bad_bar_ram", case_bad_bar_ram);
+	case_run("intr_intx", case_intr_intx);
+	case_run("rump_intr", case_rump_intr);
+	case_run("intr_msi", case_intr_msi);
+	case_run("dma_roundtrip", case_dma_roundtrip);
+	case_run("dma_constraints", case_dma_constraints);
+	case_run("bad_dma", case_bad_dma);
+	case_run("rumpcomp", case_rumpcomp);
+	case_run("dma_free", case_dma_free);
 	if (pcix_pci_find(0, 0x1234, 0x11e8, 1, &sc2.pa) == 0)
-		run("multi_intr", case_multi_intr);
+		case_run("multi_intr", case_multi_intr);
 	else
-		mk_printk("case multi_intr: SKIP one edu only\n");
+		case_report("multi_intr", CASE_SKIP, "one edu only");
 	if (bench)
-		run("bench", case_bench);
-	run("msi_release", case_msi_release);
+		case_run("bench", case_bench);
+	case_run("msi_release", case_msi_release);
 	if (dma_out.map && dma_out.map->dm_nsegs)
 		dma_buf_free(&dma_out, EDU_BUFFER_SIZE);
 	if (dma_in.map && dma_in.map->dm_nsegs)
 		dma_buf_free(&dma_in, EDU_BUFFER_SIZE);
-	mk_printk("Test result: %s\n", failed ? "FAILURE" : "SUCCESS");
-	return failed ? 5 : 0;
+	return case_finish();
 }

@@ -1,6 +1,7 @@
 // Compiles a C program of c/test against the MD layer and links it with libpcix.a and the
-// xen-pv guest kernel into a bootable image, the way the image-linker links one (the target's
-// start object, libraries and linker script). Plain JS: the bench uses it too.
+// xen-pv guest kernel into a bootable image (the target's start object, libraries and linker
+// script) with the image-linker's ld command line, @rumpxen/protocol's guestLinkCommand.
+// Plain JS: the bench uses it too.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConformanceOutput } from '@rumpxen/hypercall-api';
 import { xenPvTarget } from '@rumpxen/minios-binding';
+import { linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
 import { pciGuestLibrary } from '@rumpxen/pci-passthrough';
 
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,16 +28,27 @@ export function buildPciTestImage(program, dir) {
   const source = join(pkgRoot, 'c', 'test', `${program}.c`);
   const obj = join(dir, `${program}.o`);
   execFileSync('gcc', [
-    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-mgeneral-regs-only', ...target.cflags,
+    // A test program is driver code, as a rump kernel's would be: the target's kernelCflags.
+    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.kernelCflags,
     '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]), '-I', lib.includeDir,
+    // edu.c's case harness: @rumpxen/protocol's rumpxen/case.h.
+    '-I', protocolIncludeDir,
     '-c', source, '-o', obj,
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   const out = join(dir, `${program}.elf`);
   const script = `${out}.lds`;
   writeFileSync(script, target.linkerScript);
-  execFileSync('ld', [...target.ldflags, '-T', script, '-o', out, target.startObject, obj, lib.archive, ...target.libraries],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
-  return out;
+  return linkGuestImage({
+    script,
+    entry: target.entrySymbol,
+    startObject: target.startObject,
+    objects: [obj],
+    wholeArchives: [],
+    archives: [lib.archive, ...target.libraries],
+    ldflags: target.ldflags,
+    map: `${out}.map`,
+    output: out,
+  });
 }
 
 // Case lines by name (`PASS`, `FAIL <reason>`, `SKIP <reason>`), parsed by hypercall-api's

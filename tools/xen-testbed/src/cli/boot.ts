@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { bootGuest } from '../boot.js';
-import { type CliCommand, numberOption, withUsage, UsageError } from './command.js';
+import { EXIT_BAD_INPUT, EXIT_LINE_PREFIX, EXIT_TESTBED_FAILURE, EXIT_TIMEOUT, XTF_EXIT_CODES } from '@rumpxen/protocol';
+import { type CliCommand, exitCodeRows, numberOption, RESULT_LINE_HELP, withUsage, UsageError, XTF_CODES_HELP } from './command.js';
 
 export const command: CliCommand = {
   name: 'boot',
@@ -16,19 +17,20 @@ guest's console goes to stdout; Xen's own log to --xen-log FILE, or to stderr wi
 --verbose. When the guest powers off, crashes or reboots, QEMU is stopped.
 
 Exit code:
-  0/3/4/5/6  the guest's last "Test result: SUCCESS|SKIP|ERROR|FAILURE|CRASH" line
-  N          else the guest's "rumpxen: exit N" line
-  0          else a clean poweroff (or reboot)
-  6          else a crash (or a Xen panic)
-  124        no end within --timeout
-  2          bad input: IMG is not a bootable ELF, an asset is missing, a bad option
-  1          the testbed failed (QEMU would not start)
-
+${exitCodeRows([
+  [XTF_CODES_HELP, `the guest's last "${RESULT_LINE_HELP}" line`],
+  ['N', `else the guest's "${EXIT_LINE_PREFIX}N" line`],
+  [XTF_EXIT_CODES.SUCCESS, 'else a clean poweroff (or reboot)'],
+  [XTF_EXIT_CODES.CRASH, 'else a crash (or a Xen panic)'],
+  [EXIT_TIMEOUT, 'no end within --timeout'],
+  [EXIT_BAD_INPUT, 'bad input: IMG is not a bootable ELF, an asset is missing, a bad option'],
+  [EXIT_TESTBED_FAILURE, 'the testbed failed (QEMU would not start)'],
+])}
 Options:
   --kernel IMG      the guest kernel (required)
   --cmdline S       the guest's command line
   --memory MB       machine memory in MiB (default 256)
-  --timeout S       seconds before the run is stopped with exit code 124 (default 60)
+  --timeout S       seconds before the run is stopped with exit code ${EXIT_TIMEOUT} (default 60)
   --pvh             boot as a PVH dom0 (Xen: dom0=pvh dom0-iommu=none; CPU qemu64,+svm,+npt)
   --xen-log FILE    write Xen's log lines to FILE
   --verbose         copy Xen's log lines to stderr as they come

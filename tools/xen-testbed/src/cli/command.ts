@@ -3,6 +3,7 @@
  * the bad option and point at --help. Every subcommand module (fetch, boot, run, domu)
  * exports `command: CliCommand`; src/cli.ts dispatches to them.
  */
+import { EXIT_BAD_INPUT, RESULT_LINE_PREFIX, XTF_EXIT_CODES, XTF_RESULTS } from '@rumpxen/protocol';
 import { TestbedError } from '../errors.js';
 
 export interface CliCommand {
@@ -18,7 +19,7 @@ export interface CliCommand {
 /** A usage mistake: exit code 2, message names the option and points at --help. */
 export class UsageError extends TestbedError {
   constructor(command: string, message: string) {
-    super(`${message}\nSee: rumpxen-testbed ${command} --help`, 2);
+    super(`${message}\nSee: rumpxen-testbed ${command} --help`, EXIT_BAD_INPUT);
     this.name = 'UsageError';
   }
 }
@@ -61,4 +62,13 @@ export function numberOption(command: string, name: string, value: string | unde
     throw new UsageError(command, `--${name} ${value}: expected a positive ${integer ? 'whole ' : ''}number`);
   }
   return n;
+}
+
+/** The result protocol's exit codes and result line, as the help texts show them: `0/3/4/5/6`, `Test result: SUCCESS|...`. */
+export const XTF_CODES_HELP = XTF_RESULTS.map((r) => XTF_EXIT_CODES[r]).join('/');
+export const RESULT_LINE_HELP = `${RESULT_LINE_PREFIX}${XTF_RESULTS.join('|')}`;
+
+/** The rows of a help text's "Exit code:" table: each code in a column as wide as XTF_CODES_HELP. */
+export function exitCodeRows(rows: readonly (readonly [code: string | number, meaning: string])[]): string {
+  return rows.map(([code, meaning]) => `  ${String(code).padEnd(XTF_CODES_HELP.length)}  ${meaning}\n`).join('');
 }

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { bootDomU } from '../full/boot-domu.js';
-import { type CliCommand, UsageError, numberOption, withUsage } from './command.js';
+import { EXIT_BAD_INPUT, EXIT_LINE_PREFIX, EXIT_TESTBED_FAILURE, EXIT_TIMEOUT, XTF_EXIT_CODES } from '@rumpxen/protocol';
+import { type CliCommand, UsageError, exitCodeRows, numberOption, RESULT_LINE_HELP, withUsage, XTF_CODES_HELP } from './command.js';
 import { FULL_MODE_HELP, FULL_MODE_OPTIONS, testbedOptions } from './run.js';
 
 export const command: CliCommand = {
@@ -26,14 +27,15 @@ vif on dom0's bridge xenbr0 (10.77.0.1/24); --pci BDF passes a PCI device throug
 (QEMU's edu device is 0000:00:03.0 and is bound to xen-pciback).
 
 Exit code:
-  0/3/4/5/6  the DomU's last "Test result: SUCCESS|SKIP|ERROR|FAILURE|CRASH" line
-  N          else its "rumpxen: exit N" line
-  0          else a clean poweroff (or reboot)
-  6          else a crash
-  124        no end within --timeout
-  2          bad input: IMG is not a Xen ELF, an asset is missing, a bad option
-  1          the testbed failed (QEMU, dom0 or xl create)
-
+${exitCodeRows([
+  [XTF_CODES_HELP, `the DomU's last "${RESULT_LINE_HELP}" line`],
+  ['N', `else its "${EXIT_LINE_PREFIX}N" line`],
+  [XTF_EXIT_CODES.SUCCESS, 'else a clean poweroff (or reboot)'],
+  [XTF_EXIT_CODES.CRASH, 'else a crash'],
+  [EXIT_TIMEOUT, 'no end within --timeout'],
+  [EXIT_BAD_INPUT, 'bad input: IMG is not a Xen ELF, an asset is missing, a bad option'],
+  [EXIT_TESTBED_FAILURE, 'the testbed failed (QEMU, dom0 or xl create)'],
+])}
 Options:
   --domu IMG          the DomU kernel (required)
   --cmdline S         the DomU's command line

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Testbed, type TestbedOptions } from '../full/testbed.js';
-import { EXIT_TIMEOUT } from '../verdict.js';
+import { EXIT_BAD_INPUT, EXIT_TESTBED_FAILURE, EXIT_TIMEOUT } from '@rumpxen/protocol';
 import { TestbedError } from '../errors.js';
 import { type CliCommand, UsageError, numberOption, withUsage } from './command.js';
 
@@ -60,8 +60,8 @@ the working folder; the host's / is at /host (read-only), and 'node', 'npm', 'np
 the bridge xenbr0 has 10.77.0.1/24; QEMU's edu device (0000:00:03.0) is bound to
 xen-pciback.
 
-Exit code: CMD's exit code; 124 when CMD ran longer than --timeout (it is killed);
-2 for a bad option or a missing asset; 1 when the testbed failed to start.
+Exit code: CMD's exit code; ${EXIT_TIMEOUT} when CMD ran longer than --timeout (it is killed);
+${EXIT_BAD_INPUT} for a bad option or a missing asset; ${EXIT_TESTBED_FAILURE} when the testbed failed to start.
 
 Options:
   --dom0-cmd CMD      the command (required)

@@ -8,6 +8,7 @@
  * script reads them from `testbed.conf` on the run share, so one initramfs (cached by content
  * hash) serves every run.
  */
+import { resultLine } from '@rumpxen/protocol';
 
 /** virtio-serial port name of the control channel (`/sys/class/virtio-ports/<port>/name`). */
 export const CONTROL_PORT_NAME = 'org.rumpxen.ctl';
@@ -311,6 +312,6 @@ if [ "$mode" = hang ]; then
   say "staying up"
   while :; do sleep 3600; done
 fi
-if [ $fails = 0 ]; then echo "Test result: SUCCESS"; else echo "Test result: FAILURE"; fi
+if [ $fails = 0 ]; then echo "${resultLine('SUCCESS')}"; else echo "${resultLine('FAILURE')}"; fi
 poweroff -f
 `;

@@ -15,15 +15,14 @@ import { FileFollower } from './follow.js';
 import { BadKernelError } from '../errors.js';
 import { XEN_ELFNOTE, readKernelInfo } from '../elf.js';
 import { type EndKind, type VerdictResult, decideVerdict } from '../verdict.js';
+import { DomainConfigError, SHUTDOWN, renderXlCfg, shutdownReason, type DomainConfig } from '@rumpxen/protocol';
 
 /** How a DomU ended, as dom0 saw it. */
 export type DomUEnd =
-  | { kind: 'shutdown'; /** SHUTDOWN_* of xen/sched.h: 0 poweroff, 1 reboot, 2 suspend, 3 crash, 4 watchdog, 5 soft reset. */ reasonCode: number }
+  | { kind: 'shutdown'; /** SHUTDOWN_* of xen/sched.h (@rumpxen/protocol's SHUTDOWN_REASONS): 0 poweroff, 1 reboot, 2 suspend, 3 crash, 4 watchdog, 5 soft reset. */ reasonCode: number }
   | { kind: 'crashed' }
   | { kind: 'gone' }
   | { kind: 'timeout'; timeoutMs: number };
-
-const SHUTDOWN_REASONS = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'];
 
 /** The result protocol (verdict.ts) applied to a DomU's console and end. */
 export function judgeDomU(lines: readonly string[], end: DomUEnd): VerdictResult {
@@ -40,8 +39,8 @@ export function judgeDomU(lines: readonly string[], end: DomUEnd): VerdictResult
       detail = 'the domain disappeared before it shut down (destroyed from outside?)';
       break;
     case 'shutdown':
-      kind = end.reasonCode === 0 ? 'poweroff' : end.reasonCode === 1 || end.reasonCode === 4 ? 'reboot' : 'crash';
-      if (end.reasonCode !== 0 && end.reasonCode !== 1) detail = `shutdown reason ${SHUTDOWN_REASONS[end.reasonCode] ?? end.reasonCode}`;
+      kind = end.reasonCode === SHUTDOWN.poweroff ? 'poweroff' : end.reasonCode === SHUTDOWN.reboot || end.reasonCode === SHUTDOWN.watchdog ? 'reboot' : 'crash';
+      if (end.reasonCode !== SHUTDOWN.poweroff && end.reasonCode !== SHUTDOWN.reboot) detail = `shutdown reason ${shutdownReason(end.reasonCode) ?? end.reasonCode}`;
       break;
   }
   return decideVerdict({ guestLines: lines, end: kind, detail });
@@ -288,11 +287,6 @@ function checkName(name: string): void {
   }
 }
 
-function cfgString(value: string): string {
-  if (/["\n\\]/.test(value)) throw new TestbedError(`xl.cfg value ${JSON.stringify(value)} contains a quote, backslash or newline, which xl.cfg strings cannot hold; remove them`);
-  return `"${value}"`;
-}
-
 function isInside(file: string, dir: string | undefined): boolean {
   return dir !== undefined && (file === dir || file.startsWith(dir.endsWith('/') ? dir : dir + '/'));
 }
@@ -337,6 +331,22 @@ export function checkDomUOptions(opts: DomUOptions): void {
   }
 }
 
+/**
+ * A DomU's xl.cfg: @rumpxen/protocol's renderXlCfg (the one xl.cfg writer) for the domain,
+ * kept after it ends (`preserve` on poweroff, reboot and crash, so `tb-wait-domain` can read
+ * its shutdown reason), then `extra` lines verbatim. A value xl.cfg cannot hold is a
+ * TestbedError naming it (exit code 2).
+ */
+export function domUXlCfg(domain: Omit<DomainConfig, 'on_poweroff' | 'on_reboot' | 'on_crash'>, extra: readonly string[] = []): string {
+  try {
+    const text = renderXlCfg({ ...domain, on_poweroff: 'preserve', on_reboot: 'preserve', on_crash: 'preserve' });
+    return extra.length ? `${text}${extra.join('\n')}\n` : text;
+  } catch (e) {
+    if (e instanceof DomainConfigError) throw new TestbedError(`DomU '${domain.name}': ${e.message}`, 2);
+    throw e;
+  }
+}
+
 /** Creates a DomU: stages its files on the run share, writes its xl.cfg and runs `xl create`. */
 export async function createDomU(dom0: Exec, runDir: string, shareDir: string | undefined, name: string, opts: DomUOptions): Promise<DomU> {
   checkName(name);
@@ -350,18 +360,6 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
     copyFileSync(opts.ramdisk, stagedRamdisk);
   }
 
-  const cfg: string[] = [
-    `name = ${cfgString(name)}`,
-    `type = "${opts.type ?? 'pv'}"`,
-    `kernel = ${cfgString(staged)}`,
-    `memory = ${opts.memory ?? 32}`,
-    `vcpus = ${opts.vcpus ?? 1}`,
-    'on_poweroff = "preserve"',
-    'on_reboot = "preserve"',
-    'on_crash = "preserve"',
-  ];
-  if (stagedRamdisk) cfg.push(`ramdisk = ${cfgString(stagedRamdisk)}`);
-  if (opts.cmdline !== undefined) cfg.push(`cmdline = ${cfgString(opts.cmdline)}`);
   const disks = (opts.disks ?? []).map((d, i) => {
     const file = resolve(d.file);
     // dom0 sees the repository and the run folder at their host paths; other files are copied in.
@@ -370,21 +368,23 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
       target = join(runDir, 'disks', `${name}-${i}-${basename(file)}`);
       copyFileSync(file, target);
     }
-    const vdev = d.vdev ?? `xvd${String.fromCharCode(97 + i)}`;
-    if (/[,=\s'"]/.test(target) || !/^[a-z0-9]+$/.test(vdev)) throw new TestbedError(`disk '${d.file}' (vdev ${vdev}): the path must be free of commas, '=', quotes and spaces and vdev like xvda`);
-    return `'format=raw,vdev=${vdev},access=${d.readonly ? 'ro' : 'rw'},target=${target}'`;
+    return { target, vdev: d.vdev ?? `xvd${String.fromCharCode(97 + i)}`, readonly: Boolean(d.readonly) };
   });
-  if (disks.length) cfg.push(`disk = [ ${disks.join(', ')} ]`);
   const vifs = typeof opts.vifs === 'number' ? Array.from({ length: opts.vifs }, () => ({}) as DomUVif) : (opts.vifs ?? []);
-  if (vifs.length) {
-    cfg.push(`vif = [ ${vifs.map((v) => `'${[`bridge=${v.bridge ?? 'xenbr0'}`, ...(v.mac ? [`mac=${v.mac}`] : [])].join(',')}'`).join(', ')} ]`);
-  }
-  if (opts.pci?.length) {
-    cfg.push(`pci = [ ${opts.pci.map((b) => `'${b}'`).join(', ')} ]`);
-  }
-  cfg.push(...(opts.extraCfg ?? []));
+  const cfg = domUXlCfg({
+    name,
+    type: opts.type ?? 'pv',
+    kernel: staged,
+    ...(stagedRamdisk ? { ramdisk: stagedRamdisk } : {}),
+    ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
+    memory: opts.memory ?? 32,
+    vcpus: opts.vcpus ?? 1,
+    disks,
+    vifs: vifs.map((v) => ({ bridge: v.bridge ?? 'xenbr0', ...(v.mac ? { mac: v.mac } : {}) })),
+    pci: opts.pci ?? [],
+  }, opts.extraCfg ?? []);
   const cfgFile = join(runDir, 'domu', `${name}.cfg`);
-  writeFileSync(cfgFile, cfg.join('\n') + '\n');
+  writeFileSync(cfgFile, cfg);
 
   const domu = new DomU(dom0, name, join(runDir, 'xenlog', `guest-${name}.log`), opts.onConsoleLine);
   const r = await dom0.exec(createScript(name, cfgFile, opts), { timeoutMs: 120_000 }).catch((e: unknown) => {
@@ -393,7 +393,7 @@ export async function createDomU(dom0: Exec, runDir: string, shareDir: string | 
   });
   if (r.code !== 0) {
     domu.detach('xl create failed');
-    throw new TestbedError(`xl create of DomU '${name}' failed (exit ${r.code}):\n${(r.stderr + r.stdout).trim()}\nxl.cfg (${cfgFile}):\n${cfg.join('\n')}`);
+    throw new TestbedError(`xl create of DomU '${name}' failed (exit ${r.code}):\n${(r.stderr + r.stdout).trim()}\nxl.cfg (${cfgFile}):\n${cfg.trimEnd()}`);
   }
   domu.created(Number(r.stdout.trim().split('\n').pop()), r.ms, opts.paused === true);
   return domu;

@@ -15,6 +15,16 @@ struct mk_trap_frame {
 
 /* Prints "rumpxen: panic: <message>", a backtrace from the caller, and crashes. */
 MK_NORETURN void mk_panic(const char *fmt, ...) MK_PRINTF(1, 2);
+/*
+ * Ends the guest because memory ran out where going on is impossible (an allocation that may
+ * not fail, or an allocator that would wait forever): prints "rumpxen: out of memory: <message>"
+ * with the guest's total and free memory on the same line, a line on where the memory went
+ * (boot data, threads and their stacks, whatever the hook from mk_oom_set_detail adds), a
+ * backtrace from the caller, and shuts down with reason crash.
+ */
+MK_NORETURN void mk_out_of_memory(const char *fmt, ...) MK_PRINTF(1, 2);
+/* Registers a function that prints more "rumpxen: memory: ..." lines in mk_out_of_memory. */
+void mk_oom_set_detail(void (*detail)(void));
 /* Prints a frame-pointer backtrace starting at rbp, with symbol names if available. */
 void mk_backtrace(unsigned long rip, unsigned long rbp);
 /* Looks up the function containing addr; returns its name and sets *offset, or NULL. */

@@ -1,29 +1,24 @@
 /*
  * Xen ELF notes for the start files (assembler only). Xen's domain builder reads them from
- * the image's .note.Xen section; numbers are XEN_ELFNOTE_* of xen/elfnote.h. The notes every
- * target carries are here; each start file adds its own entry and layout notes.
+ * the image's .note.Xen section. The note numbers (XEN_ELFNOTE_*, XENFEAT_dom0) and the note
+ * layout are @rumpxen/protocol's rumpxen/xen_note.h (c/build.sh passes its include dir). The
+ * notes every target carries are here; each start file adds its own entry and layout notes.
  */
 #ifndef MK_ELFNOTE_H
 #define MK_ELFNOTE_H
 
-#define ELFNOTE(type, desc_directive, desc...) \
-	.pushsection .note.Xen, "a", @note; \
-	.balign 4; \
-	.long 4; \
-	.long 2f - 1f; \
-	.long type; \
-	.asciz "Xen"; \
-	.balign 4; \
-1:	desc_directive desc; \
-2:	.balign 4; \
-	.popsection
+#include <rumpxen/xen_note.h>
+
+/* One note: ELFNOTE(XEN_ELFNOTE_ENTRY, .quad, mk_start). */
+#define ELFNOTE(type, desc_directive, desc...) XEN_NOTE(type, desc_directive desc)
 
 #define MK_COMMON_ELFNOTES \
-	ELFNOTE(6, .asciz, "rumpxen")		/* GUEST_OS */; \
-	ELFNOTE(7, .asciz, "0.1")		/* GUEST_VERSION */; \
-	ELFNOTE(5, .asciz, "xen-3.0")		/* XEN_VERSION */; \
-	ELFNOTE(8, .asciz, "generic")		/* LOADER */; \
-	ELFNOTE(11, .asciz, "yes")		/* BSD_SYMTAB: load symbols for backtraces */; \
-	ELFNOTE(17, .long, (1 << 11))		/* SUPPORTED_FEATURES: XENFEAT_dom0 */
+	ELFNOTE(XEN_ELFNOTE_GUEST_OS, .asciz, "rumpxen"); \
+	ELFNOTE(XEN_ELFNOTE_GUEST_VERSION, .asciz, "0.1"); \
+	ELFNOTE(XEN_ELFNOTE_XEN_VERSION, .asciz, "xen-3.0"); \
+	ELFNOTE(XEN_ELFNOTE_LOADER, .asciz, "generic"); \
+	/* load symbols for backtraces */ \
+	ELFNOTE(XEN_ELFNOTE_BSD_SYMTAB, .asciz, "yes"); \
+	ELFNOTE(XEN_ELFNOTE_SUPPORTED_FEATURES, .long, (1 << XENFEAT_dom0))
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * Physical pages (all RAM is mapped at virtual == pseudo-physical) and the kernel heap.
- * Allocation failure returns NULL; nothing here panics on exhaustion.
+ * Allocation failure returns NULL; nothing here panics on exhaustion. A caller that cannot
+ * go on without the memory ends the guest with mk_out_of_memory (<mk/crash.h>).
  */
 #ifndef MK_MM_H
 #define MK_MM_H
@@ -17,6 +18,14 @@ void mk_free(void *p);
 /* Pages the page allocator has free right now, and all pages it manages. */
 size_t mk_mm_free_pages(void);
 size_t mk_mm_total_pages(void);
+/* The fewest pages that were free at any time since boot. */
+size_t mk_mm_low_water_pages(void);
+/* Pages taken before the first allocation: page 0, the image, boot data, the allocator's maps. */
+size_t mk_mm_boot_pages(void);
+/* The longest run of free pages (what the largest page allocation could get now). */
+size_t mk_mm_largest_free_run(void);
+/* Bytes the heap really takes for mk_malloc(size, align): size classes round up, pages above. */
+size_t mk_malloc_footprint(size_t size, size_t align);
 
 /*
  * Machine frames behind pseudo-physical pages, for code that trades frames with Xen

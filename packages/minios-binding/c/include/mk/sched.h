@@ -42,6 +42,18 @@ MK_NORETURN void mk_sched_start(void);
 /* Name of the thread whose stack guard page contains addr, or NULL. */
 const char *mk_fault_guard_owner(unsigned long addr);
 bool mk_fault_in_guard_page(unsigned long addr);
+/*
+ * Threads alive (not yet freed) and the bytes they hold: stack pages with the guard page,
+ * TLS block and thread record, as the page allocator and heap hand them out.
+ */
+void mk_sched_memory(size_t *threads, size_t *bytes);
+/* What one more thread with this stack size costs, in the same terms. */
+size_t mk_thread_cost(size_t stack_size);
+/*
+ * Prints where thread t (not the caller) stopped: the backtrace from the context it saved
+ * when it last switched away (mk_backtrace). Nothing for the calling thread.
+ */
+void mk_thread_backtrace(struct mk_thread *t);
 /* Counters for the bench. */
 uint64_t mk_sched_switches(void);
 

@@ -36,7 +36,7 @@ mk_pv_event_callback:
 /*
  * Xen could not load the guest's segment registers on return: report and crash. Frame on
  * entry: rcx, r11, ds, es, fs, gs, rip, cs, rflags, rsp, ss; the other registers are the
- * interrupted context's. Saved as struct pv_failsafe_frame (setup.c).
+ * interrupted context's. Saved as struct pv_failsafe_frame (traps.c).
  */
 	.globl mk_pv_failsafe_callback
 mk_pv_failsafe_callback:
@@ -50,7 +50,7 @@ mk_pv_failsafe_callback:
 	jmp 1b
 
 /*
- * Threads run in PV user mode (setup.c, mk_arch_enter_thread_mode), where the hypercall
+ * Threads run in PV user mode (traps.c, mk_arch_enter_thread_mode), where the hypercall
  * page's syscall is not a hypercall: Xen switches to kernel mode and enters here, on the
  * fault stack, with the hypercall number in rax (the stub loaded it) and the arguments still
  * in rdi, rsi, rdx, r10, r8. Frame: rcx, r11, rip, cs, rflags, rsp, ss. The call is made again

@@ -122,7 +122,8 @@ static uint64_t *l1_entry(unsigned long va)
 	if (*pde & PTE_PS) {
 		uint64_t *pt = mk_page_alloc(1, 1);
 		if (!pt)
-			mk_panic("out of memory splitting a 2 MiB page");
+			mk_out_of_memory("a page table (4 KiB) to split the 2 MiB page at %#lx",
+				va & ~((1UL << 21) - 1));
 		unsigned long base = va & ~((1UL << 21) - 1);
 		for (unsigned i = 0; i < 512; i++)
 			pt[i] = (base + i * 4096UL) | PTE_P | PTE_RW;
