@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Runs every workspace's test suite (one vitest run over all projects; the C conformance
-// clients and the testbed boots report through it case by case) and prints one closing line
-// "N passed, N failed" over all of them.
+// Runs every check of `npm test` and prints one closing line "N passed, N failed" over all of
+// them: NetBSD built (or found in the cache) for every target; the build again, which must come
+// entirely from nx's cache (one result per project); tsc over every workspace (one result
+// each); and every workspace's test suite in one vitest run (the C conformance clients, the
+// NetBSD suites and the testbed boots report through it case by case).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +40,40 @@ if (netbsd.status !== 0) {
   process.exit(1);
 }
 
+// nx caches every build (nx.json: inputs and outputs per project): a second build with nothing
+// changed runs nothing, it takes each project's outputs from the cache. `npm test` has just
+// built, so this build must come entirely from the cache; a project that rebuilds is a
+// failure (an undeclared input or output, or a build that writes into its own inputs).
+const nx = join(root, 'node_modules', 'nx', 'bin', 'nx.js');
+const again = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--outputStyle=stream'], { cwd: root, encoding: 'utf8' });
+const runs = [...(again.stdout ?? '').matchAll(/^> nx run (\S+):build(.*)$/gm)];
+const rebuilt = runs.filter((m) => !/\[(local cache|existing outputs match the cache, left as is)\]/.test(m[2])).map((m) => m[1]);
+let cachePassed = runs.length - rebuilt.length;
+let cacheFailed = rebuilt.length + (again.status !== 0 || runs.length === 0 ? 1 : 0);
+if (cacheFailed) console.error(`build cache: rebuilt on the second build: ${rebuilt.join(', ') || '(nx failed)'}\n${again.stdout}${again.stderr}`);
+console.error(`build cache: ${cachePassed} projects taken from the cache, ${rebuilt.length} rebuilt`);
+
+// Type-check every workspace as a whole: src/, test/ and bench/ TypeScript and the hand-written
+// .d.mts declarations (skipLibCheck off: declaration files are checked too). tsup's
+// declaration pass sees src/ only. One result per workspace, counted in the closing line.
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces.flatMap((glob) => {
+  const base = glob.replace(/\/\*$/, '');
+  return readdirSync(join(root, base)).map((d) => join(base, d));
+});
+let typecheckPassed = 0;
+let typecheckFailed = 0;
+for (const ws of workspaces.filter((w) => existsSync(join(root, w, 'tsconfig.json')))) {
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--skipLibCheck', 'false', '-p', ws], { cwd: root, encoding: 'utf8' });
+  if (r.status === 0) {
+    typecheckPassed += 1;
+  } else {
+    typecheckFailed += 1;
+    console.error(`typecheck ${ws}: FAIL\n${r.stdout}${r.stderr}`);
+  }
+}
+console.error(`typecheck: ${typecheckPassed} workspaces passed, ${typecheckFailed} failed`);
+
 const jsonOut = join(outDir, 'vitest.json');
 rmSync(jsonOut, { force: true });
 const vitest = spawnSync(
@@ -62,5 +98,7 @@ if (existsSync(jsonOut)) {
   failed += 1;
 }
 if (vitest.status !== 0 && failed === 0) failed = 1;
+passed += typecheckPassed + cachePassed;
+failed += typecheckFailed + cacheFailed;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && vitest.status === 0 ? 0 : 1);

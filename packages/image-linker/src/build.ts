@@ -15,8 +15,7 @@ import { buildNetbsd, componentName, resolveComponents } from '@rumpxen/netbsd-b
 import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type InputSize } from './inspect.js';
 import { archiveOf, parseLinkMap } from './linkmap.js';
 import { resolveTarget, type TargetDefinition, type TargetName } from './targets.js';
-import { xenNotes, targetFromNotes } from '@rumpxen/protocol';
-import { guestLinkCommand } from '@rumpxen/protocol';
+import { guestLinkCommand, targetFromNotes, xenNotes } from '@rumpxen/protocol';
 
 export interface BuildOptions {
   /** Relocatable objects and archives: the application. */

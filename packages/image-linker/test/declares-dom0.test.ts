@@ -14,14 +14,19 @@ import { workdir } from './helpers.js';
 const DOM0 = 1n << 11n;
 type Note = ImageReport['xenNotes'][number];
 const report = (xenNotes: Note[], target: ImageReport['target'] = 'xen-pv') => ({ target, xenNotes }) as unknown as ImageReport;
-const sf = (value: Note['value']): Note => ({ type: 17, name: 'SUPPORTED_FEATURES', value });
-const features = (value: string): Note => ({ type: 10, name: 'FEATURES', value });
-const PV_NOTES: Note[] = [
-  { type: 6, name: 'GUEST_OS', value: 'rumpxen' },
-  { type: 5, name: 'XEN_VERSION', value: 'xen-3.0' },
-  { type: 8, name: 'LOADER', value: 'generic' },
-  { type: 1, name: 'ENTRY', value: 0x100000n },
-];
+/** A note as inspect decodes it, with the file's bytes: numbers as 8-byte words, strings as text, hex as given. */
+const note = (type: number, name: string, value: string | bigint): Note => {
+  let raw: string;
+  if (typeof value === 'bigint') {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(value);
+    raw = b.toString('hex');
+  } else raw = name === 'SUPPORTED_FEATURES' ? value : Buffer.from(value, 'latin1').toString('hex');
+  return { type, name, value, raw };
+};
+const sf = (value: string | bigint): Note => note(17, 'SUPPORTED_FEATURES', value);
+const features = (value: string): Note => note(10, 'FEATURES', value);
+const PV_NOTES: Note[] = [note(6, 'GUEST_OS', 'rumpxen'), note(5, 'XEN_VERSION', 'xen-3.0'), note(8, 'LOADER', 'generic'), note(1, 'ENTRY', 0x100000n)];
 
 describe('declaresDom0 on reports', () => {
   it('no SUPPORTED_FEATURES note: boots as the only domain', () => {
@@ -50,8 +55,8 @@ describe('declaresDom0 on reports', () => {
   });
 
   it('PVH: Xen 4.17 builds a PVH dom0 without looking at the notes', () => {
-    expect(declaresDom0(report([{ type: 18, name: 'PHYS32_ENTRY', value: 0x100000n }, sf(0n)], 'xen-pvh'))).toBe(true);
-    expect(declaresDom0(report([...PV_NOTES, { type: 18, name: 'PHYS32_ENTRY', value: 0x100000n }, sf(0n)], 'xen-pv+pvh'))).toBe(false);
+    expect(declaresDom0(report([note(18, 'PHYS32_ENTRY', 0x100000n), sf(0n)], 'xen-pvh'))).toBe(true);
+    expect(declaresDom0(report([...PV_NOTES, note(18, 'PHYS32_ENTRY', 0x100000n), sf(0n)], 'xen-pv+pvh'))).toBe(false);
   });
 });
 

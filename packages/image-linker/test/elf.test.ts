@@ -49,8 +49,8 @@ describe('ELF reader', () => {
     // The real targets' start objects (minios-binding's xen-pv and xen-pvh).
     const pv = parseElf(readFileSync(xenTarget('pv').startObject!), 'start-pv.o');
     const notes = xenNotes(pv.notes);
-    expect(notes.find((n) => n.type === 6)).toEqual({ type: 6, name: 'GUEST_OS', value: 'rumpxen' });
-    expect(notes.find((n) => n.type === 3)).toEqual({ type: 3, name: 'VIRT_BASE', value: 0n });
+    expect(notes.find((n) => n.type === 6)).toMatchObject({ type: 6, name: 'GUEST_OS', value: 'rumpxen' });
+    expect(notes.find((n) => n.type === 3)).toMatchObject({ type: 3, name: 'VIRT_BASE', value: 0n });
     expect(targetFromNotes(notes)).toBe('xen-pv');
     const pvh = parseElf(readFileSync(xenTarget('pvh').startObject!), 'start-pvh.o');
     expect(targetFromNotes(xenNotes(pvh.notes))).toBe('xen-pvh');
@@ -58,7 +58,7 @@ describe('ELF reader', () => {
     expect(targetFromNotes([])).toBe('posix');
     // A 4-byte numeric descriptor (PHYS32_ENTRY is 32-bit) and an unknown type.
     expect(decodeXenNote({ owner: 'Xen', type: 18, desc: new Uint8Array([0x00, 0x10, 0x20, 0x00]), source: 't' }).value).toBe(0x201000n);
-    expect(decodeXenNote({ owner: 'Xen', type: 99, desc: new Uint8Array([1, 2]), source: 't' })).toEqual({ type: 99, name: 'UNKNOWN_99', value: '0102' });
+    expect(decodeXenNote({ owner: 'Xen', type: 99, desc: new Uint8Array([1, 2]), source: 't' })).toEqual({ type: 99, name: 'UNKNOWN_99', value: '0102', raw: '0102' });
     expect(decodeXenNote({ owner: 'Xen', type: 13, desc: new Uint8Array(16).fill(0xff), source: 't' }).value).toEqual([0xffffffffffffffffn, 0xffffffffffffffffn]);
   });
 

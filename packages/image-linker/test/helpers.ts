@@ -3,6 +3,7 @@
  * archives with `ar rcs`; the Xen targets are the real ones (@rumpxen/minios-binding's
  * xen-pv and xen-pvh: start object, libmkernel.a, linker script).
  */
+import { guestCflags } from '@rumpxen/protocol';
 import * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ export function workdir(tag: string): string {
   return d;
 }
 
-export function compile(dir: string, name: string, source: string, flags: string[] = []): string {
+export function compile(dir: string, name: string, source: string, flags: readonly string[] = []): string {
   const ext = name.endsWith('.S') ? '' : '';
   const src = join(dir, name + ext);
   writeFileSync(src, source);
@@ -39,7 +40,8 @@ export function archive(dir: string, name: string, objects: string[]): string {
   return path;
 }
 
-export const FREESTANDING = ['-ffreestanding', '-fno-pic', '-fno-pie', '-mno-red-zone', '-fno-stack-protector', '-nostdinc'];
+/** The guest toolchain contract's flags for application objects (@rumpxen/protocol). */
+export const FREESTANDING: readonly string[] = guestCflags;
 
 /** A component with a link set entry and thread-local variables, as a rump kernel has. */
 export const COMPONENT_C = (name: string) => `

@@ -1,6 +1,8 @@
 /**
  * `image-linker pci ...` (handed to @rumpxen/pci-passthrough's pciCommand) and `--pci BDF`
- * (validated by its parseBdf, emitted by its xlPciLine / libxlPcidevs / libvirtHostdevXml).
+ * (validated by its parseBdf, written by the domain renderers of @rumpxen/protocol). The two
+ * paths to a device's entries, the domain renderers and pci-passthrough's emitters (xlPciLine,
+ * libxlPcidevs, libvirtHostdevXml), both run protocol's per-device renderers: held equal here.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

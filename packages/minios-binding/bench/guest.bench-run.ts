@@ -60,8 +60,9 @@ it('measures the guest kernel', async () => {
           const domu = await tb.createDomU({ kernel: stripped, memory: mem, type });
           const r = await domu.wait({ timeoutMs: 60_000 });
           if (r.exitCode === 0 && r.console.includes('rumpxen: exit 0')) {
-            results[target.name].leastDomUMemoryMiB = mem;
-            results[target.name].domUCreateToFirstLineMs = Math.round(domu.firstLineMs ?? NaN);
+            const figures = results[target.name]!;
+            figures.leastDomUMemoryMiB = mem;
+            figures.domUCreateToFirstLineMs = Math.round(domu.firstLineMs ?? NaN);
             break;
           }
         } catch {

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsup >/dev/null
-if [[ -x c/build.sh ]]; then c/build.sh; fi
+bash c/build.sh

@@ -1,3 +1,5 @@
+import { PciSpecError } from '@rumpxen/protocol';
+
 /**
  * Errors a user can cause on the host side of PCI passthrough. Each names the input, what was
  * wrong with it and what to do; `code` lets callers (the image-linker CLI, tests) tell them apart
@@ -25,5 +27,19 @@ export class PciError extends Error {
     this.name = 'PciError';
     this.code = code;
     this.exitCode = exitCode;
+  }
+}
+
+/**
+ * Runs `f` (a call into @rumpxen/protocol's PCI device model) and turns a spec it refused into
+ * a PciError with the same message: BAD_BDF for the address, BAD_OPTION for an option, exit 2.
+ */
+export function pciErrorOf<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof PciSpecError)) throw e;
+    const code = e.problem === 'bdf' || e.problem === 'device-number' ? 'BAD_BDF' : 'BAD_OPTION';
+    throw new PciError(code, e.message, 2);
   }
 }

@@ -3,8 +3,11 @@
  * renderings: xl.cfg (xl.cfg(5)), libxl's JSON `libxl_domain_config`, and libvirt's domain
  * XML (driver `xen`). The dom0 API (`@rumpxen/xen-control`) builds domains from the checked
  * form; the image-linker's `config` and `run` map their flags onto it; the testbed writes its
- * DomUs' xl.cfg with `renderXlCfg`. Field names follow xl.cfg where one exists.
+ * DomUs' xl.cfg with `renderXlCfg`. Field names follow xl.cfg where one exists. PCI devices
+ * are read and written by `pci.ts`.
  */
+
+import { formatBdf, libvirtHostdev, libxlPci, parseBdf, PciSpecError, xlPciLine, type PassthroughSpec, type PciAddress } from './pci.js';
 
 export type DomainType = 'pv' | 'pvh';
 /**
@@ -141,7 +144,6 @@ export const MAX_CMDLINE_BYTES = 1023;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const VDEV_RE = /^(xvd|hd|sd)[a-z]{1,2}[0-9]*$/;
 const MAC_RE = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
-const BDF_RE = /^(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/;
 const ACTIONS: readonly ShutdownAction[] = ['destroy', 'preserve'];
 
 function positiveInt(field: string, v: unknown, max: number, unit: string): number {
@@ -217,13 +219,15 @@ export function parseVifSpec(spec: string, field = 'vif'): VifConfig {
   return out;
 }
 
-const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-
 /** Parses `SSSS:BB:DD.F[,permissive=1]` (the segment may be left out). */
 export function parsePciSpec(spec: string, field = 'pci'): PciDevice {
   const [bdf = '', ...opts] = spec.split(',').map((s) => s.trim());
-  const m = BDF_RE.exec(bdf);
-  if (!m) {
+  let address: PciAddress;
+  try {
+    address = parseBdf(bdf);
+  } catch (e) {
+    if (!(e instanceof PciSpecError)) throw e;
+    if (e.problem === 'device-number') throw new DomainConfigError(field, `device number 0x${(e.value as number).toString(16)} is above 0x1f`, 'check the address with lspci');
     throw new DomainConfigError(field, `${JSON.stringify(spec)} is not a PCI address`, "write it as '0000:00:03.0' (domain:bus:device.function)");
   }
   let permissive = false;
@@ -232,12 +236,7 @@ export function parsePciSpec(spec: string, field = 'pci'): PciDevice {
     else if (o === 'permissive=0') permissive = false;
     else throw new DomainConfigError(field, `unsupported PCI option ${JSON.stringify(o)}`, 'only permissive=0|1 is supported');
   }
-  const dev = parseInt(m[3]!, 16);
-  if (dev > 0x1f) throw new DomainConfigError(field, `device number 0x${dev.toString(16)} is above 0x1f`, 'check the address with lspci');
-  const domain = parseInt(m[1] ?? '0', 16);
-  const bus = parseInt(m[2]!, 16);
-  const func = parseInt(m[4]!, 10);
-  return { bdf: `${hex(domain, 4)}:${hex(bus, 2)}:${hex(dev, 2)}.${func}`, domain, bus, dev, func, permissive };
+  return { bdf: formatBdf(address), domain: address.domain, bus: address.bus, dev: address.device, func: address.function, permissive };
 }
 
 function checkMac(field: string, mac: string): string {
@@ -367,10 +366,8 @@ function xlDeviceValue(field: string, s: string, lastKey = false): string {
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
-/** The xl.cfg entry of one PCI device: the BDF, then `permissive=1` when set (xl-pci-configuration(5)). */
-export function xlPciSpec(p: PciDevice): string {
-  return p.permissive ? `${p.bdf},permissive=1` : p.bdf;
-}
+/** A checked device as the per-device renderers take it: permissive=0 is the default, which no rendering writes. */
+const passthroughOf = (p: PciDevice): PassthroughSpec => (p.permissive ? { bdf: p.bdf, permissive: true } : { bdf: p.bdf });
 
 /**
  * The domain as xl.cfg (xl.cfg(5)): one `key = value` line each, then `disk`, `vif` and
@@ -409,13 +406,8 @@ export function renderXlCfg(config: DomainConfig): string {
     });
     lines.push(`vif = [ ${entries.join(', ')} ]`);
   }
-  if (c.pci.length) lines.push(`pci = [ ${c.pci.map((p) => `'${xlPciSpec(p)}'`).join(', ')} ]`);
+  if (c.pci.length) lines.push(xlPciLine(c.pci.map(passthroughOf)));
   return `${lines.join('\n')}\n`;
-}
-
-/** libxl_device_pci as it appears in the `pcidevs` array of libxl's JSON domain config. */
-export function libxlPci(p: PciDevice): { func: number; dev: number; bus: number; domain: number; permissive?: boolean } {
-  return { func: p.func, dev: p.dev, bus: p.bus, domain: p.domain, ...(p.permissive ? { permissive: true } : {}) };
 }
 
 /**
@@ -443,25 +435,12 @@ export function renderLibxlJson(config: DomainConfig): string {
       ...(d.script !== undefined ? { backend: 'phy', script: d.script } : {}),
     })),
     nics: c.vifs.map((v) => ({ ...v })),
-    pcidevs: c.pci.map(libxlPci),
+    pcidevs: c.pci.map((p) => libxlPci(passthroughOf(p))),
     on_poweroff: c.on_poweroff,
     on_reboot: c.on_reboot,
     on_crash: c.on_crash,
   };
   return `${JSON.stringify(obj, null, 2)}\n`;
-}
-
-/** libvirt's `<hostdev>` for one PCI device (libxl driver; `managed` lets libvirt bind pciback; permissive → `writeFiltering='no'`). */
-export function libvirtHostdev(p: PciDevice): string {
-  const h = (n: number, w: number) => `0x${hex(n, w)}`;
-  return [
-    "<hostdev mode='subsystem' type='pci' managed='yes'>",
-    "  <driver name='xen'/>",
-    p.permissive ? "  <source writeFiltering='no'>" : '  <source>',
-    `    <address domain='${h(p.domain, 4)}' bus='${h(p.bus, 2)}' slot='${h(p.dev, 2)}' function='${h(p.func, 1)}'/>`,
-    '  </source>',
-    '</hostdev>',
-  ].join('\n');
 }
 
 /** The domain as libvirt domain XML (`<domain type='xen'>`, os type `linux`/`xenpv` or `xenpvh`), ending with a newline. */
@@ -500,7 +479,7 @@ export function renderLibvirtXml(config: DomainConfig): string {
       "      <model type='netfront'/>",
       '    </interface>',
     ]),
-    ...c.pci.flatMap((p) => libvirtHostdev(p).split('\n').map((l) => `    ${l}`)),
+    ...c.pci.flatMap((p) => libvirtHostdev(passthroughOf(p)).split('\n').map((l) => `    ${l}`)),
     "    <console type='pty'><target type='xen' port='0'/></console>",
     '  </devices>',
     '</domain>',

@@ -86,6 +86,8 @@ export interface XenNote {
   name: string;
   /** Decoded value: string notes as text; numeric notes as bigint (one) or bigint[]; raw hex otherwise. */
   value: string | bigint | bigint[];
+  /** The descriptor's bytes as in the file, in hex: what Xen's own rules (xenDom0Support) read. */
+  raw: string;
 }
 
 function readNumber(desc: Uint8Array, at: number, size: number): bigint {
@@ -100,23 +102,24 @@ export function decodeXenNote(note: ElfNote): XenNote {
   const spec = XEN_NOTE_TYPES[note.type];
   const name = spec?.name ?? `UNKNOWN_${note.type}`;
   const d = note.desc;
+  const raw = Buffer.from(d).toString('hex');
   if (spec?.kind === 'string') {
-    return { type: note.type, name, value: Buffer.from(d).toString('latin1').replace(/\0+$/, '') };
+    return { type: note.type, name, value: Buffer.from(d).toString('latin1').replace(/\0+$/, ''), raw };
   }
   if (spec?.kind === 'number' && [1, 2, 4, 8].includes(d.length)) {
-    return { type: note.type, name, value: readNumber(d, 0, d.length) };
+    return { type: note.type, name, value: readNumber(d, 0, d.length), raw };
   }
   if (spec?.kind === 'numbers' && d.length > 0 && d.length % 8 === 0) {
     const values: bigint[] = [];
     for (let o = 0; o < d.length; o += 8) values.push(readNumber(d, o, 8));
-    return { type: note.type, name, value: values };
+    return { type: note.type, name, value: values, raw };
   }
   if (spec?.kind === 'numbers' && d.length > 0 && d.length % 4 === 0) {
     const values: bigint[] = [];
     for (let o = 0; o < d.length; o += 4) values.push(readNumber(d, o, 4));
-    return { type: note.type, name, value: values };
+    return { type: note.type, name, value: values, raw };
   }
-  return { type: note.type, name, value: Buffer.from(d).toString('hex') };
+  return { type: note.type, name, value: raw, raw };
 }
 
 /** The Xen notes among a file's notes, decoded. */

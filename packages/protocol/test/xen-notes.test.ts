@@ -71,8 +71,8 @@ describe('Xen note numbers, one table per language', () => {
         '04000000' + '04000000' + '11000000' + '58656e00' + '00080000',
     );
     expect(xenNotes(elf.notes)).toEqual([
-      { type: 6, name: 'GUEST_OS', value: 'abcde' },
-      { type: 17, name: 'SUPPORTED_FEATURES', value: 0x800n },
+      { type: 6, name: 'GUEST_OS', value: 'abcde', raw: '616263646500' },
+      { type: 17, name: 'SUPPORTED_FEATURES', value: 0x800n, raw: '00080000' },
     ]);
   });
 });
@@ -82,14 +82,14 @@ describe('decoding and targets', () => {
     for (const [name, type] of Object.entries(XEN_ELFNOTE)) expect(XEN_NOTE_TYPES[type]?.name).toBe(name);
     const n = (type: number, desc: number[]) => ({ owner: 'Xen', type, desc: new Uint8Array(desc), source: 't' });
     expect(decodeXenNote(n(18, [0x00, 0x10, 0x20, 0x00])).value).toBe(0x201000n);
-    expect(decodeXenNote(n(99, [1, 2]))).toEqual({ type: 99, name: 'UNKNOWN_99', value: '0102' });
+    expect(decodeXenNote(n(99, [1, 2]))).toEqual({ type: 99, name: 'UNKNOWN_99', value: '0102', raw: '0102' });
     expect(decodeXenNote(n(13, new Array(16).fill(0xff))).value).toEqual([0xffffffffffffffffn, 0xffffffffffffffffn]);
     expect(decodeXenNote(n(6, [0x61, 0x62, 0, 0])).value).toBe('ab');
     expect(decodeXenNote(n(17, [1, 2, 3])).value).toBe('010203');
   });
 
   it('tells PV, PVH, both and none apart', () => {
-    const x = (name: string) => ({ type: XEN_ELFNOTE[name as XenNoteName], name, value: 0n });
+    const x = (name: string) => ({ type: XEN_ELFNOTE[name as XenNoteName], name, value: 0n, raw: '0000000000000000' });
     expect(targetFromNotes([x('GUEST_OS'), x('ENTRY')])).toBe('xen-pv');
     expect(targetFromNotes([x('GUEST_OS')])).toBe('xen-pv');
     expect(targetFromNotes([x('PHYS32_ENTRY')])).toBe('xen-pvh');

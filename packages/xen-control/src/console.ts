@@ -7,14 +7,13 @@ import { ReadStream } from 'node:tty';
 
 import { XenConfigError } from './errors.js';
 import { loadAddon } from './native.js';
+import { parseExitLine } from '@rumpxen/protocol';
 import type { XenStore } from './xenstore.js';
 
 export interface ConsoleOptions {
   /** How long to wait for xenconsoled to publish the pty, ms. Default 10000. */
   timeoutMs?: number;
 }
-
-const EXIT_LINE = /^rumpxen: exit (-?\d+)$/;
 
 /** Console output as an async iterable of lines (without line ends), and a writer for input. */
 export class DomainConsole implements AsyncIterableIterator<string>, Disposable {
@@ -90,8 +89,8 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
     this.partial = parts.pop() ?? '';
     for (const raw of parts) {
       const line = raw.replace(/\r/g, '');
-      const m = EXIT_LINE.exec(line);
-      if (m) this.onExitStatus(Number(m[1]));
+      const status = parseExitLine(line);
+      if (status !== undefined) this.onExitStatus(status);
       this.lines.push(line);
     }
     this.wake();

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { processAlive } from '@rumpxen/protocol';
 
 function repoRoot(from = process.cwd()): string | undefined {
   let dir = resolve(from);
@@ -33,15 +34,6 @@ export function netbsdCacheDir(): string {
   return join(base, 'netbsd');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Runs `fn` holding an exclusive lock on `dir` (a `.lock` folder beside it). A lock left by a
  * process that no longer runs is taken over; `onWait` is told once when another live
@@ -65,7 +57,7 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, onWait?: (h
         // the holder has made the folder but not yet written its pid
       }
       const young = Date.now() - statMs(lock) < 5000;
-      if (Number.isFinite(holder) ? !pidAlive(holder) : !young) {
+      if (Number.isFinite(holder) ? !processAlive(holder) : !young) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }

@@ -4,3 +4,4 @@ export * from './sources.js';
 export * from './configs.js';
 export * from './components.js';
 export * from './build.js';
+export * from './hosttools.js';

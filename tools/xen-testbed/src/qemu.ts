@@ -10,6 +10,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '@rumpxen/protocol';
 import { TestbedError } from './errors.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
@@ -126,15 +127,6 @@ export function stopAllQemu(): void {
   uninstallHooks();
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temp folders of runs whose Node process no longer exists (it was SIGKILLed). */
 function sweepStaleTmpDirs(): void {
   const base = tmpdir();
@@ -146,7 +138,7 @@ function sweepStaleTmpDirs(): void {
   }
   for (const name of names) {
     const m = new RegExp(`^${TMP_PREFIX}(\\d+)-`).exec(name);
-    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
   }
 }
 

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BadKernelError, bootGuest, buildFixture, liveQemuCount, parseXenFeatures, readKernelInfo, validateKernel, XEN_ELFNOTE, xenDom0Support, type XenNoteEntry } from '../src/index.js';
 import { cliPath } from './cli.js';
+import { kernelRefusal } from './kernel-refusal.js';
 
 const XEN_MESSAGE = 'Kernel does not support Dom0 operation';
 const DOM0 = 1 << 11;
@@ -33,17 +34,6 @@ const u32 = (v: number, bytes = 4) => {
 };
 const sf = (v: number, bytes = 4): XenNoteEntry => ({ type: XEN_ELFNOTE.SUPPORTED_FEATURES, desc: u32(v, bytes) });
 const feat = (s: string): XenNoteEntry => ({ type: XEN_ELFNOTE.FEATURES, desc: Buffer.from(`${s}\0`, 'latin1') });
-
-function refusal(path: string, pvh = false): string {
-  try {
-    validateKernel(path, { pvh });
-  } catch (e) {
-    expect(e).toBeInstanceOf(BadKernelError);
-    expect((e as BadKernelError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error(`validateKernel accepted ${path}`);
-}
 
 describe('XEN_ELFNOTE_FEATURES as libelf reads it (parseXenFeatures)', () => {
   it('known names set their bit; "!" marks them required too', () => {
@@ -108,10 +98,10 @@ describe('fixture variants and the kernel check', () => {
     expect(() => validateKernel(fx.noNote, { pvh: false })).not.toThrow();
     expect(() => validateKernel(fx.viaFeatures, { pvh: false })).not.toThrow();
     expect(() => validateKernel(fx.pvhNoDom0, { pvh: true })).not.toThrow();
-    const msg = refusal(fx.noDom0);
+    const msg = kernelRefusal(fx.noDom0);
     expect(msg).toContain(`kernel ${fx.noDom0} has a XEN_ELFNOTE_SUPPORTED_FEATURES note without XENFEAT_dom0`);
     expect(msg).toContain(`"${XEN_MESSAGE}"`);
-    expect(refusal(fx.unknownRequired)).toMatch(/XEN_ELFNOTE_FEATURES note requires "!no_such_feature", a feature Xen 4\.17's ELF loader does not know/);
+    expect(kernelRefusal(fx.unknownRequired)).toMatch(/XEN_ELFNOTE_FEATURES note requires "!no_such_feature", a feature Xen 4\.17's ELF loader does not know/);
   });
 
   it('refuses bad variant options', () => {

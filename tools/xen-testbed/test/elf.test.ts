@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseElf, protocolIncludeDir, XEN_ELFNOTE as PROTOCOL_XEN_ELFNOTE, XENFEAT_DOM0 } from '@rumpxen/protocol';
-import { BadKernelError, buildFixture, fixtureSourceDir, readKernelInfo, TestbedError, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { buildFixture, fixtureSourceDir, readKernelInfo, TestbedError, validateKernel, XEN_ELFNOTE } from '../src/index.js';
+import { kernelRefusal } from './kernel-refusal.js';
 
 let fx: { pv: string; pvh: string };
 let dir: string;
@@ -13,17 +14,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'xen-testbed-elf-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function badKernelMessage(path: string, pvh = false): string {
-  try {
-    validateKernel(path, { pvh });
-  } catch (e) {
-    expect(e).toBeInstanceOf(BadKernelError);
-    expect((e as BadKernelError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error(`validateKernel accepted ${path}`);
-}
 
 describe('kernel checks', () => {
   it('reads the Xen notes of the PV fixture', () => {
@@ -36,19 +26,19 @@ describe('kernel checks', () => {
 
   it('accepts the PVH fixture with --pvh and sends it there without', () => {
     expect(() => validateKernel(fx.pvh, { pvh: true })).not.toThrow();
-    expect(badKernelMessage(fx.pvh)).toMatch(/32-bit ELF .*try --pvh/);
-    expect(badKernelMessage(fx.pv, true)).toMatch(/no XEN_ELFNOTE_PHYS32_ENTRY.*boot it as PV/);
+    expect(kernelRefusal(fx.pvh)).toMatch(/32-bit ELF .*try --pvh/);
+    expect(kernelRefusal(fx.pv, true)).toMatch(/no XEN_ELFNOTE_PHYS32_ENTRY.*boot it as PV/);
   });
 
   it('rejects a file that is not an ELF, naming it', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'just some text\n');
-    expect(badKernelMessage(text)).toMatch(new RegExp(`kernel ${text} is not an ELF file`));
+    expect(kernelRefusal(text)).toMatch(new RegExp(`kernel ${text} is not an ELF file`));
   });
 
   it('rejects an ELF without Xen notes, and a missing file', () => {
-    expect(badKernelMessage(process.execPath)).toMatch(/has no Xen ELF notes/);
-    expect(badKernelMessage(join(dir, 'absent.elf'))).toMatch(/cannot open it \(ENOENT\)/);
+    expect(kernelRefusal(process.execPath)).toMatch(/has no Xen ELF notes/);
+    expect(kernelRefusal(join(dir, 'absent.elf'))).toMatch(/cannot open it \(ENOENT\)/);
   });
 });
 

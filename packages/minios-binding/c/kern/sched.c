@@ -83,6 +83,7 @@ const char *mk_fault_guard_owner(unsigned long addr)
 	return NULL;
 }
 
+/* The alignment of a TLS block: the image's TLS alignment, at least 16. */
 static unsigned long tls_align(void)
 {
 	unsigned long align = (unsigned long)mk_tls_align;
@@ -95,6 +96,7 @@ static size_t tls_block_size(void)
 	return MK_ALIGN_UP((size_t)(mk_tls_end - mk_tls_start), tls_align()) + 64;
 }
 
+/* Pages of a thread's stack for stack_size (0: the default), guard page included. */
 static size_t stack_pages_for(size_t stack_size)
 {
 	return (MK_ALIGN_UP(stack_size ? stack_size : MK_THREAD_STACK_DEFAULT, 4096UL) >> 12) + 1;

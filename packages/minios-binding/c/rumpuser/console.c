@@ -6,6 +6,7 @@
 static char line[256];
 static size_t line_len;
 
+/* Whether the len bytes at s hold NetBSD's "panic: " prefix (anywhere: timestamps may precede it). */
 static bool has_panic(const char *s, size_t len)
 {
 	for (size_t i = 0; i + 7 <= len; i++)

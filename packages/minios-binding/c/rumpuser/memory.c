@@ -87,6 +87,10 @@ void rx_alloc_succeeded(size_t len)
 		streak.count = 0;
 }
 
+/*
+ * len bytes aligned to alignment (0 or a power of two) from the heap: 0 and *memp, or ENOMEM
+ * (EINVAL for a bad alignment) with *memp NULL. Failures and successes feed the streak.
+ */
 int rumpuser_malloc(size_t len, int alignment, void **memp)
 {
 	/* vm.c's rump_hypermalloc returns its pointer after an error from a caller that may not sleep. */
@@ -106,13 +110,17 @@ int rumpuser_malloc(size_t len, int alignment, void **memp)
 	return 0;
 }
 
+/* Gives back a block of rumpuser_malloc; len is what was asked for (kept for the figures). */
 void rumpuser_free(void *mem, size_t len)
 {
 	held_bytes -= len < held_bytes ? len : held_bytes;
 	mk_free(mem);
 }
 
-/* All RAM is mapped read-write-execute already: prefaddr and exec need nothing more. */
+/*
+ * size bytes of zeroed whole pages aligned to 2^alignbit: 0 and *memp, or ENOMEM/EINVAL with
+ * *memp NULL. All RAM is mapped read-write-execute already: prefaddr and exec need nothing.
+ */
 int rumpuser_anonmmap(void *prefaddr, size_t size, int alignbit, int exec, void **memp)
 {
 	(void)prefaddr;
@@ -137,6 +145,7 @@ int rumpuser_anonmmap(void *prefaddr, size_t size, int alignbit, int exec, void 
 	return 0;
 }
 
+/* Gives back the pages of rumpuser_anonmmap(len). */
 void rumpuser_unmap(void *addr, size_t len)
 {
 	size_t bytes = MK_ALIGN_UP(len, 4096UL);
@@ -173,6 +182,7 @@ void rumpuser_unmap(void *addr, size_t len)
 #define RX_MEMLIMIT_SLACK_MIN (256 * 1024UL)
 #define RX_MEMLIMIT_MIN (1024 * 1024UL)
 
+/* Copies the answer for RUMP_MEMLIMIT into buf: 0, or E2BIG when blen is too small. */
 int rx_memlimit_param(void *buf, size_t blen)
 {
 	const char *env = mk_appcfg_getenv("RUMP_MEMLIMIT");
@@ -239,12 +249,14 @@ static struct mk_thread *pagedaemon;
 static const void *pagedaemon_idle_cv;
 static uint64_t pagedaemon_wait_ns;	/* 0: not waiting in the middle of a pass */
 
+/* Notes a new rump kernel thread: the one named "pdaemon" is the pagedaemon. */
 void rx_oom_thread_created(struct mk_thread *t, const char *name)
 {
 	if (name && mk_strcmp(name, "pdaemon") == 0)
 		pagedaemon = t;
 }
 
+/* A thread starts waiting on cv: for the pagedaemon, its first cv is its idle wait. */
 void rx_oom_cv_wait_begin(const void *cv)
 {
 	if (!pagedaemon || mk_thread_self() != pagedaemon)
@@ -255,6 +267,7 @@ void rx_oom_cv_wait_begin(const void *cv)
 		pagedaemon_wait_ns = mk_time_monotonic_ns();
 }
 
+/* A thread's condition-variable wait ended. */
 void rx_oom_cv_wait_end(void)
 {
 	if (pagedaemon && mk_thread_self() == pagedaemon)
@@ -291,6 +304,7 @@ void rx_oom_note_panic_line(const char *line, size_t len)
 	panic_line[len] = 0;
 }
 
+/* Whether word occurs in the string s. */
 static bool mentions(const char *s, const char *word)
 {
 	size_t n = mk_strlen(word);
@@ -325,6 +339,12 @@ void rx_oom_detail(void)
 		"anonmmap (at most %zu KiB), RUMP_MEMLIMIT %s%s%s\n", held_bytes >> 10,
 		held_peak >> 10, memlimit_answer[0] ? memlimit_answer : "not asked for",
 		memlimit_origin[0] ? " " : "", memlimit_origin);
+	if (streak.count)
+		mk_printk("rumpxen: memory: the latest failed allocation: %s of %zu bytes, %lu ms ago "
+			"(%u failed since one as large as the smallest of them succeeded)\n",
+			streak.what, streak.len,
+			(unsigned long)((mk_time_monotonic_ns() - streak.last_ns) / 1000000),
+			streak.count);
 	if (pagedaemon && pagedaemon != mk_thread_self()) {
 		mk_printk("rumpxen: memory: the pagedaemon is %s; it stopped in:\n",
 			pagedaemon_wait_ns ? "waiting in the middle of a pass" : "idle or freeing");

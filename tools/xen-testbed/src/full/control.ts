@@ -4,6 +4,7 @@
  * writes `ctl/<id>.out` / `.err` and answers `DONE <id> <code>`. The port carries only short
  * lines, so output of any size or bytes never needs framing.
  */
+import { EXIT_TIMEOUT } from '@rumpxen/protocol';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -141,7 +142,7 @@ export class ControlChannel {
         entry.resolve = () => this.cleanup(id);
         entry.reject = () => {};
         this.socket?.write(`KILL ${id}\n`);
-        reject(new TestbedError(`dom0 command timed out after ${timeoutMs} ms and was killed: ${script}\n(raise ExecOptions.timeoutMs if it needs longer)`, 124));
+        reject(new TestbedError(`dom0 command timed out after ${timeoutMs} ms and was killed: ${script}\n(raise ExecOptions.timeoutMs if it needs longer)`, EXIT_TIMEOUT));
       }, timeoutMs);
       this.pending.set(id, entry);
       this.socket!.write(`RUN ${id}\n`);

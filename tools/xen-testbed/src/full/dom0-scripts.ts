@@ -83,7 +83,7 @@ if [ "$TB_HOSTROOT" = 1 ]; then
     mkdir -p "/host$TB_HOST_KEEP" && mount --bind /run/host-keep "/host$TB_HOST_KEEP" || fail "bind $TB_HOST_KEEP back into /host"
   fi
   mount -t tmpfs tmpfs /host/run
-  # libxl (the host's node with @rumpxen/minios-binding's addon, the host's own xl) keeps its
+  # libxl (the host's node with @rumpxen/xen-control's addon, the host's own xl) keeps its
   # state in /var/lib/xen and /run/xen and reaches xenstored through /run/xenstored: bind dom0's
   # (writable, shared with dom0's own xl) over the read-only host's. /var/lib gets a tmpfs first
   # so the mount points can be made.

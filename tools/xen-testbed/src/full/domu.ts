@@ -15,7 +15,7 @@ import { FileFollower } from './follow.js';
 import { BadKernelError } from '../errors.js';
 import { XEN_ELFNOTE, readKernelInfo } from '../elf.js';
 import { type EndKind, type VerdictResult, decideVerdict } from '../verdict.js';
-import { DomainConfigError, SHUTDOWN, renderXlCfg, shutdownReason, type DomainConfig } from '@rumpxen/protocol';
+import { DomainConfigError, EXIT_TIMEOUT, SHUTDOWN, renderXlCfg, shutdownReason, type DomainConfig } from '@rumpxen/protocol';
 
 /** How a DomU ended, as dom0 saw it. */
 export type DomUEnd =
@@ -250,7 +250,7 @@ export class DomU implements AsyncIterable<string> {
       end = m ? { kind: 'shutdown', reasonCode: Number(m[1]) } : out === 'crashed' ? { kind: 'crashed' } : { kind: 'gone' };
     } catch (e) {
       if (this.detachedReason) throw new TestbedError(`DomU ${this.name}: ${this.detachedReason} before the DomU ended`);
-      if (e instanceof TestbedError && e.exitCode === 124) end = { kind: 'timeout', timeoutMs };
+      if (e instanceof TestbedError && e.exitCode === EXIT_TIMEOUT) end = { kind: 'timeout', timeoutMs };
       else throw e;
     }
     // xenconsoled may still be copying the last bytes of the ring into the log.
