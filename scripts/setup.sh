@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # Host tools: compilers and binutils for guest images and the posix target, cmake for the C
 # builds, libxen-dev for the Xen headers and the native addon, QEMU for the testbed,
 # gzip/xz to unpack the Xen and kernel images, pciutils and the libvirt/libxml2 validators for
-# the PCI and config tests, pkg-config for the addon's library flags.
+# the PCI and config tests, pkg-config for the addon's library flags, clang for the libFuzzer
+# runs over the ring parsers, git for fetching NetBSD's sources where no tarball is given.
 need=(gcc g++ make binutils cmake pkg-config libxen-dev qemu-system-x86 gzip xz-utils pciutils libxml2-utils libvirt-clients
-      ca-certificates)
+      ca-certificates clang git)
 missing=()
 for p in "${need[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

@@ -2,9 +2,8 @@
  * Building from a manifest: compile its C sources with the target's flags (posix: the host
  * compiler's defaults plus the include directories), then link everything with `build`.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { compileGuestObjects, GuestCompileError } from '@rumpxen/protocol';
 import { build, type BuildResult } from './build.js';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
@@ -12,32 +11,28 @@ import { isComponentPath } from './inputs.js';
 import type { Manifest } from './manifest.js';
 import { resolveTarget, type TargetDefinition } from './targets.js';
 
-/** Compiles C sources for a target into `outDir`; returns the objects. */
+/** Compiles C sources for a target into `outDir` (@rumpxen/protocol's guest compile step, in parallel); returns the objects. */
 export async function compileSources(sources: string[], target: TargetDefinition, outDir: string, cc = 'cc', onProgress?: (l: string) => void, extraCflags: string[] = []): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
-  const objects: string[] = [];
-  // -nostdinc drops the compiler's own freestanding headers (stddef.h, stdint.h) too, which
-  // the interface headers include: give them back, as the guest kernel's build does.
-  const freestandingIncludes = target.cflags.includes('-nostdinc') && !target.cflags.includes('-isystem')
-    ? ['-isystem', execFileSync(cc, ['-print-file-name=include']).toString().trim()]
-    : [];
-  for (const src of sources) {
-    const obj = join(outDir, `${basename(src).replace(/\.[cS]$/, '')}.${target.name}.o`);
-    const args = ['-c', ...target.cflags, ...extraCflags, ...freestandingIncludes, ...target.includeDirs.map((d) => `-I${d}`), src, '-o', obj];
-    onProgress?.(`compiling ${src}`);
-    const r = await new Promise<{ code: number; err: string }>((resolveRun) => {
-      const c = spawn(cc, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      c.on('error', () => resolveRun({ code: 127, err: `${cc} not found` }));
-      c.on('close', (code) => resolveRun({ code: code ?? 1, err }));
+  for (const src of sources) onProgress?.(`compiling ${src}`);
+  try {
+    return await compileGuestObjects({
+      sources,
+      cflags: [...target.cflags, ...extraCflags],
+      // -nostdinc drops the compiler's own freestanding headers (stddef.h, stdint.h) too, which
+      // the interface headers include: give them back, as the guest kernel's build does.
+      compilerHeaders: target.cflags.includes('-nostdinc') && !target.cflags.includes('-isystem'),
+      includeDirs: target.includeDirs,
+      outDir,
+      objectName: (src) => `${basename(src).replace(/\.[cS]$/, '')}.${target.name}.o`,
+      cc,
+      // What a compile that succeeded printed (warnings) is not this tool's output.
+      onOutput: () => {},
     });
-    if (r.code !== 0) {
-      throw new ImageLinkerError(src, `does not compile for target ${target.name}: ${r.err.trim().split('\n').slice(0, 8).join(' | ')}`, `Fix the source (it is compiled with: ${cc} ${args.slice(0, -3).join(' ')}).`);
-    }
-    objects.push(obj);
+  } catch (e) {
+    if (!(e instanceof GuestCompileError)) throw e;
+    const command = e.command.slice(0, -4).join(' ');
+    throw new ImageLinkerError(e.source, `does not compile for target ${target.name}: ${e.firstLines.slice(0, 8).join(' | ') || e.problem}`, `Fix the source (it is compiled with: ${command}).`);
   }
-  return objects;
 }
 
 export interface ProjectBuildOptions {

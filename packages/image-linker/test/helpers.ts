@@ -3,7 +3,7 @@
  * archives with `ar rcs`; the Xen targets are the real ones (@rumpxen/minios-binding's
  * xen-pv and xen-pvh: start object, libmkernel.a, linker script).
  */
-import { guestCflags } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, guestCflags } from '@rumpxen/protocol';
 import * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,13 +25,11 @@ export function workdir(tag: string): string {
   return d;
 }
 
+/** Writes `dir/name` and compiles it to `dir/<name less .c or .S>.o` (@rumpxen/protocol's guest compile step). */
 export function compile(dir: string, name: string, source: string, flags: readonly string[] = []): string {
-  const ext = name.endsWith('.S') ? '' : '';
-  const src = join(dir, name + ext);
+  const src = join(dir, name);
   writeFileSync(src, source);
-  const obj = join(dir, name.replace(/\.(c|S)$/, '.o'));
-  execFileSync('gcc', ['-c', '-O2', '-Wall', '-Werror', ...flags, src, '-o', obj]);
-  return obj;
+  return compileGuestObjectsSync({ sources: [src], cflags: ['-O2', '-Wall', '-Werror', ...flags], outDir: dir })[0]!;
 }
 
 export function archive(dir: string, name: string, objects: string[]): string {

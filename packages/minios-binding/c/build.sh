@@ -16,8 +16,22 @@ protocol_include="$(cd "$pkg" && node --input-type=module -e \
 	echo "minios-binding: cannot import @rumpxen/protocol to find its include dir; build it first (npx nx run @rumpxen/protocol:build)" >&2
 	exit 1
 }
-CC="${CC:-gcc}"
-AR="${AR:-ar}"
+# The compiler's own freestanding headers (stddef.h, stdint.h) for rumpuser, which -nostdinc drops.
+compiler_include="$(cd "$pkg" && node --input-type=module -e \
+	"import('@rumpxen/protocol').then((m) => console.log(m.compilerIncludeDir(process.env.CC || undefined))).catch((e) => {
+		console.error('minios-binding: ' + e.message); process.exit(1); })")"
+# Guest C is compiled by @rumpxen/protocol's compile module, the one build of it ($CC, default
+# gcc, and $AR; in parallel up to the CPU count; each file under a temp name, then renamed; a
+# failed compile named with the compiler's first lines):
+#   guest_cc OUT FLAGS... -- SOURCES... [-- OBJECTS...]
+# OUT a folder: the objects (named for their path under c/, / as _) are printed, one a line.
+# OUT an archive (*.a): the compiled sources, then OBJECTS, archived with ar rcs.
+guest_cc() {
+	(cd "$pkg" && node --input-type=module -e "
+		import('@rumpxen/protocol').then((m) => m.runGuestBuild(process.argv.slice(1))).then(
+			(made) => console.log(made.join('\n')),
+			(e) => { console.error('minios-binding: ' + e.message); process.exit(1); })" -- "$here" "$@")
+}
 
 # The guest toolchain contract: a target's kernelCflags, from this package's target
 # definitions (src/targets.ts, which take them from @rumpxen/protocol), read from dist/: the
@@ -36,30 +50,28 @@ common_flags+=(-I "$protocol_include")
 
 build_target() {
 	local target="$1" arch_dir="$2" entry="$3"; shift 3
-	local extra=("$@")
 	local contract kernel_flags
 	contract="$(kernel_cflags "$target")"
 	mapfile -t kernel_flags <<<"$contract"
+	local flags=("${kernel_flags[@]}" "${common_flags[@]}" "$@")
 	local out="$pkg/build/$target" tmp
 	tmp="$(mktemp -d "$pkg/build/.tmp-$target.XXXXXX")"
-	trap 'rm -rf "$tmp"' RETURN
-	local objs=()
-	local src
+	# On a failed step too (set -e leaves by EXIT, not RETURN).
+	trap "rm -rf '$tmp'" RETURN EXIT
+	local sources=() src
 	for src in "$here"/kern/*.c "$here"/arch/x86_64/*.c "$here"/arch/x86_64/"$arch_dir"/*.c \
 		"$here"/arch/x86_64/*.S "$here"/arch/x86_64/"$arch_dir"/*.S; do
 		[[ -e "$src" ]] || continue
 		case "$(basename "$src")" in start.S) continue ;; esac
-		local obj="$tmp/$(echo "${src#$here/}" | tr / _).o"
-		"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
-		objs+=("$obj")
+		sources+=("$src")
 	done
-	for src in "$here"/rumpuser/*.c; do
-		local obj="$tmp/rumpuser_$(basename "$src").o"
-		"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -isystem "$($CC -print-file-name=include)" -I "$api_include" -c "$src" -o "$obj"
-		objs+=("$obj")
-	done
-	"$CC" "${kernel_flags[@]}" "${common_flags[@]}" "${extra[@]}" -c "$here/arch/x86_64/$arch_dir/start.S" -o "$tmp/start.o"
-	"$AR" rcs "$tmp/libmkernel.a" "${objs[@]}"
+	local made start
+	local -a rumpuser
+	made="$(guest_cc "$tmp" "${flags[@]}" -isystem "$compiler_include" -I "$api_include" -- "$here"/rumpuser/*.c)"
+	mapfile -t rumpuser <<<"$made"
+	start="$(guest_cc "$tmp" "${flags[@]}" -- "$here/arch/x86_64/$arch_dir/start.S")"
+	guest_cc "$tmp/libmkernel.a" "${flags[@]}" -- "${sources[@]}" -- "${rumpuser[@]}" >/dev/null
+	mv -f "$start" "$tmp/start.o"
 	sed "s/@ENTRY@/$entry/" "$here/xen.lds" > "$tmp/image.lds"
 	mkdir -p "$out"
 	for f in start.o libmkernel.a image.lds; do mv -f "$tmp/$f" "$out/$f"; done

@@ -112,7 +112,6 @@ describe.each([
     });
     const r = await domu.wait({ timeoutMs: 180_000 });
     const text = r.console.join('\n');
-    if (process.env.BLK_DEBUG) console.log(text);
     expect(caseResults(r.console), text).toEqual(Object.fromEntries(DATA_CASES.map((c) => [c, 'PASS'])));
     expect(text).toMatch(/^blkfront: xvdb: 1048576 bytes \(2048 sectors of 512\), logical block 512, read-only, /m);
     expect(text).toMatch(/^blkfront: xvdc: 5368709120 bytes \(10485760 sectors of 512\), logical block 512, read-write, /m);
@@ -147,7 +146,6 @@ describe('a backend that breaks the protocol (xen-pv)', () => {
     const domu = await tb.createDomU({ kernel: images[`blktest-${xenPvTarget.name}`]!, memory: 16, cmdline: 'inject', disks });
     const r = await domu.wait({ timeoutMs: 120_000 });
     const text = r.console.join('\n');
-    if (process.env.BLK_DEBUG) console.log(text);
     expect(caseResults(r.console), text).toEqual(Object.fromEntries(INJECT_CASES.map((c) => [c, 'PASS'])));
     const refused = (dev: string, what: string) => new RegExp(`^blkfront: ${dev}: refused the backend's ${what}; ${dev} is out of service, every transfer on it fails with EIO$`, 'm');
     expect(text).toMatch(refused('xvda', String.raw`response index rsp_prod 1000 \(ours: rsp_cons 0, 0 requests outstanding\): the response producer index is ahead of the requests outstanding`));

@@ -3,15 +3,12 @@
  * image with the target's own start object, libraries and linker script, with the
  * image-linker's ld command line (@rumpxen/protocol's guestLinkCommand).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
+import { join } from 'node:path';
 import { parseConformanceOutput, requireArtifact, type TargetDefinition } from '@rumpxen/hypercall-api';
-import { linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
 import { guestPackageRoot } from '../src/targets.js';
-
-const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
 
 export const testSourceDir = join(guestPackageRoot, 'c', 'test');
 
@@ -20,17 +17,17 @@ export function imageDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `rumpxen-guest-${label}-`));
 }
 
-/** Compiles one C file for the target; returns the object's path. */
+/** Compiles one C file for the target (@rumpxen/protocol's guest compile step); returns the object's path. */
 export function compileForTarget(target: TargetDefinition, source: string, outDir: string): string {
-  const out = join(outDir, basename(source).replace(/\.c$/, '.o'));
-  execFileSync('gcc', [
-    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags,
-    '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]),
+  const [object] = compileGuestObjectsSync({
+    sources: [source],
+    cflags: ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags],
+    compilerHeaders: true,
     // c/test/case.h is @rumpxen/protocol's rumpxen/case.h over the guest kernel.
-    '-I', protocolIncludeDir,
-    '-c', source, '-o', out,
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return out;
+    includeDirs: [...target.includeDirs, protocolIncludeDir],
+    outDir,
+  });
+  return object!;
 }
 
 /** Links objects (and archives, linked whole) into a guest image, its link map beside it (`<out>.map`). */

@@ -15,8 +15,8 @@ resolve() { # package, expression over the module `m`
 }
 mk_include="$(resolve @rumpxen/minios-binding m.guestIncludeDir)"
 api_include="$(resolve @rumpxen/hypercall-api m.hypercallApiArtifacts.includeDir)"
-CC="${CC:-gcc}"
-AR="${AR:-ar}"
+# The compiler's own freestanding headers (stddef.h, stdint.h), which -nostdinc drops.
+compiler_include="$(resolve @rumpxen/protocol "m.compilerIncludeDir(process.env.CC || undefined)")"
 
 if [[ ! -f "$api_include/pci_user.h" ]]; then
 	echo "pci-passthrough: $api_include/pci_user.h is missing; build @rumpxen/hypercall-api first (npx nx run @rumpxen/hypercall-api:build)" >&2
@@ -32,19 +32,13 @@ fi
 contract="$(resolve @rumpxen/minios-binding "m.xenPvTarget.kernelCflags.join('\\n')")"
 mapfile -t kernel_flags <<<"$contract"
 flags=("${kernel_flags[@]}" -std=gnu11 -O2 -g -fno-asynchronous-unwind-tables -Wall -Wextra -Werror
-	-isystem "$($CC -print-file-name=include)" -I "$here/include" -I "$mk_include" -I "$api_include")
+	-isystem "$compiler_include" -I "$here/include" -I "$mk_include" -I "$api_include")
 
-mkdir -p "$pkg/build"
+# Compiled and archived by @rumpxen/protocol's buildGuestArchive, the one build of guest C ($CC,
+# default gcc, and $AR; in parallel up to the CPU count; objects and the archive under temp
+# names, then renamed; a failed compile named with the compiler's first lines).
 out="$pkg/build/xen-pv"
-tmp="$(mktemp -d "$pkg/build/.tmp-pcix.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-objs=()
-for src in "$here"/src/*.c; do
-	obj="$tmp/$(basename "$src" .c).o"
-	"$CC" "${flags[@]}" -c "$src" -o "$obj"
-	objs+=("$obj")
-done
-"$AR" rcs "$tmp/libpcix.a" "${objs[@]}"
-mkdir -p "$out"
-mv -f "$tmp/libpcix.a" "$out/libpcix.a"
+(cd "$pkg" && node --input-type=module -e "
+	import('@rumpxen/protocol').then((m) => m.runGuestBuild(process.argv.slice(1))).catch((e) => {
+		console.error('pci-passthrough: ' + e.message); process.exit(1); })" -- "$here/src" "$out/libpcix.a" "${flags[@]}" -- "$here"/src/*.c)
 echo "pci-passthrough: built $out/libpcix.a" >&2

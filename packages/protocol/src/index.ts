@@ -11,3 +11,5 @@ export * from './xen-features.js';
 export * from './verdict.js';
 export * from './include-dir.js';
 export * from './process.js';
+export * from './cache-dir.js';
+export * from './compile.js';

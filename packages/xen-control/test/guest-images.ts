@@ -3,30 +3,28 @@
  * hello.c) as images for the dom0 checks: each compiled with the target's flags and linked
  * by @rumpxen/protocol's linkGuestImage, the one guest link step.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { guestPackageRoot, type xenPvTarget } from '@rumpxen/minios-binding';
-import { linkGuestImage, parseCaseLine, protocolIncludeDir } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, linkGuestImage, parseCaseLine, protocolIncludeDir } from '@rumpxen/protocol';
 
 type GuestTarget = typeof xenPvTarget;
-
-const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
 
 /** Compiles c/test/<program> of the guest kernel for the target and links it alone into outDir/name. */
 export function buildTestImage(target: GuestTarget, program: string, outDir: string, name: string): string {
   for (const f of [target.startObject!, ...target.libraries]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npx nx run @rumpxen/minios-binding:build\` first`);
   }
-  mkdirSync(outDir, { recursive: true });
-  const object = join(outDir, `${basename(name)}.o`);
-  execFileSync('gcc', [
-    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags,
-    '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]),
+  // @rumpxen/protocol's guest compile step; the object is named for the image (one program, several images).
+  const [object] = compileGuestObjectsSync({
+    sources: [join(guestPackageRoot, 'c', 'test', program)],
+    cflags: ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.cflags],
+    compilerHeaders: true,
     // c/test/case.h is @rumpxen/protocol's rumpxen/case.h over the guest kernel.
-    '-I', protocolIncludeDir,
-    '-c', join(guestPackageRoot, 'c', 'test', program), '-o', object,
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+    includeDirs: [...target.includeDirs, protocolIncludeDir],
+    outDir,
+    objectName: () => `${basename(name)}.o`,
+  });
   const output = join(outDir, name);
   const script = `${output}.lds`;
   writeFileSync(script, target.linkerScript!);
@@ -34,7 +32,7 @@ export function buildTestImage(target: GuestTarget, program: string, outDir: str
     script,
     entry: target.entrySymbol,
     startObject: target.startObject!,
-    objects: [object],
+    objects: [object!],
     wholeArchives: [],
     archives: target.libraries,
     ldflags: target.ldflags,

@@ -2,36 +2,13 @@
  * Where NetBSD trees and builds are kept, and the lock that lets several processes (test
  * workers, a CLI run) share one build instead of doing it twice.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { processAlive } from '@rumpxen/protocol';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { processAlive, rumpxenCacheDir } from '@rumpxen/protocol';
 
-function repoRoot(from = process.cwd()): string | undefined {
-  let dir = resolve(from);
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
-      } catch {
-        // not the root's package.json; keep looking upward
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-/** `$RUMPXEN_CACHE`, else `<repo root>/.cache` (git-ignored), else `~/.cache/rumpxen`; NetBSD files go in `netbsd/` below it. */
+/** `$RUMPXEN_CACHE`, else `<repo root>/.cache` (git-ignored; the repository around the working directory, else around this package), else `~/.cache/rumpxen`; NetBSD files go in `netbsd/` below it. */
 export function netbsdCacheDir(): string {
-  const env = process.env.RUMPXEN_CACHE;
-  const base = env ? resolve(env) : (() => {
-    const root = repoRoot() ?? repoRoot(dirname(new URL(import.meta.url).pathname));
-    return root ? join(root, '.cache') : join(homedir(), '.cache', 'rumpxen');
-  })();
-  return join(base, 'netbsd');
+  return join(rumpxenCacheDir(process.cwd(), dirname(new URL(import.meta.url).pathname)), 'netbsd');
 }
 
 /**

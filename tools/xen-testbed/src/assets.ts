@@ -14,10 +14,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { rumpxenCacheDir, workspaceRoot } from '@rumpxen/protocol';
 import { MissingAssetError, TestbedError } from './errors.js';
 
 /** Debian package names the testbed uses, each unpacked into its own folder. */
@@ -74,28 +74,12 @@ export interface PackageMarker {
 
 /** The folder of the repository this package lives in, or undefined when installed elsewhere. */
 export function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).workspaces) return dir;
-      } catch {
-        // not a readable package.json: keep walking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
+  return workspaceRoot(dirname(fileURLToPath(import.meta.url)));
 }
 
 /** `$RUMPXEN_CACHE`, else `<repo root>/.cache` (git-ignored), else `~/.cache/rumpxen`. */
 export function cacheDir(): string {
-  const env = process.env.RUMPXEN_CACHE;
-  if (env) return resolve(env);
-  const root = repoRoot();
-  return root ? join(root, '.cache') : join(homedir(), '.cache', 'rumpxen');
+  return rumpxenCacheDir(dirname(fileURLToPath(import.meta.url)));
 }
 
 function packageDir(pkg: string, cache = cacheDir()): string {

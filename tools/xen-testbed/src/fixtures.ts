@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { guestKernelCflags, i386Cflags } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, GuestCompileError, guestKernelCflags, i386Cflags } from '@rumpxen/protocol';
 import { TestbedError } from './errors.js';
 
 export type FixtureKind = 'pv' | 'pvh';
@@ -73,6 +73,20 @@ function run(cmd: string, args: string[], kind: FixtureKind): void {
   }
 }
 
+/** Compiles a fixture's sources into `tmp` with @rumpxen/protocol's guest compile step (`pv-start.S` → `pv-start.o`). */
+function compileFixture(f: (typeof FIXTURES)[FixtureKind], kind: FixtureKind, defines: string[], src: string, tmp: string): string[] {
+  try {
+    return compileGuestObjectsSync({
+      sources: f.sources.map((s) => join(src, s)),
+      cflags: [...(f.m32 ? ['-m32'] : []), ...CFLAGS[kind], ...OWN_CFLAGS, ...defines],
+      outDir: tmp,
+    });
+  } catch (e) {
+    if (e instanceof GuestCompileError) throw new TestbedError(`building the ${kind} fixture failed: ${e.message}`);
+    throw e;
+  }
+}
+
 /** The gcc -D flags and the file name suffix of a fixture variant's feature notes. */
 function noteVariant(opts: BuildFixtureOptions): { defines: string[]; suffix: string } {
   const defines: string[] = [];
@@ -109,11 +123,7 @@ export function buildFixture(opts: BuildFixtureOptions): string {
   mkdirSync(outDir, { recursive: true });
   const tmp = mkdtempSync(join(outDir, `.fixture-${opts.kind}-`));
   try {
-    const objs = f.sources.map((s) => {
-      const obj = join(tmp, s.replace(/\.[cS]$/, '.o'));
-      run('gcc', [...(f.m32 ? ['-m32'] : []), ...CFLAGS[opts.kind], ...OWN_CFLAGS, ...variant.defines, '-c', join(src, s), '-o', obj], opts.kind);
-      return obj;
-    });
+    const objs = compileFixture(f, opts.kind, variant.defines, src, tmp);
     const elf = join(tmp, f.out);
     run('ld', [...(f.m32 ? ['-m', 'elf_i386'] : []), '-nostdlib', '-static', '-no-pie', '-z', 'noexecstack', '-z', 'max-page-size=4096',
       '-T', join(src, f.script), '-o', elf, ...objs], opts.kind);

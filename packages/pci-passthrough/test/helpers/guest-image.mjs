@@ -2,14 +2,13 @@
 // xen-pv guest kernel into a bootable image (the target's start object, libraries and linker
 // script) with the image-linker's ld command line, @rumpxen/protocol's guestLinkCommand.
 // Plain JS: the bench uses it too.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConformanceOutput } from '@rumpxen/hypercall-api';
 import { xenPvTarget } from '@rumpxen/minios-binding';
-import { linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
 import { pciGuestLibrary } from '@rumpxen/pci-passthrough';
 
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,17 +23,16 @@ export function buildPciTestImage(program, dir) {
   for (const f of [target.startObject, ...target.libraries]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npx nx run @rumpxen/minios-binding:build\` first`);
   }
-  const compilerInclude = execFileSync('gcc', ['-print-file-name=include'], { encoding: 'utf8' }).trim();
-  const source = join(pkgRoot, 'c', 'test', `${program}.c`);
-  const obj = join(dir, `${program}.o`);
-  execFileSync('gcc', [
+  // @rumpxen/protocol's guest compile step: <dir>/<program>.o.
+  const [obj] = compileGuestObjectsSync({
+    sources: [join(pkgRoot, 'c', 'test', `${program}.c`)],
     // A test program is driver code, as a rump kernel's would be: the target's kernelCflags.
-    '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.kernelCflags,
-    '-isystem', compilerInclude, ...target.includeDirs.flatMap((d) => ['-I', d]), '-I', lib.includeDir,
+    cflags: ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', ...target.kernelCflags],
+    compilerHeaders: true,
     // edu.c's case harness: @rumpxen/protocol's rumpxen/case.h.
-    '-I', protocolIncludeDir,
-    '-c', source, '-o', obj,
-  ], { stdio: ['ignore', 'inherit', 'inherit'] });
+    includeDirs: [...target.includeDirs, lib.includeDir, protocolIncludeDir],
+    outDir: dir,
+  });
   const out = join(dir, `${program}.elf`);
   const script = `${out}.lds`;
   writeFileSync(script, target.linkerScript);

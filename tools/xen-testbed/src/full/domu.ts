@@ -15,7 +15,7 @@ import { FileFollower } from './follow.js';
 import { BadKernelError } from '../errors.js';
 import { XEN_ELFNOTE, readKernelInfo } from '../elf.js';
 import { type EndKind, type VerdictResult, decideVerdict } from '../verdict.js';
-import { DomainConfigError, EXIT_TIMEOUT, SHUTDOWN, renderXlCfg, shutdownReason, type DomainConfig } from '@rumpxen/protocol';
+import { DomainConfigError, EXIT_TIMEOUT, parseBdf, PciSpecError, SHUTDOWN, renderXlCfg, shutdownReason, type DomainConfig } from '@rumpxen/protocol';
 
 /** How a DomU ended, as dom0 saw it. */
 export type DomUEnd =
@@ -314,7 +314,12 @@ export function checkDomUOptions(opts: DomUOptions): void {
     if (d.vdev !== undefined && !/^xvd[a-z]+$/.test(d.vdev)) throw new TestbedError(`disk '${d.file}': vdev '${d.vdev}' is not a Xen disk name like xvda`, 2);
   }
   for (const bdf of opts.pci ?? []) {
-    if (!/^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(bdf)) throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`, 2);
+    try {
+      parseBdf(bdf);
+    } catch (e) {
+      if (!(e instanceof PciSpecError)) throw e;
+      throw new TestbedError(`PCI address '${bdf}' is not a BDF like 0000:00:03.0`, 2);
+    }
   }
   for (const [key, value] of Object.entries(opts.xenstore ?? {})) {
     // xenstore path syntax: letters, digits and -/_@. in '/'-separated parts; relative to the domain's path.
