@@ -13,6 +13,7 @@
  * Also: the host tools themselves (newfs's image is clean, a corrupted one is not).
  * One file, so its QEMU boots run one after another.
  */
+import { caseVerdicts } from '@rumpxen/protocol';
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,15 +32,7 @@ let newfs: HostTool;
 let fsck: HostTool;
 let dir: string;
 
-/** Case verdicts from console lines ("case NAME: PASS|FAIL ..."); FAIL keeps its reason. */
-function cases(lines: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of lines) {
-    const m = /^case (\S+): (PASS|FAIL.*)$/.exec(l);
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
-}
+const cases = caseVerdicts;
 
 const pass = (...names: string[]) => Object.fromEntries(names.map((n) => [n, 'PASS']));
 

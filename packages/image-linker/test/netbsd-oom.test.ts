@@ -13,6 +13,7 @@
  * report comes when NetBSD asks for its memory limit. One file, so its QEMU boots run one
  * after another.
  */
+import { caseVerdicts } from '@rumpxen/protocol';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed } from '@rumpxen/xen-testbed';
@@ -116,7 +117,7 @@ describe.each(TARGETS)('%s as the only domain', (target) => {
   it('the suite at its least memory passes (xen-pv: the 8 MiB that used to end in a wild pointer)', async () => {
     const res = await run({ image: suiteImages[target], on: 'testbed', memoryMb: SUITE_MIN_MB[target], timeoutS: TIMEOUT_S });
     const text = res.console.join('\n');
-    const verdicts = Object.fromEntries(res.console.map((l) => /^case (\S+): (PASS|FAIL)/.exec(l)).filter((m) => m).map((m) => [m![1], m![2]]));
+    const verdicts = caseVerdicts(res.console);
     // Every case that needs memory passes. timed_sleep measures poll/nanosleep against the
     // clock and has been seen to fail ("poll timed out early") when other QEMUs load the
     // host; it is not about memory, so it may fail, and then only it.

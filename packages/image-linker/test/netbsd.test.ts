@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseVerdicts } from '@rumpxen/protocol';
 import { Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, inspect, loadManifest, run, type BuildResult } from '../src/index.js';
@@ -20,15 +21,7 @@ const SUITE = join(EXAMPLE, 'suite.json');
 const DEMO = join(EXAMPLE, 'rumpxen.json');
 const SUITE_CASES = ['rump_init', 'getpid', 'sysctl', 'rumpfs_io', 'tmpfs_io', 'udp_lo0', 'tcp_lo0', 'threads', 'timed_sleep'];
 
-/** Case verdicts from console lines ("case NAME: PASS|FAIL ..."). */
-function cases(lines: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of lines) {
-    const m = /^case (\S+): (PASS|FAIL)/.exec(l);
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
-}
+const cases = caseVerdicts;
 
 function allPass(): Record<string, string> {
   return Object.fromEntries(SUITE_CASES.map((c) => [c, 'PASS']));

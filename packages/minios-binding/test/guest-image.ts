@@ -6,8 +6,8 @@
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConformanceOutput, requireArtifact, type TargetDefinition } from '@rumpxen/hypercall-api';
-import { compileGuestObjectsSync, linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
+import { requireArtifact, type TargetDefinition } from '@rumpxen/hypercall-api';
+import { caseVerdicts, compileGuestObjectsSync, linkGuestImage, protocolIncludeDir } from '@rumpxen/protocol';
 import { guestPackageRoot } from '../src/targets.js';
 
 export const testSourceDir = join(guestPackageRoot, 'c', 'test');
@@ -62,14 +62,10 @@ export function buildTestImage(target: TargetDefinition, programs: string[], out
 
 /**
  * `case NAME: PASS|FAIL reason|SKIP reason` lines of a console, by case name, as
- * `PASS`, `FAIL <reason>` or `SKIP <reason>` (parsed by hypercall-api's parseConformanceOutput).
+ * `PASS`, `FAIL <reason>` or `SKIP <reason>` (protocol's caseVerdicts).
  */
 export function caseResults(lines: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of parseConformanceOutput(lines.join('\n')).cases) {
-    out[c.name] = c.reason ? `${c.outcome} ${c.reason}` : c.outcome;
-  }
-  return out;
+  return caseVerdicts(lines);
 }
 
 /** The conformance suite's objects (hypercall-api's libconformance.a, linked whole) as an image. */

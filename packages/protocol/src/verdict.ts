@@ -65,6 +65,19 @@ export function parseCaseLine(line: string): CaseLine | undefined {
   return m ? { name: m[1]!, outcome: m[2] as CaseOutcome, reason: m[3] ?? '' } : undefined;
 }
 
+/**
+ * Every case line of a console, by name: `PASS`, or the outcome and its reason
+ * (`FAIL why`, `SKIP why`). A later line for the same case wins.
+ */
+export function caseVerdicts(lines: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const c = parseCaseLine(l);
+    if (c) out[c.name] = c.reason ? `${c.outcome} ${c.reason}` : c.outcome;
+  }
+  return out;
+}
+
 /** How a run ended. */
 export type EndKind =
   | 'poweroff' // the guest powered off (SHUTDOWN_poweroff)

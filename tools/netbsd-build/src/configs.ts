@@ -50,6 +50,15 @@ const INCLUDE_FLAG = /^(-nostdinc|-I.*|-isystem.*|-include.*)$/;
  */
 const GCC12 = { cflags: ['-fcommon'], vars: ['-V', 'NOGCCERROR=1'], env: { HOST_CFLAGS: '-O -fcommon' } };
 
+/**
+ * Build librumpnet_virtif (the hypercall network interface; its hypercalls are the guest's
+ * netfront). A kernel-only build skips buildrump.sh's platform probe, so its mk.conf says
+ * RUMP_VIRTIF=no, and a plain `-V RUMP_VIRTIF=yes` (an environment variable for make) loses to
+ * that assignment. In MAKEFLAGS the assignment is a command-line variable of every make run,
+ * which wins over mk.conf; build.sh puts its own flags in front of it.
+ */
+const VIRTIF = ['-V', 'MAKEFLAGS=RUMP_VIRTIF=yes'];
+
 export function buildConfig(target: TargetDefinition): NetbsdBuildConfig {
   if (target.name === 'posix') {
     // A host process: NetBSD's own userspace flags (PIC shared and static libraries). The
@@ -59,7 +68,7 @@ export function buildConfig(target: TargetDefinition): NetbsdBuildConfig {
   const codegen = (target.kernelCflags ?? target.cflags).filter((f) => !INCLUDE_FLAG.test(f));
   return {
     mode: 'kernel',
-    args: ['-r', '-k', '-V', 'RUMP_CURLWP=hypercall', '-V', 'MKPIC=no', '-V', 'MKSTATICLIB=yes', ...GCC12.vars],
+    args: ['-r', '-k', '-V', 'RUMP_CURLWP=hypercall', '-V', 'MKPIC=no', '-V', 'MKSTATICLIB=yes', ...VIRTIF, ...GCC12.vars],
     cflags: [...GCC12.cflags, ...codegen],
     env: { ...GCC12.env },
   };
