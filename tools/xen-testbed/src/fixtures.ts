@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileGuestObjectsSync, GuestCompileError, guestKernelCflags, i386Cflags } from '@rumpxen/protocol';
+import { compileGuestObjectsSync, GuestCompileError, guestKernelCflags, i386Cflags, protocolIncludeDir } from '@rumpxen/protocol';
 import { TestbedError } from './errors.js';
 
 export type FixtureKind = 'pv' | 'pvh';
@@ -79,6 +79,8 @@ function compileFixture(f: (typeof FIXTURES)[FixtureKind], kind: FixtureKind, de
     return compileGuestObjectsSync({
       sources: f.sources.map((s) => join(src, s)),
       cflags: [...(f.m32 ? ['-m32'] : []), ...CFLAGS[kind], ...OWN_CFLAGS, ...defines],
+      // The note numbers and layout: @rumpxen/protocol's rumpxen/xen_note.h.
+      includeDirs: [protocolIncludeDir],
       outDir: tmp,
     });
   } catch (e) {

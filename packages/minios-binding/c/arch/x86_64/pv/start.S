@@ -6,12 +6,12 @@
 #include <mk/elfnote.h>
 
 MK_COMMON_ELFNOTES
-ELFNOTE(3, .quad, 0)				/* VIRT_BASE */
-ELFNOTE(4, .quad, 0)				/* PADDR_OFFSET */
-ELFNOTE(1, .quad, mk_start)			/* ENTRY */
-ELFNOTE(2, .quad, mk_hypercall_page)		/* HYPERCALL_PAGE */
-ELFNOTE(9, .asciz, "yes")			/* PAE_MODE */
-ELFNOTE(10, .asciz, "!writable_page_tables")	/* FEATURES */
+ELFNOTE(XEN_ELFNOTE_VIRT_BASE, .quad, 0)
+ELFNOTE(XEN_ELFNOTE_PADDR_OFFSET, .quad, 0)
+ELFNOTE(XEN_ELFNOTE_ENTRY, .quad, mk_start)
+ELFNOTE(XEN_ELFNOTE_HYPERCALL_PAGE, .quad, mk_hypercall_page)
+ELFNOTE(XEN_ELFNOTE_PAE_MODE, .asciz, "yes")
+ELFNOTE(XEN_ELFNOTE_FEATURES, .asciz, "!writable_page_tables")
 
 	.section .text.boot, "ax"
 	.code64

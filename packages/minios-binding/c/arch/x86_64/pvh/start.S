@@ -6,7 +6,7 @@
 #include <mk/elfnote.h>
 
 MK_COMMON_ELFNOTES
-ELFNOTE(18, .long, mk_pvh_start)		/* PHYS32_ENTRY */
+ELFNOTE(XEN_ELFNOTE_PHYS32_ENTRY, .long, mk_pvh_start)
 
 #define PTE_P 0x001
 #define PTE_RW 0x002
