@@ -16,10 +16,9 @@
 import { caseVerdicts } from '@rumpxen/protocol';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest, run } from '../src/index.js';
-import { workdir } from './helpers.js';
+import { fullTestbed, workdir } from './helpers.js';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'netbsd');
 const TARGETS = ['xen-pv', 'xen-pvh'] as const;
@@ -130,17 +129,11 @@ describe.each(TARGETS)('%s as the only domain', (target) => {
 });
 
 describe('DomUs of a full testbed at the least memory the toolstack accepts', () => {
-  let tb: Testbed;
-  beforeAll(async () => {
-    tb = await Testbed.start({ edu: false, pvh: true });
-  }, 240_000);
-  afterAll(async () => {
-    await tb?.stop();
-  });
+  const testbed = fullTestbed();
 
   const domu = async (kernel: string, name: string, memory: number, type: 'pv' | 'pvh') => {
     const t0 = Date.now();
-    const d = await tb.createDomU({ kernel, name, memory, type });
+    const d = await testbed().createDomU({ kernel, name, memory, type });
     const r = await d.wait({ timeoutMs: TIMEOUT_S * 1000 });
     return { ...r, ms: Date.now() - t0 };
   };

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseVerdicts } from '@rumpxen/protocol';
-import { Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, inspect, loadManifest, run, type BuildResult } from '../src/index.js';
-import { cli, workdir } from './helpers.js';
+import { cli, fullTestbed, workdir } from './helpers.js';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'netbsd');
 const SUITE = join(EXAMPLE, 'suite.json');
@@ -94,17 +93,11 @@ describe('the NetBSD suite', () => {
 });
 
 describe('the NetBSD suite as DomUs of a full testbed', () => {
-  let tb: Testbed;
-  beforeAll(async () => {
-    tb = await Testbed.start({ edu: false, pvh: true });
-  }, 240_000);
-  afterAll(async () => {
-    await tb?.stop();
-  });
+  const testbed = fullTestbed();
 
   for (const target of ['xen-pv', 'xen-pvh'] as const) {
     it(`${target}: a DomU next to Linux dom0`, async () => {
-      const domu = await tb.createDomU({ kernel: images[target]!.output, name: `netbsd-${target}`, memory: 64, type: target === 'xen-pvh' ? 'pvh' : 'pv' });
+      const domu = await testbed().createDomU({ kernel: images[target]!.output, name: `netbsd-${target}`, memory: 64, type: target === 'xen-pvh' ? 'pvh' : 'pv' });
       const r = await domu.wait({ timeoutMs: 240_000 });
       expect(r.console).toContain(`rumpxen: ${target} guest kernel, 64 MiB, domU`);
       expect(cases(r.console), r.console.join('\n')).toEqual(allPass());
