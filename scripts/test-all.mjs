@@ -44,7 +44,8 @@ if (netbsd.status !== 0) {
 // changed runs nothing, it takes each project's outputs from the cache. `npm test` has just
 // built, so this build must come entirely from the cache; a project that rebuilds is a
 // failure (an undeclared input or output, or a build that writes into its own inputs).
-const nx = join(root, 'node_modules', 'nx', 'bin', 'nx.js');
+const nxPackage = join(root, 'node_modules', 'nx');
+const nx = join(nxPackage, JSON.parse(readFileSync(join(nxPackage, 'package.json'), 'utf8')).bin.nx);
 const again = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--outputStyle=stream'], { cwd: root, encoding: 'utf8' });
 const runs = [...(again.stdout ?? '').matchAll(/^> nx run (\S+):build(.*)$/gm)];
 const rebuilt = runs.filter((m) => !/\[(local cache|existing outputs match the cache, left as is)\]/.test(m[2])).map((m) => m[1]);
