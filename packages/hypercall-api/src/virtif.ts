@@ -4,6 +4,8 @@
  * Symbol names are built from VIRTIF_BASE (default `virt`): VIFHYPER_CREATE is
  * `rumpcomp_<base>_create`, VIF_DELIVERPKT is `rump_virtif_<base>_deliverpkt`. Facts follow
  * NetBSD's sys/rump/net/lib/libvirtif/virtif_user.h and if_virt.h; contracts are written here.
+ * Checked complete against the pinned NetBSD tree by test/virtif.test.ts: if_virt.h also names
+ * VIFHYPER_FLAGS (rumpcomp_<base>_flags), which no prototype declares and if_virt.c never calls.
  */
 import type { Constant, Hypercall, Param } from './types.js';
 

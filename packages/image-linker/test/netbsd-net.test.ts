@@ -10,11 +10,10 @@
  */
 import { caseVerdicts } from '@rumpxen/protocol';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed } from '@rumpxen/xen-testbed';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest } from '../src/index.js';
-import { workdir } from './helpers.js';
+import { fullTestbed, workdir } from './helpers.js';
 
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-net', 'net.json');
 const DOMU_ADDR = '10.77.0.2';
@@ -38,18 +37,15 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('NetBSD in Xen DomUs over netfront', () => {
-  let tb: Testbed;
+  const testbed = fullTestbed();
   beforeAll(async () => {
-    tb = await Testbed.start({ edu: false, pvh: true });
     // The bytes dom0 sends, made once (busybox in dom0; tmpfs).
-    const r = await tb.dom0.exec(`head -c ${NBYTES} /dev/urandom > /tmp/net-in && sha256sum < /tmp/net-in`, { timeoutMs: 120_000 });
+    const r = await testbed().dom0.exec(`head -c ${NBYTES} /dev/urandom > /tmp/net-in && sha256sum < /tmp/net-in`, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-  }, 300_000);
-  afterAll(async () => {
-    await tb?.stop();
-  });
+  }, 180_000);
 
   async function run(target: Target) {
+    const tb = testbed();
     const domu = await tb.createDomU({
       kernel: images[target], memory: 64, type: target === 'xen-pvh' ? 'pvh' : 'pv',
       cmdline: `serve ${DOMU_ADDR} 24 ${DOM0_ADDR} ${NBYTES} 2`, vifs: 2,

@@ -78,6 +78,8 @@ describe('components', () => {
     expect(byName.get('fs_ffs')!.requires).toEqual(expect.arrayContaining(['dev_disk', 'vfs']));
     expect(byName.get('rump')!.requires).toEqual([]);
     expect(byName.has('user')).toBe(false); // NetBSD's own librumpuser is not a component
+    // The kernel build has the virtif component (netfront's NetBSD side); posix does not ask for it.
+    expect(byName.get('net_virtif')!.requires).toEqual(expect.arrayContaining(['net', 'net_net', 'rump']));
   });
 
   it('resolving names adds what they need, the base kernel last', () => {

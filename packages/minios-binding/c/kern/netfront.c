@@ -1,0 +1,671 @@
+/*
+ * netfront: the Xen network frontend (io/netif.h), one transmit and one receive ring page
+ * per vif; see mk/netfront.h. The checks of everything the backend writes live in netring.c
+ * (pure, fuzzed on the host); this file does the xenbus handshake, grants, the buffers and
+ * both rings.
+ *
+ * Buffers are pages of ours granted to the backend once, at connect, for the connection's
+ * life: MK_NETFRONT_TX_SLOTS read-only pages a frame to send is copied into, and
+ * MK_NETFRONT_RX_SLOTS writable pages the backend copies received frames into (request-rx-
+ * copy; it never maps them). A slot is busy from its request to its response; request ids
+ * carry the slot and a sequence number. Responses are handled on the event path (the
+ * scheduler runs event handlers in thread context, never in the middle of another thread's
+ * call here): transmit slots are freed, received frames handed to the receiver (which
+ * copies them) and their slots posted again at once.
+ */
+#include <mk/blkif.h>	/* the xenbus states */
+#include <mk/console.h>
+#include <mk/evtchn.h>
+#include <mk/gnttab.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/netfront.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+#include <mk/xenbus.h>
+
+#define CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define POLL_NS 10000000ULL
+#define PAGE 4096u
+#define TX_SLOTS MK_NETFRONT_TX_SLOTS
+#define RX_SLOTS MK_NETFRONT_RX_SLOTS
+
+_Static_assert(TX_SLOTS <= MK_NETRING_MAX_SLOTS && TX_SLOTS <= MK_NETIF_TX_RING_SIZE, "tx slots");
+_Static_assert(RX_SLOTS <= MK_NETRING_MAX_SLOTS && RX_SLOTS <= MK_NETIF_RX_RING_SIZE, "rx slots");
+
+enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN };
+
+struct mk_netdev {
+	struct mk_netdev *next;
+	uint32_t id;
+	char name[16];
+	char front[40];
+	char backend[128];
+	uint16_t backend_id;
+	enum dev_state state;
+	uint8_t mac[6];
+	struct mk_netif_tx_sring *txs;
+	struct mk_netif_rx_sring *rxs;
+	mk_grant_ref_t tx_ref, rx_ref;
+	bool tx_ref_granted, rx_ref_granted;
+	uint32_t port;
+	bool port_bound;
+	struct mk_netring txr, rxr;
+	void *tx_page[TX_SLOTS];
+	mk_grant_ref_t tx_gref[TX_SLOTS];
+	void *rx_page[RX_SLOTS];
+	mk_grant_ref_t rx_gref[RX_SLOTS];
+	mk_netfront_rx_fn rx_fn;
+	void *rx_arg;
+	struct mk_netfront_stats st;
+};
+
+static struct mk_netdev *devices;
+
+static void show_value(char *out, size_t size, const char *v, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 4 < size; i++)
+		out[n++] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	if (n < len && n + 4 <= size) {
+		out[n++] = '.';
+		out[n++] = '.';
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+}
+
+const char *mk_netfront_name(const struct mk_netdev *dev)
+{
+	return dev->name;
+}
+
+const uint8_t *mk_netfront_mac(const struct mk_netdev *dev)
+{
+	return dev->mac;
+}
+
+bool mk_netfront_broken(const struct mk_netdev *dev)
+{
+	return dev->state == DEV_BROKEN;
+}
+
+void mk_netfront_stats(const struct mk_netdev *dev, struct mk_netfront_stats *st)
+{
+	*st = dev->st;
+}
+
+void mk_netfront_set_receiver(struct mk_netdev *dev, mk_netfront_rx_fn fn, void *arg)
+{
+	dev->rx_fn = fn;
+	dev->rx_arg = arg;
+}
+
+static struct mk_netdev *find_id(uint32_t id)
+{
+	for (struct mk_netdev *d = devices; d; d = d->next)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+/* Records the vifs listed under device/vif that are new; MK_NET_ENXIO when there are none. */
+static int list_devices(void)
+{
+	if (!mk_xenbus_available())
+		return MK_NET_ENXIO;
+	char *names;
+	unsigned count;
+	if (mk_xs_ls(0, "device/vif", &names, &count))
+		return MK_NET_ENXIO;
+	const char *p = names;
+	for (unsigned i = 0; i < count; i++) {
+		size_t len = mk_strlen(p);
+		uint64_t id;
+		if (mk_netif_parse_uint(p, len, 0xffffu, &id) == MK_NETIF_VALUE_OK &&
+		    !find_id((uint32_t)id)) {
+			struct mk_netdev *d = mk_zalloc(sizeof(*d), 0);
+			if (!d) {
+				mk_printk("netfront: no memory to record vif %s\n", p);
+				break;
+			}
+			d->id = (uint32_t)id;
+			mk_snprintf(d->name, sizeof(d->name), "vif%u", d->id);
+			mk_snprintf(d->front, sizeof(d->front), "device/vif/%u", d->id);
+			d->next = devices;
+			devices = d;
+		}
+		p += len + 1;
+	}
+	mk_free(names);
+	return count ? 0 : MK_NET_ENXIO;
+}
+
+int mk_netfront_lookup(uint32_t id, struct mk_netdev **dev)
+{
+	int err = list_devices();
+	struct mk_netdev *d = find_id(id);
+	if (d) {
+		*dev = d;
+		return 0;
+	}
+	return err && !devices ? err : XEN_ENOENT;
+}
+
+static int read_node(const char *dir, const char *key, char **value, size_t *len)
+{
+	char path[200];
+	mk_snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return mk_xs_read(0, path, value, len);
+}
+
+static int read_state(const char *dir, unsigned *state)
+{
+	char *v;
+	size_t len;
+	uint64_t s;
+	int err = read_node(dir, "state", &v, &len);
+	if (err)
+		return err;
+	enum mk_netif_problem p = mk_netif_parse_uint(v, len, MK_XENBUS_RECONFIGURED, &s);
+	mk_free(v);
+	if (p)
+		return XEN_EINVAL;
+	*state = (unsigned)s;
+	return 0;
+}
+
+static const char *state_name(unsigned s)
+{
+	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
+		"Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured" };
+	return s < MK_ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+/* Takes the vif out of service: frames are dropped both ways, events ignored. */
+static void dev_break(struct mk_netdev *d)
+{
+	d->state = DEV_BROKEN;
+	if (d->port_bound)
+		mk_evtchn_mask(d->port);
+}
+
+static int connect_failed(struct mk_netdev *d)
+{
+	dev_break(d);
+	char path[64];
+	mk_snprintf(path, sizeof(path), "%s/state", d->front);
+	mk_xs_write(0, path, "6"); /* Closed: the backend lets go of the rings */
+	return XEN_EIO;
+}
+
+static int wait_backend(struct mk_netdev *d, unsigned want, unsigned *state)
+{
+	uint64_t deadline = mk_time_monotonic_ns() + CONNECT_TIMEOUT_NS;
+	*state = MK_XENBUS_UNKNOWN;
+	for (;;) {
+		int err = read_state(d->backend, state);
+		if (!err && *state >= want && *state <= MK_XENBUS_CONNECTED)
+			return 0;
+		if (!err && *state >= MK_XENBUS_CLOSING)
+			return XEN_EIO;
+		if (mk_time_monotonic_ns() >= deadline)
+			return XEN_EAGAIN;
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	}
+}
+
+static int find_backend(struct mk_netdev *d)
+{
+	char *v;
+	size_t len;
+	if (read_node(d->front, "backend", &v, &len)) {
+		mk_printk("netfront: %s: xenstore has no %s/backend; the toolstack did not finish "
+			"setting up this vif\n", d->name, d->front);
+		return XEN_EIO;
+	}
+	bool ok = len < sizeof(d->backend) && mk_strncmp(v, "/local/domain/", 14) == 0;
+	if (ok)
+		mk_strlcpy(d->backend, v, sizeof(d->backend));
+	mk_free(v);
+	if (!ok) {
+		mk_printk("netfront: %s: %s/backend is not a /local/domain/ path of fewer than %zu "
+			"bytes\n", d->name, d->front, sizeof(d->backend));
+		return XEN_EIO;
+	}
+	uint64_t id = 0;
+	enum mk_netif_problem p = MK_NETIF_VALUE_MISSING;
+	if (read_node(d->front, "backend-id", &v, &len) == 0) {
+		p = mk_netif_parse_uint(v, len, 0x7fef, &id);
+		mk_free(v);
+	}
+	if (p) {
+		mk_printk("netfront: %s: %s/backend-id is missing or not a domain id\n", d->name,
+			d->front);
+		return XEN_EIO;
+	}
+	d->backend_id = (uint16_t)id;
+	return 0;
+}
+
+static int read_mac(struct mk_netdev *d)
+{
+	char *v = NULL;
+	size_t len = 0;
+	read_node(d->front, "mac", &v, &len);
+	enum mk_netif_problem p = mk_netif_parse_mac(v, len, d->mac);
+	if (p) {
+		char shown[48];
+		show_value(shown, sizeof(shown), v ? v : "", len);
+		mk_printk("netfront: %s: refused %s/mac = \"%s\": %s; %s is not used (set the vif's "
+			"mac in the toolstack)\n", d->name, d->front, shown, mk_netif_problem_text(p),
+			d->name);
+	}
+	if (v)
+		mk_free(v);
+	return p ? XEN_EIO : 0;
+}
+
+/* The backend must copy received frames into our pages (we never hand pages over). */
+static int check_backend_features(struct mk_netdev *d)
+{
+	char *v = NULL;
+	size_t len = 0;
+	read_node(d->backend, "feature-rx-copy", &v, &len);
+	bool copy;
+	enum mk_netif_problem p = mk_netif_parse_bool(v, len, &copy);
+	char shown[48];
+	show_value(shown, sizeof(shown), v ? v : "", len);
+	if (v)
+		mk_free(v);
+	if (p || !copy) {
+		mk_printk("netfront: %s: the backend's %s/feature-rx-copy = \"%s\"%s%s: this frontend "
+			"needs a backend that copies received frames; %s is not used\n", d->name,
+			d->backend, shown, p ? ": " : "", p ? mk_netif_problem_text(p) : "", d->name);
+		return XEN_EIO;
+	}
+	return 0;
+}
+
+static void post_rx(struct mk_netdev *d, unsigned slot, uint16_t id)
+{
+	struct mk_netif_rx_request req = { .id = id, .pad = 0, .gref = d->rx_gref[slot] };
+	mk_memcpy((void *)&d->rxs->ring[d->rxr.req_prod_pvt & (MK_NETIF_RX_RING_SIZE - 1)].req,
+		&req, sizeof(req));
+	d->rxr.req_prod_pvt++;
+}
+
+/* Fills every free receive slot; true when a request was added. */
+static bool refill_rx(struct mk_netdev *d)
+{
+	bool added = false;
+	uint16_t id;
+	int slot;
+	while ((slot = mk_netring_take(&d->rxr, &id)) >= 0) {
+		post_rx(d, (unsigned)slot, id);
+		added = true;
+	}
+	return added;
+}
+
+/* io/ring.h's RING_PUSH_REQUESTS_AND_CHECK_NOTIFY, on our private producer index. */
+static bool push_requests(uint32_t *shared_prod, const uint32_t *shared_event, uint32_t prod)
+{
+	uint32_t old = MK_READ_ONCE(*shared_prod);
+	mk_wmb();
+	MK_WRITE_ONCE(*shared_prod, prod);
+	mk_mb();
+	uint32_t event = MK_READ_ONCE(*shared_event);
+	return (uint32_t)(prod - event) < (uint32_t)(prod - old);
+}
+
+static void refuse_index(struct mk_netdev *d, const char *ring, uint32_t prod,
+	const struct mk_netring *r, enum mk_netring_verdict v)
+{
+	mk_printk("netfront: %s: refused the backend's %s response index rsp_prod %u (ours: "
+		"rsp_cons %u, %u requests outstanding): %s; %s is out of service, every frame on it "
+		"is dropped\n", d->name, ring, prod, r->rsp_cons, r->busy, mk_netring_verdict_text(v),
+		d->name);
+	dev_break(d);
+}
+
+static void take_tx(struct mk_netdev *d)
+{
+	for (;;) {
+		uint32_t prod = MK_READ_ONCE(d->txs->rsp_prod);
+		mk_rmb();
+		uint32_t count;
+		enum mk_netring_verdict v = mk_netring_pending(&d->txr, prod, &count);
+		if (v) {
+			refuse_index(d, "transmit", prod, &d->txr, v);
+			return;
+		}
+		while (count--) {
+			struct mk_netif_tx_response rsp;
+			mk_memcpy(&rsp, (const void *)&d->txs->ring[d->txr.rsp_cons &
+				(MK_NETIF_TX_RING_SIZE - 1)].rsp, sizeof(rsp));
+			unsigned slot;
+			v = mk_netring_check_tx(&d->txr, &rsp, &slot);
+			if (v) {
+				mk_printk("netfront: %s: refused the backend's transmit response at ring "
+					"index %u (id 0x%x, status %d): %s; %s is out of service, every "
+					"frame on it is dropped\n", d->name, d->txr.rsp_cons, rsp.id,
+					rsp.status, mk_netring_verdict_text(v), d->name);
+				dev_break(d);
+				return;
+			}
+			if (rsp.status != MK_NETIF_RSP_OKAY)
+				d->st.tx_errors++;
+			mk_netring_complete(&d->txr, slot);
+		}
+		MK_WRITE_ONCE(d->txs->rsp_event, d->txr.rsp_cons + 1);
+		mk_mb();
+		if (MK_READ_ONCE(d->txs->rsp_prod) == d->txr.rsp_cons)
+			break;
+	}
+}
+
+static void take_rx(struct mk_netdev *d)
+{
+	bool posted = false;
+	for (;;) {
+		uint32_t prod = MK_READ_ONCE(d->rxs->rsp_prod);
+		mk_rmb();
+		uint32_t count;
+		enum mk_netring_verdict v = mk_netring_pending(&d->rxr, prod, &count);
+		if (v) {
+			refuse_index(d, "receive", prod, &d->rxr, v);
+			return;
+		}
+		while (count--) {
+			struct mk_netif_rx_response rsp;
+			mk_memcpy(&rsp, (const void *)&d->rxs->ring[d->rxr.rsp_cons &
+				(MK_NETIF_RX_RING_SIZE - 1)].rsp, sizeof(rsp));
+			unsigned slot;
+			uint32_t len;
+			v = mk_netring_check_rx(&d->rxr, &rsp, PAGE, &slot, &len);
+			if (v) {
+				mk_printk("netfront: %s: refused the backend's receive response at ring "
+					"index %u (id 0x%x, offset %u, flags 0x%x, status %d): %s; %s is "
+					"out of service, every frame on it is dropped\n", d->name,
+					d->rxr.rsp_cons, rsp.id, rsp.offset, rsp.flags, rsp.status,
+					mk_netring_verdict_text(v), d->name);
+				dev_break(d);
+				return;
+			}
+			if (len == 0) {
+				d->st.rx_errors++;
+			} else if (!d->rx_fn) {
+				d->st.rx_dropped++;
+			} else {
+				d->st.rx_packets++;
+				d->rx_fn(d->rx_arg, (const char *)d->rx_page[slot] + rsp.offset, len);
+			}
+			mk_netring_complete(&d->rxr, slot);
+			/* The page is ours again (the backend copied into it and let go): post it anew. */
+			uint16_t id;
+			int s = mk_netring_take(&d->rxr, &id);
+			if (s >= 0) {
+				post_rx(d, (unsigned)s, id);
+				posted = true;
+			}
+		}
+		MK_WRITE_ONCE(d->rxs->rsp_event, d->rxr.rsp_cons + 1);
+		mk_mb();
+		if (MK_READ_ONCE(d->rxs->rsp_prod) == d->rxr.rsp_cons)
+			break;
+	}
+	if (posted && push_requests(&d->rxs->req_prod, &d->rxs->req_event, d->rxr.req_prod_pvt))
+		mk_evtchn_notify(d->port);
+}
+
+static void on_event(uint32_t port, void *arg)
+{
+	(void)port;
+	struct mk_netdev *d = arg;
+	if (d->state != DEV_CONNECTED && d->state != DEV_CONNECTING)
+		return;
+	take_tx(d);
+	if (d->state == DEV_BROKEN)
+		return;
+	take_rx(d);
+}
+
+int mk_netfront_send(struct mk_netdev *d, const struct mk_netfront_iov *iov, size_t n)
+{
+	if (d->state != DEV_CONNECTED)
+		return XEN_EIO;
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (iov[i].len > PAGE || total + iov[i].len > PAGE)
+			return MK_NET_EMSGSIZE;
+		total += iov[i].len;
+	}
+	if (total == 0)
+		return MK_NET_EMSGSIZE;
+	uint16_t id;
+	int slot = mk_netring_take(&d->txr, &id);
+	if (slot < 0) {
+		take_tx(d);	/* responses may wait that no event announced yet */
+		if (d->state != DEV_CONNECTED)
+			return XEN_EIO;
+		if ((slot = mk_netring_take(&d->txr, &id)) < 0) {
+			d->st.tx_full++;
+			return XEN_EAGAIN;
+		}
+	}
+	char *page = d->tx_page[slot];
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		mk_memcpy(page + off, iov[i].base, iov[i].len);
+		off += iov[i].len;
+	}
+	struct mk_netif_tx_request req = { .gref = d->tx_gref[slot], .offset = 0, .flags = 0,
+		.id = id, .size = (uint16_t)total };
+	mk_memcpy((void *)&d->txs->ring[d->txr.req_prod_pvt & (MK_NETIF_TX_RING_SIZE - 1)].req,
+		&req, sizeof(req));
+	d->txr.req_prod_pvt++;
+	d->st.tx_packets++;
+	if (push_requests(&d->txs->req_prod, &d->txs->req_event, d->txr.req_prod_pvt))
+		mk_evtchn_notify(d->port);
+	return 0;
+}
+
+/* The frontend's nodes and state Connected, in one transaction. */
+static int publish(struct mk_netdev *d)
+{
+	struct { const char *key; char value[24]; } nodes[] = {
+		{ "tx-ring-ref", "" }, { "rx-ring-ref", "" }, { "event-channel", "" },
+		{ "request-rx-copy", "1" }, { "feature-rx-notify", "1" },
+		{ "feature-no-csum-offload", "1" }, { "feature-sg", "0" },
+		{ "feature-gso-tcpv4", "0" }, { "state", "4" },
+	};
+	mk_snprintf(nodes[0].value, sizeof(nodes[0].value), "%u", d->tx_ref);
+	mk_snprintf(nodes[1].value, sizeof(nodes[1].value), "%u", d->rx_ref);
+	mk_snprintf(nodes[2].value, sizeof(nodes[2].value), "%u", d->port);
+	int err = 0;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		mk_xs_tx_t tx;
+		if ((err = mk_xs_tx_start(&tx)))
+			return err;
+		char path[80];
+		for (unsigned i = 0; i < MK_ARRAY_SIZE(nodes) && !err; i++) {
+			mk_snprintf(path, sizeof(path), "%s/%s", d->front, nodes[i].key);
+			err = mk_xs_write(tx, path, nodes[i].value);
+		}
+		int end = mk_xs_tx_end(tx, err == 0);
+		if (err)
+			return err;
+		if (end != XEN_EAGAIN)
+			return end;
+	}
+	return XEN_EAGAIN;
+}
+
+static int grant_page(struct mk_netdev *d, void *page, bool readonly, mk_grant_ref_t *ref)
+{
+	long r = mk_gnttab_grant_access(d->backend_id, page, readonly);
+	if (r < 0)
+		return XEN_ENOMEM;
+	*ref = (mk_grant_ref_t)r;
+	return 0;
+}
+
+/* Rings and buffers; on failure what was made stays (the vif is out of service for good). */
+static int make_rings(struct mk_netdev *d)
+{
+	d->txs = mk_page_alloc(1, 1);
+	d->rxs = mk_page_alloc(1, 1);
+	if (!d->txs || !d->rxs)
+		return XEN_ENOMEM;
+	mk_memset(d->txs, 0, PAGE);
+	mk_memset(d->rxs, 0, PAGE);
+	d->txs->req_event = d->txs->rsp_event = 1;
+	d->rxs->req_event = d->rxs->rsp_event = 1;
+	mk_netring_init(&d->txr, TX_SLOTS);
+	mk_netring_init(&d->rxr, RX_SLOTS);
+	if (grant_page(d, d->txs, false, &d->tx_ref))
+		return XEN_ENOMEM;
+	d->tx_ref_granted = true;
+	if (grant_page(d, d->rxs, false, &d->rx_ref))
+		return XEN_ENOMEM;
+	d->rx_ref_granted = true;
+	for (unsigned i = 0; i < TX_SLOTS; i++) {
+		if (!(d->tx_page[i] = mk_page_alloc(1, 1)))
+			return XEN_ENOMEM;
+		if (grant_page(d, d->tx_page[i], true, &d->tx_gref[i]))
+			return XEN_ENOMEM;
+	}
+	for (unsigned i = 0; i < RX_SLOTS; i++) {
+		if (!(d->rx_page[i] = mk_page_alloc(1, 1)))
+			return XEN_ENOMEM;
+		mk_memset(d->rx_page[i], 0, PAGE);
+		if (grant_page(d, d->rx_page[i], false, &d->rx_gref[i]))
+			return XEN_ENOMEM;
+	}
+	refill_rx(d);
+	MK_WRITE_ONCE(d->rxs->req_prod, d->rxr.req_prod_pvt);
+	return 0;
+}
+
+static int do_connect(struct mk_netdev *d)
+{
+	unsigned state;
+	int err;
+	if (read_mac(d) || find_backend(d))
+		return connect_failed(d);
+	if ((err = wait_backend(d, MK_XENBUS_INITWAIT, &state))) {
+		mk_printk("netfront: %s: the backend at %s %s (state %u, %s); check netback and the "
+			"vif's hotplug script in dom0\n", d->name, d->backend,
+			err == XEN_EAGAIN ? "did not get ready within 30 s" : "is closing",
+			state, state_name(state));
+		return connect_failed(d);
+	}
+	if (check_backend_features(d))
+		return connect_failed(d);
+	if (make_rings(d)) {
+		mk_printk("netfront: %s: no memory or grant entries for the rings and %u buffer "
+			"pages\n", d->name, 2 + TX_SLOTS + RX_SLOTS);
+		return connect_failed(d);
+	}
+	long port = mk_evtchn_alloc_unbound(d->backend_id, on_event, d);
+	if (port < 0) {
+		mk_printk("netfront: %s: allocating an event channel failed (Xen error %ld)\n",
+			d->name, port);
+		return connect_failed(d);
+	}
+	d->port = (uint32_t)port;
+	d->port_bound = true;
+	if ((err = publish(d))) {
+		mk_printk("netfront: %s: writing the rings, event channel and state to %s failed "
+			"(xenstore error %d)\n", d->name, d->front, err);
+		return connect_failed(d);
+	}
+	if ((err = wait_backend(d, MK_XENBUS_CONNECTED, &state))) {
+		mk_printk("netfront: %s: the backend at %s %s (state %u, %s) after we published "
+			"the rings; see netback's messages in dom0\n", d->name, d->backend,
+			err == XEN_EAGAIN ? "did not connect within 30 s" : "is closing", state,
+			state_name(state));
+		return connect_failed(d);
+	}
+	if (d->state == DEV_BROKEN)	/* a ring was refused meanwhile */
+		return connect_failed(d);
+	d->state = DEV_CONNECTED;
+	mk_printk("netfront: %s: MAC %02x:%02x:%02x:%02x:%02x:%02x, %u transmit and %u receive "
+		"buffers; backend %s\n", d->name, d->mac[0], d->mac[1], d->mac[2], d->mac[3],
+		d->mac[4], d->mac[5], TX_SLOTS, RX_SLOTS, d->backend);
+	/* Frames may have arrived while we waited. */
+	on_event(d->port, d);
+	return 0;
+}
+
+int mk_netfront_connect(struct mk_netdev *d)
+{
+	while (d->state == DEV_CONNECTING)
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	if (d->state == DEV_CONNECTED)
+		return 0;
+	if (d->state == DEV_BROKEN)
+		return XEN_EIO;
+	d->state = DEV_CONNECTING;
+	return do_connect(d);
+}
+
+/*
+ * For test/net/nettest.c only (which declares them itself), to play a misbehaving backend.
+ * mk_netfront_test_hold_tx makes a transmit request outstanding that the backend never sees
+ * (its slot is taken and our producer index moves, the shared one does not) and returns its
+ * id (0xffff: none free). mk_netfront_test_rx_id gives the id of an outstanding receive
+ * request. mk_netfront_test_inject_tx/_rx write rsp as the next response of that ring, move
+ * the shared rsp_prod delta entries past our consumer index and handle the ring as an event
+ * would; they return whether the vif is now out of service.
+ */
+uint16_t mk_netfront_test_hold_tx(struct mk_netdev *d);
+uint16_t mk_netfront_test_rx_id(struct mk_netdev *d);
+bool mk_netfront_test_inject_tx(struct mk_netdev *d, const struct mk_netif_tx_response *rsp,
+	uint32_t delta);
+bool mk_netfront_test_inject_rx(struct mk_netdev *d, const struct mk_netif_rx_response *rsp,
+	uint32_t delta);
+
+uint16_t mk_netfront_test_hold_tx(struct mk_netdev *d)
+{
+	uint16_t id;
+	if (d->state != DEV_CONNECTED || mk_netring_take(&d->txr, &id) < 0)
+		return 0xffff;
+	d->txr.req_prod_pvt++;
+	return id;
+}
+
+uint16_t mk_netfront_test_rx_id(struct mk_netdev *d)
+{
+	for (unsigned s = 0; s < d->rxr.nslots; s++)
+		if (d->rxr.slot[s].busy)
+			return mk_netring_id(s, d->rxr.slot[s].seq);
+	return 0xffff;
+}
+
+bool mk_netfront_test_inject_tx(struct mk_netdev *d, const struct mk_netif_tx_response *rsp,
+	uint32_t delta)
+{
+	if (d->state != DEV_CONNECTED)
+		return d->state == DEV_BROKEN;
+	mk_memcpy((void *)&d->txs->ring[d->txr.rsp_cons & (MK_NETIF_TX_RING_SIZE - 1)].rsp, rsp,
+		sizeof(*rsp));
+	mk_wmb();
+	MK_WRITE_ONCE(d->txs->rsp_prod, d->txr.rsp_cons + delta);
+	take_tx(d);
+	return d->state == DEV_BROKEN;
+}
+
+bool mk_netfront_test_inject_rx(struct mk_netdev *d, const struct mk_netif_rx_response *rsp,
+	uint32_t delta)
+{
+	if (d->state != DEV_CONNECTED)
+		return d->state == DEV_BROKEN;
+	mk_memcpy((void *)&d->rxs->ring[d->rxr.rsp_cons & (MK_NETIF_RX_RING_SIZE - 1)].rsp, rsp,
+		sizeof(*rsp));
+	mk_wmb();
+	MK_WRITE_ONCE(d->rxs->rsp_prod, d->rxr.rsp_cons + delta);
+	take_rx(d);
+	return d->state == DEV_BROKEN;
+}
