@@ -140,3 +140,16 @@ describe.each(PACKAGES)('npx $bin in a fresh clone ($dir)', (p) => {
     expect(none[p.bare.stream]).toMatch(p.bare.text);
   }, 60_000);
 });
+
+describe('npx in this checkout, as the README says (in CI: a fresh clone after npm ci and the build)', () => {
+  for (const p of PACKAGES) {
+    const name = (JSON.parse(readFileSync(join(repoDir, p.dir, 'package.json'), 'utf8')) as { name: string }).name;
+    it(`npx ${name} --help and npx ${p.bin} --help print the CLI's help`, () => {
+      for (const spec of [name, p.bin]) {
+        const r = spawnSync('npx', ['--no-install', spec, '--help'], { cwd: repoDir, encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, `${spec}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).toMatch(p.help);
+      }
+    }, 120_000);
+  }
+});
