@@ -1,82 +1,15 @@
 /**
- * The block frontend's protocol code on the host, no Xen needed:
- * - mk/blkif.h has Xen's own numbers and layouts (test/blk/blkif-abi.c against
- *   /usr/include/xen/io/blkif.h; a planted wrong assertion must break the compile);
- * - c/kern/blkring.c, the checks of everything a backend hands the frontend, builds as
- *   plain host C with no guest kernel symbol;
- * - its known answers (vbd names, xenstore values, ring verdicts) and 100 000 fuzz inputs
- *   under ASan and UBSan (test/blk/blkring-fuzz.c): the plain program with gcc always, and
- *   clang's libFuzzer (coverage-guided) when clang is installed.
+ * The block frontend's protocol code on the host, no Xen needed (the checks: ring-host.ts):
+ * mk/blkif.h against Xen's io/blkif.h (test/blk/blkif-abi.c), c/kern/blkring.c as plain
+ * host C, and its known answers (vbd names, xenstore values, ring verdicts) and fuzz inputs
+ * under ASan and UBSan (test/blk/blkring-fuzz.c).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { guestIncludeDir } from '../src/index.js';
+import { describeRingOnHost } from './ring-host.js';
 
-const root = join(__dirname, '..');
-const blkring = join(root, 'c', 'kern', 'blkring.c');
-const harness = join(__dirname, 'blk', 'blkring-fuzz.c');
-const abi = join(__dirname, 'blk', 'blkif-abi.c');
-const dir = mkdtempSync(join(tmpdir(), 'rumpxen-blkring-'));
-const SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
-const FUZZ_RUNS = 100_000;
-
-function hasLibFuzzer(): boolean {
-  const r = spawnSync('clang', ['-fsanitize=fuzzer', '-x', 'c', '-', '-o', join(dir, 'probe')], {
-    input: 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }',
-    encoding: 'utf8',
-  });
-  return r.status === 0;
-}
-
-describe('mk/blkif.h against Xen\'s io/blkif.h', () => {
-  it('every constant, offset and size is Xen\'s', () => {
-    const r = spawnSync('gcc', ['-std=gnu11', '-fsyntax-only', '-Wall', '-Wextra', '-Werror', '-I', guestIncludeDir, abi], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  });
-
-  it('a wrong assertion breaks the compile (the checks are live)', () => {
-    const r = spawnSync('gcc', ['-std=gnu11', '-fsyntax-only', '-DABI_SELF_TEST', '-I', guestIncludeDir, abi], { encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('MK_BLKIF_RING_SIZE != __CONST_RING_SIZE(blkif, 8192)');
-  });
-});
-
-describe('c/kern/blkring.c on the host', () => {
-  it('builds as plain host C and needs no guest kernel symbol', () => {
-    const obj = join(dir, 'blkring.o');
-    execFileSync('gcc', ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-I', guestIncludeDir, '-c', blkring, '-o', obj]);
-    const undefinedSymbols = execFileSync('nm', ['-u', obj], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/).pop()).filter(Boolean);
-    // At most what the compiler itself may call for a struct copy.
-    expect(undefinedSymbols.filter((s) => !['memset', 'memcpy'].includes(s!))).toEqual([]);
-  });
-
-  const plain = join(dir, 'blkring-fuzz');
-  it('passes its known answers (vbd names, xenstore values, ring verdicts) under ASan and UBSan', () => {
-    execFileSync('gcc', ['-std=gnu11', '-O1', '-g', '-Wall', '-Wextra', '-Werror', ...SANITIZE, '-I', guestIncludeDir, harness, blkring, '-o', plain]);
-    const r = spawnSync(plain, ['--selftest'], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('blkring-fuzz: selftest passed');
-    expect(r.status).toBe(0);
-  }, 60_000);
-
-  it(`${FUZZ_RUNS} generated inputs: every verdict agrees with the model, no sanitizer report (gcc)`, () => {
-    const r = spawnSync(plain, [String(FUZZ_RUNS)], { encoding: 'utf8', timeout: 240_000 });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe(`blkring-fuzz: ${FUZZ_RUNS} inputs, no finding`);
-    expect(r.status).toBe(0);
-  }, 300_000);
-
-  it.skipIf(!hasLibFuzzer())(`${FUZZ_RUNS} libFuzzer inputs, coverage-guided (clang)`, () => {
-    const bin = join(dir, 'blkring-libfuzzer');
-    // clang's stdarg.h and mk/types.h define va_start alike.
-    execFileSync('clang', ['-std=gnu11', '-O1', '-g', '-DBLKRING_LIBFUZZER', '-Wall', '-Wno-macro-redefined', '-fsanitize=fuzzer', ...SANITIZE, '-I', guestIncludeDir, harness, blkring, '-o', bin]);
-    const r = spawnSync(bin, [`-runs=${FUZZ_RUNS}`, '-seed=1', '-max_len=1024'], { encoding: 'utf8', timeout: 240_000 });
-    expect(r.stderr, r.stderr.slice(-3000)).toMatch(new RegExp(`Done ${FUZZ_RUNS} runs in`));
-    expect(r.stderr).not.toMatch(/ERROR: AddressSanitizer|runtime error|blkring-fuzz:/);
-    expect(r.status).toBe(0);
-  }, 300_000);
+describeRingOnHost({
+  ring: 'blkring',
+  abi: 'blkif',
+  dir: 'blk',
+  abiSelfTestMessage: 'MK_BLKIF_RING_SIZE != __CONST_RING_SIZE(blkif, 8192)',
+  knownAnswers: '(vbd names, xenstore values, ring verdicts)',
 });

@@ -40,17 +40,6 @@ static bool expect(struct json_in *in, char c)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses a JSON string into a new buffer; \uXXXX above 0x7f becomes UTF-8. */
 static char *parse_string(struct json_in *in)
 {
@@ -82,7 +71,7 @@ static char *parse_string(struct json_in *in)
 			case 'u': {
 				unsigned v = 0;
 				for (int i = 0; i < 4; i++) {
-					int h = in->p < in->end ? hexval(*in->p++) : -1;
+					int h = in->p < in->end ? mk_hex_digit(*in->p++) : -1;
 					if (h < 0) {
 						mk_free(out);
 						return NULL;

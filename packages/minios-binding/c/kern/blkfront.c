@@ -23,8 +23,8 @@
 #include <mk/sched.h>
 #include <mk/time.h>
 #include <mk/xenbus.h>
+#include <mk/xenfront.h>
 
-#define CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
 #define POLL_NS 10000000ULL
 #define MAX_SEGS MK_BLKIF_MAX_INDIRECT_SEGS
 /* Grants one device holds at most for requests in flight (the table has a few hundred). */
@@ -59,15 +59,11 @@ struct mk_blkdev {
 	struct mk_blkdev *next;
 	uint32_t id;
 	char name[24];
-	char front[40];
-	char backend[128];
-	uint16_t backend_id;
+	struct mk_xenfront xf;
 	enum dev_state state;
 	struct mk_blkif_disk disk;
 	struct mk_blkif_sring *sring;
 	mk_grant_ref_t ring_ref;
-	uint32_t port;
-	bool port_bound;
 	struct mk_blkring ring;
 	struct req_shadow *shadow;
 	struct mk_blkio *queue_head, *queue_tail;	/* not yet wholly issued, FIFO */
@@ -79,20 +75,6 @@ static struct mk_blkdev *devices;
 
 static void pump(struct mk_blkdev *d);
 static void take_responses(struct mk_blkdev *d);
-
-/* A value from the backend, printable and bounded, for messages. */
-static void show_value(char *out, size_t size, const char *v, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < size; i++)
-		out[n++] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-	if (n < len && n + 4 <= size) {
-		out[n++] = '.';
-		out[n++] = '.';
-		out[n++] = '.';
-	}
-	out[n] = '\0';
-}
 
 const char *mk_blkfront_name(const struct mk_blkdev *dev)
 {
@@ -117,38 +99,30 @@ static struct mk_blkdev *find_id(uint32_t id)
 	return NULL;
 }
 
+/* Records a vbd found under device/vbd unless it is known; false when out of memory. */
+static bool record(uint32_t id, const char *entry, void *arg)
+{
+	(void)arg;
+	if (find_id(id))
+		return true;
+	struct mk_blkdev *d = mk_zalloc(sizeof(*d), 0);
+	if (!d) {
+		mk_printk("blkfront: no memory to record vbd %s\n", entry);
+		return false;
+	}
+	d->id = id;
+	if (!mk_blkif_vdev_name(d->id, d->name, sizeof(d->name)))
+		mk_snprintf(d->name, sizeof(d->name), "vbd%u", d->id);
+	mk_xenfront_init(&d->xf, "blkfront", "vbd", d->name, d->id);
+	d->next = devices;
+	devices = d;
+	return true;
+}
+
 /* Records the vbds listed under device/vbd that are new; MK_BLK_ENXIO when there are none. */
 static int list_devices(void)
 {
-	if (!mk_xenbus_available())
-		return MK_BLK_ENXIO;
-	char *names;
-	unsigned count;
-	int err = mk_xs_ls(0, "device/vbd", &names, &count);
-	if (err)
-		return MK_BLK_ENXIO;
-	const char *p = names;
-	for (unsigned i = 0; i < count; i++) {
-		size_t len = mk_strlen(p);
-		uint64_t id;
-		if (mk_blkif_parse_uint(p, len, 0xffffffffu, &id) == MK_BLKIF_VALUE_OK &&
-		    !find_id((uint32_t)id)) {
-			struct mk_blkdev *d = mk_zalloc(sizeof(*d), 0);
-			if (!d) {
-				mk_printk("blkfront: no memory to record vbd %s\n", p);
-				break;
-			}
-			d->id = (uint32_t)id;
-			if (!mk_blkif_vdev_name(d->id, d->name, sizeof(d->name)))
-				mk_snprintf(d->name, sizeof(d->name), "vbd%u", d->id);
-			mk_snprintf(d->front, sizeof(d->front), "device/vbd/%u", d->id);
-			d->next = devices;
-			devices = d;
-		}
-		p += len + 1;
-	}
-	mk_free(names);
-	return count ? 0 : MK_BLK_ENXIO;
+	return mk_xenfront_list("vbd", 0xffffffffu, record, NULL) ? 0 : MK_BLK_ENXIO;
 }
 
 int mk_blkfront_lookup(const char *name, struct mk_blkdev **dev)
@@ -165,134 +139,17 @@ int mk_blkfront_lookup(const char *name, struct mk_blkdev **dev)
 	return XEN_ENOENT;
 }
 
-static int read_node(const char *dir, const char *key, char **value, size_t *len)
-{
-	char path[200];
-	mk_snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return mk_xs_read(0, path, value, len);
-}
-
-static int read_state(const char *dir, unsigned *state)
-{
-	char *v;
-	size_t len;
-	uint64_t s;
-	int err = read_node(dir, "state", &v, &len);
-	if (err)
-		return err;
-	enum mk_blkif_problem p = mk_blkif_parse_uint(v, len, MK_XENBUS_RECONFIGURED, &s);
-	mk_free(v);
-	if (p)
-		return XEN_EINVAL;
-	*state = (unsigned)s;
-	return 0;
-}
-
-static const char *state_name(unsigned s)
-{
-	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
-		"Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured" };
-	return s < MK_ARRAY_SIZE(names) ? names[s] : "?";
-}
-
 /* Marks a device out of service after a failed connect (message printed by the caller). */
 static int connect_failed(struct mk_blkdev *d)
 {
 	d->state = DEV_BROKEN;
-	if (d->port_bound)
-		mk_evtchn_mask(d->port);
-	char path[64];
-	mk_snprintf(path, sizeof(path), "%s/state", d->front);
-	mk_xs_write(0, path, "6"); /* Closed: the backend lets go of the ring */
-	return XEN_EIO;
-}
-
-/* Waits until the backend's state is from `want` to Connected; 0, or the state it stopped in. */
-static int wait_backend(struct mk_blkdev *d, unsigned want, unsigned *state)
-{
-	uint64_t deadline = mk_time_monotonic_ns() + CONNECT_TIMEOUT_NS;
-	*state = MK_XENBUS_UNKNOWN;
-	for (;;) {
-		int err = read_state(d->backend, state);
-		if (!err && *state >= want && *state <= MK_XENBUS_CONNECTED)
-			return 0;
-		if (!err && *state >= MK_XENBUS_CLOSING)
-			return XEN_EIO;
-		if (mk_time_monotonic_ns() >= deadline)
-			return XEN_EAGAIN;
-		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
-	}
+	return mk_xenfront_close(&d->xf);
 }
 
 static void on_event(uint32_t port, void *arg)
 {
 	(void)port;
 	take_responses(arg);
-}
-
-/* Where the backend is: its folder and domain, from our own device folder. */
-static int find_backend(struct mk_blkdev *d)
-{
-	char *v;
-	size_t len;
-	if (read_node(d->front, "backend", &v, &len)) {
-		mk_printk("blkfront: %s: xenstore has no %s/backend; the toolstack did not finish "
-			"setting up this vbd\n", d->name, d->front);
-		return XEN_EIO;
-	}
-	bool ok = len < sizeof(d->backend) && mk_strncmp(v, "/local/domain/", 14) == 0;
-	if (ok)
-		mk_strlcpy(d->backend, v, sizeof(d->backend));
-	mk_free(v);
-	if (!ok) {
-		mk_printk("blkfront: %s: %s/backend is not a /local/domain/ path of fewer than %zu "
-			"bytes\n", d->name, d->front, sizeof(d->backend));
-		return XEN_EIO;
-	}
-	uint64_t id = 0;
-	enum mk_blkif_problem p = MK_BLKIF_VALUE_MISSING;
-	if (read_node(d->front, "backend-id", &v, &len) == 0) {
-		p = mk_blkif_parse_uint(v, len, 0x7fef, &id);
-		mk_free(v);
-	}
-	if (p) {
-		mk_printk("blkfront: %s: %s/backend-id is missing or not a domain id\n", d->name,
-			d->front);
-		return XEN_EIO;
-	}
-	d->backend_id = (uint16_t)id;
-	return 0;
-}
-
-/* ring-ref, event-channel, protocol and state Initialised, in one transaction. */
-static int publish(struct mk_blkdev *d)
-{
-	char path[80], num[24];
-	int err = 0;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		mk_xs_tx_t tx;
-		if ((err = mk_xs_tx_start(&tx)))
-			return err;
-		mk_snprintf(num, sizeof(num), "%u", d->ring_ref);
-		mk_snprintf(path, sizeof(path), "%s/ring-ref", d->front);
-		err = mk_xs_write(tx, path, num);
-		mk_snprintf(num, sizeof(num), "%u", d->port);
-		mk_snprintf(path, sizeof(path), "%s/event-channel", d->front);
-		if (!err)
-			err = mk_xs_write(tx, path, num);
-		mk_snprintf(path, sizeof(path), "%s/protocol", d->front);
-		if (!err)
-			err = mk_xs_write(tx, path, MK_BLKIF_PROTOCOL_X86_64);
-		mk_snprintf(path, sizeof(path), "%s/state", d->front);
-		if (!err)
-			err = mk_xs_write(tx, path, "3");
-		int end = mk_xs_tx_end(tx, err == 0);
-		if (err)
-			return err;
-		if (end != XEN_EAGAIN)
-			return end;
-	}
-	return XEN_EAGAIN;
 }
 
 /* Reads the backend's nodes once and checks them into d->disk. */
@@ -302,7 +159,7 @@ static int read_disk(struct mk_blkdev *d)
 	char *values[MK_BLKIF_NODE_COUNT] = { 0 };
 	for (unsigned k = 0; k < MK_BLKIF_NODE_COUNT; k++) {
 		size_t len;
-		if (read_node(d->backend, mk_blkif_node_name(k), &values[k], &len) == 0) {
+		if (mk_xenfront_read(d->xf.backend, mk_blkif_node_name(k), &values[k], &len) == 0) {
 			n.value[k] = values[k];
 			n.len[k] = len;
 		}
@@ -312,12 +169,13 @@ static int read_disk(struct mk_blkdev *d)
 	enum mk_blkif_problem p = mk_blkif_parse_disk(&n, &d->disk, &bad, &warn, &warn_node);
 	char shown[48];
 	if (p) {
-		show_value(shown, sizeof(shown), n.value[bad] ? n.value[bad] : "", n.len[bad]);
+		mk_xenfront_show_value(shown, sizeof(shown), n.value[bad] ? n.value[bad] : "",
+			n.len[bad]);
 		mk_printk("blkfront: %s: refused the backend's %s/%s = \"%s\": %s; %s is not used "
 			"(fix the backend, or the disk's configuration in the toolstack)\n", d->name,
-			d->backend, mk_blkif_node_name(bad), shown, mk_blkif_problem_text(p), d->name);
+			d->xf.backend, mk_blkif_node_name(bad), shown, mk_blkif_problem_text(p), d->name);
 	} else if (warn) {
-		show_value(shown, sizeof(shown), n.value[warn_node], n.len[warn_node]);
+		mk_xenfront_show_value(shown, sizeof(shown), n.value[warn_node], n.len[warn_node]);
 		mk_printk("blkfront: %s: ignored the backend's %s = \"%s\": %s; the feature stays "
 			"off\n", d->name, mk_blkif_node_name(warn_node), shown,
 			mk_blkif_problem_text(warn));
@@ -330,17 +188,10 @@ static int read_disk(struct mk_blkdev *d)
 
 static int do_connect(struct mk_blkdev *d)
 {
-	unsigned state;
-	int err;
-	if (find_backend(d))
+	if (mk_xenfront_find_backend(&d->xf) ||
+	    mk_xenfront_wait_backend(&d->xf, MK_XENBUS_INITWAIT,
+		    "; check blkback and the disk's hotplug script in dom0"))
 		return connect_failed(d);
-	if ((err = wait_backend(d, MK_XENBUS_INITWAIT, &state))) {
-		mk_printk("blkfront: %s: the backend at %s %s (state %u, %s); check blkback and the "
-			"disk's hotplug script in dom0\n", d->name, d->backend,
-			err == XEN_EAGAIN ? "did not get ready within 30 s" : "is closing",
-			state, state_name(state));
-		return connect_failed(d);
-	}
 	d->shadow = mk_zalloc(MK_BLKIF_RING_SIZE * sizeof(struct req_shadow), 0);
 	d->sring = mk_page_alloc(1, 1);
 	if (!d->shadow || !d->sring) {
@@ -352,41 +203,30 @@ static int do_connect(struct mk_blkdev *d)
 	d->sring->req_event = 1;
 	d->sring->rsp_event = 1;
 	mk_blkring_init(&d->ring);
-	long ref = mk_gnttab_grant_access(d->backend_id, d->sring, false);
-	if (ref < 0) {
+	if (mk_xenfront_grant_page(&d->xf, d->sring, false, &d->ring_ref)) {
 		mk_printk("blkfront: %s: no free grant entry for the ring page\n", d->name);
 		return connect_failed(d);
 	}
-	d->ring_ref = (mk_grant_ref_t)ref;
-	long port = mk_evtchn_alloc_unbound(d->backend_id, on_event, d);
-	if (port < 0) {
-		mk_printk("blkfront: %s: allocating an event channel failed (Xen error %ld)\n",
-			d->name, port);
+	if (mk_xenfront_bind_event(&d->xf, on_event, d))
 		return connect_failed(d);
-	}
-	d->port = (uint32_t)port;
-	d->port_bound = true;
-	if ((err = publish(d))) {
-		mk_printk("blkfront: %s: writing ring-ref, event-channel, protocol and state to %s "
-			"failed (xenstore error %d)\n", d->name, d->front, err);
+	char ring_ref[24], port[24], state[4];
+	mk_snprintf(ring_ref, sizeof(ring_ref), "%u", d->ring_ref);
+	mk_snprintf(port, sizeof(port), "%u", d->xf.port);
+	mk_snprintf(state, sizeof(state), "%u", MK_XENBUS_INITIALISED);
+	const struct mk_xenfront_node nodes[] = {
+		{ "ring-ref", ring_ref }, { "event-channel", port },
+		{ "protocol", MK_BLKIF_PROTOCOL_X86_64 }, { "state", state },
+	};
+	if (mk_xenfront_publish(&d->xf, nodes, MK_ARRAY_SIZE(nodes),
+		"ring-ref, event-channel, protocol and state"))
 		return connect_failed(d);
-	}
-	if ((err = wait_backend(d, MK_XENBUS_CONNECTED, &state))) {
-		mk_printk("blkfront: %s: the backend at %s %s (state %u, %s) after we published "
-			"the ring; see blkback's messages in dom0\n", d->name, d->backend,
-			err == XEN_EAGAIN ? "did not connect within 30 s" : "is closing", state,
-			state_name(state));
+	if (mk_xenfront_wait_backend(&d->xf, MK_XENBUS_CONNECTED,
+		" after we published the ring; see blkback's messages in dom0"))
 		return connect_failed(d);
-	}
 	if (read_disk(d) || d->state == DEV_BROKEN) /* broken: the ring was refused meanwhile */
 		return connect_failed(d);
-	char path[64];
-	mk_snprintf(path, sizeof(path), "%s/state", d->front);
-	if ((err = mk_xs_write(0, path, "4"))) {
-		mk_printk("blkfront: %s: writing state Connected failed (xenstore error %d)\n",
-			d->name, err);
+	if (mk_xenfront_set_state(&d->xf, MK_XENBUS_CONNECTED))
 		return connect_failed(d);
-	}
 	d->state = DEV_CONNECTED;
 	mk_printk("blkfront: %s: %lu bytes (%lu sectors of 512), logical block %u, %s, flush: %s, "
 		"indirect segments: %u; backend %s\n", d->name,
@@ -394,7 +234,7 @@ static int do_connect(struct mk_blkdev *d)
 		(unsigned long)d->disk.sectors, d->disk.sector_size,
 		d->disk.readonly ? "read-only" : "read-write",
 		d->disk.flush ? "cache flush" : d->disk.barrier ? "barrier" : "none",
-		d->disk.max_indirect, d->backend);
+		d->disk.max_indirect, d->xf.backend);
 	return 0;
 }
 
@@ -505,7 +345,7 @@ static bool release_request(struct mk_blkdev *d, struct req_shadow *sh, bool cop
 static void dev_break(struct mk_blkdev *d)
 {
 	d->state = DEV_BROKEN;
-	mk_evtchn_mask(d->port);
+	mk_evtchn_mask(d->xf.port);
 	for (unsigned i = 0; i < MK_BLKIF_RING_SIZE; i++)
 		if (d->ring.slot[i].busy && d->shadow[i].io)
 			release_request(d, &d->shadow[i], false);
@@ -629,6 +469,19 @@ static void put_request(struct mk_blkdev *d, const union mk_blkif_sring_entry *e
 	d->ring.req_prod_pvt++;
 }
 
+/* Slot's shadow, made to hold a new request of io with no segments yet. */
+static struct req_shadow *start_shadow(struct mk_blkdev *d, int slot, struct mk_blkio *io,
+	uint8_t op, uint64_t sector)
+{
+	struct req_shadow *sh = &d->shadow[slot];
+	sh->io = io;
+	sh->op = op;
+	sh->nseg = 0;
+	sh->sector = sector;
+	sh->indirect_page = NULL;
+	return sh;
+}
+
 static enum issue issue_flush(struct mk_blkdev *d, struct mk_blkio *io)
 {
 	uint8_t op = d->disk.flush ? MK_BLKIF_OP_FLUSH_DISKCACHE : MK_BLKIF_OP_WRITE_BARRIER;
@@ -636,12 +489,7 @@ static enum issue issue_flush(struct mk_blkdev *d, struct mk_blkio *io)
 	int slot = mk_blkring_take(&d->ring, op, false, &id);
 	if (slot < 0)
 		return WAIT;
-	struct req_shadow *sh = &d->shadow[slot];
-	sh->io = io;
-	sh->op = op;
-	sh->nseg = 0;
-	sh->sector = 0;
-	sh->indirect_page = NULL;
+	start_shadow(d, slot, io, op, 0);
 	union mk_blkif_sring_entry e = { .req = { .operation = op, .nr_segments = 0,
 		.handle = (uint16_t)d->id, .id = id, .sector_number = 0 } };
 	put_request(d, &e);
@@ -672,12 +520,8 @@ static enum issue issue_data(struct mk_blkdev *d, struct mk_blkio *io)
 	int slot = mk_blkring_take(&d->ring, op, indirect, &id);
 	if (slot < 0)
 		return WAIT;
-	struct req_shadow *sh = &d->shadow[slot];
-	sh->io = io;
-	sh->op = op;
-	sh->nseg = 0;
-	sh->indirect_page = NULL;
-	sh->sector = (io->offset + io->issued) >> MK_BLKIF_SECTOR_SHIFT;
+	struct req_shadow *sh = start_shadow(d, slot, io, op,
+		(io->offset + io->issued) >> MK_BLKIF_SECTOR_SHIFT);
 	for (unsigned i = 0; i < n; i++) {
 		struct seg_shadow *s = &sh->seg[i];
 		char *data = (char *)io->buf + plan[i].buf_off;
@@ -692,7 +536,7 @@ static enum issue issue_data(struct mk_blkdev *d, struct mk_blkio *io)
 			if (write)
 				mk_memcpy(page, data, s->len);
 		}
-		long ref = mk_gnttab_grant_access(d->backend_id, page, write);
+		long ref = mk_gnttab_grant_access(d->xf.backend_id, page, write);
 		if (ref < 0) {
 			if (s->bounce)
 				mk_page_free(s->bounce, 1);
@@ -712,7 +556,7 @@ static enum issue issue_data(struct mk_blkdev *d, struct mk_blkio *io)
 		for (unsigned i = 0; i < n; i++)
 			segs[i] = (struct mk_blkif_request_segment){ .gref = sh->seg[i].gref,
 				.first_sect = 0, .last_sect = (uint8_t)(sh->seg[i].len / 512 - 1) };
-		long ref = mk_gnttab_grant_access(d->backend_id, segs, true);
+		long ref = mk_gnttab_grant_access(d->xf.backend_id, segs, true);
 		if (ref < 0) {
 			mk_page_free(segs, 1);
 			goto undo;
@@ -753,7 +597,7 @@ static void push(struct mk_blkdev *d)
 	mk_wmb();
 	MK_WRITE_ONCE(d->sring->req_prod, d->ring.req_prod_pvt);
 	mk_mb();
-	mk_evtchn_notify(d->port);
+	mk_evtchn_notify(d->xf.port);
 }
 
 /* Issues what the queue holds while the ring, the grant budget and memory allow. */

@@ -4,6 +4,7 @@
  * used here, so the same file builds for the host fuzz harness (test/blkring-fuzz.c).
  */
 #include <mk/blkring.h>
+#include <mk/lib.h>
 
 #define SLOT_BITS 8u
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -146,21 +147,13 @@ const char *mk_blkif_problem_text(enum mk_blkif_problem p)
 enum mk_blkif_problem mk_blkif_parse_uint(const char *s, size_t len, uint64_t max,
 	uint64_t *out)
 {
-	if (!s || len == 0 || len > 20)
+	if (!s)
 		return MK_BLKIF_VALUE_NOT_DECIMAL;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9)
-			return MK_BLKIF_VALUE_NOT_DECIMAL;
-		if (v > (~0ULL - d) / 10)
-			return MK_BLKIF_VALUE_TOO_BIG;
-		v = v * 10 + d;
+	switch (mk_parse_decimal(s, len, max, out)) {
+	case MK_DECIMAL_OK: return MK_BLKIF_VALUE_OK;
+	case MK_DECIMAL_TOO_BIG: return MK_BLKIF_VALUE_TOO_BIG;
+	default: return MK_BLKIF_VALUE_NOT_DECIMAL;
 	}
-	if (v > max)
-		return MK_BLKIF_VALUE_TOO_BIG;
-	*out = v;
-	return MK_BLKIF_VALUE_OK;
 }
 
 static enum mk_blkif_problem parse_bool(const struct mk_blkif_nodes *n, enum mk_blkif_node k,

@@ -13,7 +13,6 @@
  * call here): transmit slots are freed, received frames handed to the receiver (which
  * copies them) and their slots posted again at once.
  */
-#include <mk/blkif.h>	/* the xenbus states */
 #include <mk/console.h>
 #include <mk/evtchn.h>
 #include <mk/gnttab.h>
@@ -23,8 +22,8 @@
 #include <mk/sched.h>
 #include <mk/time.h>
 #include <mk/xenbus.h>
+#include <mk/xenfront.h>
 
-#define CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
 #define POLL_NS 10000000ULL
 #define PAGE 4096u
 #define TX_SLOTS MK_NETFRONT_TX_SLOTS
@@ -39,17 +38,13 @@ struct mk_netdev {
 	struct mk_netdev *next;
 	uint32_t id;
 	char name[16];
-	char front[40];
-	char backend[128];
-	uint16_t backend_id;
+	struct mk_xenfront xf;
 	enum dev_state state;
 	uint8_t mac[6];
 	struct mk_netif_tx_sring *txs;
 	struct mk_netif_rx_sring *rxs;
 	mk_grant_ref_t tx_ref, rx_ref;
 	bool tx_ref_granted, rx_ref_granted;
-	uint32_t port;
-	bool port_bound;
 	struct mk_netring txr, rxr;
 	void *tx_page[TX_SLOTS];
 	mk_grant_ref_t tx_gref[TX_SLOTS];
@@ -61,19 +56,6 @@ struct mk_netdev {
 };
 
 static struct mk_netdev *devices;
-
-static void show_value(char *out, size_t size, const char *v, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < size; i++)
-		out[n++] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-	if (n < len && n + 4 <= size) {
-		out[n++] = '.';
-		out[n++] = '.';
-		out[n++] = '.';
-	}
-	out[n] = '\0';
-}
 
 const char *mk_netfront_name(const struct mk_netdev *dev)
 {
@@ -109,36 +91,29 @@ static struct mk_netdev *find_id(uint32_t id)
 	return NULL;
 }
 
+/* Records a vif found under device/vif unless it is known; false when out of memory. */
+static bool record(uint32_t id, const char *entry, void *arg)
+{
+	(void)arg;
+	if (find_id(id))
+		return true;
+	struct mk_netdev *d = mk_zalloc(sizeof(*d), 0);
+	if (!d) {
+		mk_printk("netfront: no memory to record vif %s\n", entry);
+		return false;
+	}
+	d->id = id;
+	mk_snprintf(d->name, sizeof(d->name), "vif%u", d->id);
+	mk_xenfront_init(&d->xf, "netfront", "vif", d->name, d->id);
+	d->next = devices;
+	devices = d;
+	return true;
+}
+
 /* Records the vifs listed under device/vif that are new; MK_NET_ENXIO when there are none. */
 static int list_devices(void)
 {
-	if (!mk_xenbus_available())
-		return MK_NET_ENXIO;
-	char *names;
-	unsigned count;
-	if (mk_xs_ls(0, "device/vif", &names, &count))
-		return MK_NET_ENXIO;
-	const char *p = names;
-	for (unsigned i = 0; i < count; i++) {
-		size_t len = mk_strlen(p);
-		uint64_t id;
-		if (mk_netif_parse_uint(p, len, 0xffffu, &id) == MK_NETIF_VALUE_OK &&
-		    !find_id((uint32_t)id)) {
-			struct mk_netdev *d = mk_zalloc(sizeof(*d), 0);
-			if (!d) {
-				mk_printk("netfront: no memory to record vif %s\n", p);
-				break;
-			}
-			d->id = (uint32_t)id;
-			mk_snprintf(d->name, sizeof(d->name), "vif%u", d->id);
-			mk_snprintf(d->front, sizeof(d->front), "device/vif/%u", d->id);
-			d->next = devices;
-			devices = d;
-		}
-		p += len + 1;
-	}
-	mk_free(names);
-	return count ? 0 : MK_NET_ENXIO;
+	return mk_xenfront_list("vif", 0xffffu, record, NULL) ? 0 : MK_NET_ENXIO;
 }
 
 int mk_netfront_lookup(uint32_t id, struct mk_netdev **dev)
@@ -152,113 +127,30 @@ int mk_netfront_lookup(uint32_t id, struct mk_netdev **dev)
 	return err && !devices ? err : XEN_ENOENT;
 }
 
-static int read_node(const char *dir, const char *key, char **value, size_t *len)
-{
-	char path[200];
-	mk_snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return mk_xs_read(0, path, value, len);
-}
-
-static int read_state(const char *dir, unsigned *state)
-{
-	char *v;
-	size_t len;
-	uint64_t s;
-	int err = read_node(dir, "state", &v, &len);
-	if (err)
-		return err;
-	enum mk_netif_problem p = mk_netif_parse_uint(v, len, MK_XENBUS_RECONFIGURED, &s);
-	mk_free(v);
-	if (p)
-		return XEN_EINVAL;
-	*state = (unsigned)s;
-	return 0;
-}
-
-static const char *state_name(unsigned s)
-{
-	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
-		"Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured" };
-	return s < MK_ARRAY_SIZE(names) ? names[s] : "?";
-}
-
 /* Takes the vif out of service: frames are dropped both ways, events ignored. */
 static void dev_break(struct mk_netdev *d)
 {
 	d->state = DEV_BROKEN;
-	if (d->port_bound)
-		mk_evtchn_mask(d->port);
+	mk_xenfront_stop_events(&d->xf);
 }
 
 static int connect_failed(struct mk_netdev *d)
 {
-	dev_break(d);
-	char path[64];
-	mk_snprintf(path, sizeof(path), "%s/state", d->front);
-	mk_xs_write(0, path, "6"); /* Closed: the backend lets go of the rings */
-	return XEN_EIO;
-}
-
-static int wait_backend(struct mk_netdev *d, unsigned want, unsigned *state)
-{
-	uint64_t deadline = mk_time_monotonic_ns() + CONNECT_TIMEOUT_NS;
-	*state = MK_XENBUS_UNKNOWN;
-	for (;;) {
-		int err = read_state(d->backend, state);
-		if (!err && *state >= want && *state <= MK_XENBUS_CONNECTED)
-			return 0;
-		if (!err && *state >= MK_XENBUS_CLOSING)
-			return XEN_EIO;
-		if (mk_time_monotonic_ns() >= deadline)
-			return XEN_EAGAIN;
-		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
-	}
-}
-
-static int find_backend(struct mk_netdev *d)
-{
-	char *v;
-	size_t len;
-	if (read_node(d->front, "backend", &v, &len)) {
-		mk_printk("netfront: %s: xenstore has no %s/backend; the toolstack did not finish "
-			"setting up this vif\n", d->name, d->front);
-		return XEN_EIO;
-	}
-	bool ok = len < sizeof(d->backend) && mk_strncmp(v, "/local/domain/", 14) == 0;
-	if (ok)
-		mk_strlcpy(d->backend, v, sizeof(d->backend));
-	mk_free(v);
-	if (!ok) {
-		mk_printk("netfront: %s: %s/backend is not a /local/domain/ path of fewer than %zu "
-			"bytes\n", d->name, d->front, sizeof(d->backend));
-		return XEN_EIO;
-	}
-	uint64_t id = 0;
-	enum mk_netif_problem p = MK_NETIF_VALUE_MISSING;
-	if (read_node(d->front, "backend-id", &v, &len) == 0) {
-		p = mk_netif_parse_uint(v, len, 0x7fef, &id);
-		mk_free(v);
-	}
-	if (p) {
-		mk_printk("netfront: %s: %s/backend-id is missing or not a domain id\n", d->name,
-			d->front);
-		return XEN_EIO;
-	}
-	d->backend_id = (uint16_t)id;
-	return 0;
+	d->state = DEV_BROKEN;
+	return mk_xenfront_close(&d->xf);
 }
 
 static int read_mac(struct mk_netdev *d)
 {
 	char *v = NULL;
 	size_t len = 0;
-	read_node(d->front, "mac", &v, &len);
+	mk_xenfront_read(d->xf.front, "mac", &v, &len);
 	enum mk_netif_problem p = mk_netif_parse_mac(v, len, d->mac);
 	if (p) {
 		char shown[48];
-		show_value(shown, sizeof(shown), v ? v : "", len);
+		mk_xenfront_show_value(shown, sizeof(shown), v ? v : "", len);
 		mk_printk("netfront: %s: refused %s/mac = \"%s\": %s; %s is not used (set the vif's "
-			"mac in the toolstack)\n", d->name, d->front, shown, mk_netif_problem_text(p),
+			"mac in the toolstack)\n", d->name, d->xf.front, shown, mk_netif_problem_text(p),
 			d->name);
 	}
 	if (v)
@@ -271,17 +163,17 @@ static int check_backend_features(struct mk_netdev *d)
 {
 	char *v = NULL;
 	size_t len = 0;
-	read_node(d->backend, "feature-rx-copy", &v, &len);
+	mk_xenfront_read(d->xf.backend, "feature-rx-copy", &v, &len);
 	bool copy;
 	enum mk_netif_problem p = mk_netif_parse_bool(v, len, &copy);
 	char shown[48];
-	show_value(shown, sizeof(shown), v ? v : "", len);
+	mk_xenfront_show_value(shown, sizeof(shown), v ? v : "", len);
 	if (v)
 		mk_free(v);
 	if (p || !copy) {
 		mk_printk("netfront: %s: the backend's %s/feature-rx-copy = \"%s\"%s%s: this frontend "
 			"needs a backend that copies received frames; %s is not used\n", d->name,
-			d->backend, shown, p ? ": " : "", p ? mk_netif_problem_text(p) : "", d->name);
+			d->xf.backend, shown, p ? ": " : "", p ? mk_netif_problem_text(p) : "", d->name);
 		return XEN_EIO;
 	}
 	return 0;
@@ -416,7 +308,7 @@ static void take_rx(struct mk_netdev *d)
 			break;
 	}
 	if (posted && push_requests(&d->rxs->req_prod, &d->rxs->req_event, d->rxr.req_prod_pvt))
-		mk_evtchn_notify(d->port);
+		mk_evtchn_notify(d->xf.port);
 }
 
 static void on_event(uint32_t port, void *arg)
@@ -467,48 +359,26 @@ int mk_netfront_send(struct mk_netdev *d, const struct mk_netfront_iov *iov, siz
 	d->txr.req_prod_pvt++;
 	d->st.tx_packets++;
 	if (push_requests(&d->txs->req_prod, &d->txs->req_event, d->txr.req_prod_pvt))
-		mk_evtchn_notify(d->port);
+		mk_evtchn_notify(d->xf.port);
 	return 0;
 }
 
 /* The frontend's nodes and state Connected, in one transaction. */
 static int publish(struct mk_netdev *d)
 {
-	struct { const char *key; char value[24]; } nodes[] = {
-		{ "tx-ring-ref", "" }, { "rx-ring-ref", "" }, { "event-channel", "" },
+	char tx_ref[24], rx_ref[24], port[24], state[4];
+	mk_snprintf(tx_ref, sizeof(tx_ref), "%u", d->tx_ref);
+	mk_snprintf(rx_ref, sizeof(rx_ref), "%u", d->rx_ref);
+	mk_snprintf(port, sizeof(port), "%u", d->xf.port);
+	mk_snprintf(state, sizeof(state), "%u", MK_XENBUS_CONNECTED);
+	const struct mk_xenfront_node nodes[] = {
+		{ "tx-ring-ref", tx_ref }, { "rx-ring-ref", rx_ref }, { "event-channel", port },
 		{ "request-rx-copy", "1" }, { "feature-rx-notify", "1" },
 		{ "feature-no-csum-offload", "1" }, { "feature-sg", "0" },
-		{ "feature-gso-tcpv4", "0" }, { "state", "4" },
+		{ "feature-gso-tcpv4", "0" }, { "state", state },
 	};
-	mk_snprintf(nodes[0].value, sizeof(nodes[0].value), "%u", d->tx_ref);
-	mk_snprintf(nodes[1].value, sizeof(nodes[1].value), "%u", d->rx_ref);
-	mk_snprintf(nodes[2].value, sizeof(nodes[2].value), "%u", d->port);
-	int err = 0;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		mk_xs_tx_t tx;
-		if ((err = mk_xs_tx_start(&tx)))
-			return err;
-		char path[80];
-		for (unsigned i = 0; i < MK_ARRAY_SIZE(nodes) && !err; i++) {
-			mk_snprintf(path, sizeof(path), "%s/%s", d->front, nodes[i].key);
-			err = mk_xs_write(tx, path, nodes[i].value);
-		}
-		int end = mk_xs_tx_end(tx, err == 0);
-		if (err)
-			return err;
-		if (end != XEN_EAGAIN)
-			return end;
-	}
-	return XEN_EAGAIN;
-}
-
-static int grant_page(struct mk_netdev *d, void *page, bool readonly, mk_grant_ref_t *ref)
-{
-	long r = mk_gnttab_grant_access(d->backend_id, page, readonly);
-	if (r < 0)
-		return XEN_ENOMEM;
-	*ref = (mk_grant_ref_t)r;
-	return 0;
+	return mk_xenfront_publish(&d->xf, nodes, MK_ARRAY_SIZE(nodes),
+		"the rings, event channel and state");
 }
 
 /* Rings and buffers; on failure what was made stays (the vif is out of service for good). */
@@ -524,23 +394,23 @@ static int make_rings(struct mk_netdev *d)
 	d->rxs->req_event = d->rxs->rsp_event = 1;
 	mk_netring_init(&d->txr, TX_SLOTS);
 	mk_netring_init(&d->rxr, RX_SLOTS);
-	if (grant_page(d, d->txs, false, &d->tx_ref))
+	if (mk_xenfront_grant_page(&d->xf, d->txs, false, &d->tx_ref))
 		return XEN_ENOMEM;
 	d->tx_ref_granted = true;
-	if (grant_page(d, d->rxs, false, &d->rx_ref))
+	if (mk_xenfront_grant_page(&d->xf, d->rxs, false, &d->rx_ref))
 		return XEN_ENOMEM;
 	d->rx_ref_granted = true;
 	for (unsigned i = 0; i < TX_SLOTS; i++) {
 		if (!(d->tx_page[i] = mk_page_alloc(1, 1)))
 			return XEN_ENOMEM;
-		if (grant_page(d, d->tx_page[i], true, &d->tx_gref[i]))
+		if (mk_xenfront_grant_page(&d->xf, d->tx_page[i], true, &d->tx_gref[i]))
 			return XEN_ENOMEM;
 	}
 	for (unsigned i = 0; i < RX_SLOTS; i++) {
 		if (!(d->rx_page[i] = mk_page_alloc(1, 1)))
 			return XEN_ENOMEM;
 		mk_memset(d->rx_page[i], 0, PAGE);
-		if (grant_page(d, d->rx_page[i], false, &d->rx_gref[i]))
+		if (mk_xenfront_grant_page(&d->xf, d->rx_page[i], false, &d->rx_gref[i]))
 			return XEN_ENOMEM;
 	}
 	refill_rx(d);
@@ -550,17 +420,10 @@ static int make_rings(struct mk_netdev *d)
 
 static int do_connect(struct mk_netdev *d)
 {
-	unsigned state;
-	int err;
-	if (read_mac(d) || find_backend(d))
+	if (read_mac(d) || mk_xenfront_find_backend(&d->xf) ||
+	    mk_xenfront_wait_backend(&d->xf, MK_XENBUS_INITWAIT,
+		    "; check netback and the vif's hotplug script in dom0"))
 		return connect_failed(d);
-	if ((err = wait_backend(d, MK_XENBUS_INITWAIT, &state))) {
-		mk_printk("netfront: %s: the backend at %s %s (state %u, %s); check netback and the "
-			"vif's hotplug script in dom0\n", d->name, d->backend,
-			err == XEN_EAGAIN ? "did not get ready within 30 s" : "is closing",
-			state, state_name(state));
-		return connect_failed(d);
-	}
 	if (check_backend_features(d))
 		return connect_failed(d);
 	if (make_rings(d)) {
@@ -568,34 +431,18 @@ static int do_connect(struct mk_netdev *d)
 			"pages\n", d->name, 2 + TX_SLOTS + RX_SLOTS);
 		return connect_failed(d);
 	}
-	long port = mk_evtchn_alloc_unbound(d->backend_id, on_event, d);
-	if (port < 0) {
-		mk_printk("netfront: %s: allocating an event channel failed (Xen error %ld)\n",
-			d->name, port);
+	if (mk_xenfront_bind_event(&d->xf, on_event, d) || publish(d) ||
+	    mk_xenfront_wait_backend(&d->xf, MK_XENBUS_CONNECTED,
+		    " after we published the rings; see netback's messages in dom0"))
 		return connect_failed(d);
-	}
-	d->port = (uint32_t)port;
-	d->port_bound = true;
-	if ((err = publish(d))) {
-		mk_printk("netfront: %s: writing the rings, event channel and state to %s failed "
-			"(xenstore error %d)\n", d->name, d->front, err);
-		return connect_failed(d);
-	}
-	if ((err = wait_backend(d, MK_XENBUS_CONNECTED, &state))) {
-		mk_printk("netfront: %s: the backend at %s %s (state %u, %s) after we published "
-			"the rings; see netback's messages in dom0\n", d->name, d->backend,
-			err == XEN_EAGAIN ? "did not connect within 30 s" : "is closing", state,
-			state_name(state));
-		return connect_failed(d);
-	}
 	if (d->state == DEV_BROKEN)	/* a ring was refused meanwhile */
 		return connect_failed(d);
 	d->state = DEV_CONNECTED;
 	mk_printk("netfront: %s: MAC %02x:%02x:%02x:%02x:%02x:%02x, %u transmit and %u receive "
 		"buffers; backend %s\n", d->name, d->mac[0], d->mac[1], d->mac[2], d->mac[3],
-		d->mac[4], d->mac[5], TX_SLOTS, RX_SLOTS, d->backend);
+		d->mac[4], d->mac[5], TX_SLOTS, RX_SLOTS, d->xf.backend);
 	/* Frames may have arrived while we waited. */
-	on_event(d->port, d);
+	on_event(d->xf.port, d);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * mk/netring.h. Pure functions: no guest kernel service is used here, so the same file
  * builds for the host fuzz harness (test/net/netring-fuzz.c).
  */
+#include <mk/lib.h>
 #include <mk/netring.h>
 
 _Static_assert(MK_NETRING_MAX_SLOTS <= MK_NETIF_TX_RING_SIZE, "slots fit the tx ring");
@@ -144,21 +145,11 @@ enum mk_netif_problem mk_netif_parse_uint(const char *s, size_t len, uint64_t ma
 {
 	if (!s)
 		return MK_NETIF_VALUE_MISSING;
-	if (len == 0 || len > 20)
-		return MK_NETIF_VALUE_NOT_DECIMAL;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d = (unsigned)(unsigned char)s[i] - '0';
-		if (d > 9)
-			return MK_NETIF_VALUE_NOT_DECIMAL;
-		if (v > (~0ULL - d) / 10)
-			return MK_NETIF_VALUE_TOO_BIG;
-		v = v * 10 + d;
+	switch (mk_parse_decimal(s, len, max, out)) {
+	case MK_DECIMAL_OK: return MK_NETIF_VALUE_OK;
+	case MK_DECIMAL_TOO_BIG: return MK_NETIF_VALUE_TOO_BIG;
+	default: return MK_NETIF_VALUE_NOT_DECIMAL;
 	}
-	if (v > max)
-		return MK_NETIF_VALUE_TOO_BIG;
-	*out = v;
-	return MK_NETIF_VALUE_OK;
 }
 
 enum mk_netif_problem mk_netif_parse_bool(const char *s, size_t len, bool *out)
@@ -172,17 +163,6 @@ enum mk_netif_problem mk_netif_parse_bool(const char *s, size_t len, bool *out)
 	return MK_NETIF_VALUE_OK;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum mk_netif_problem mk_netif_parse_mac(const char *s, size_t len, uint8_t mac[6])
 {
 	if (!s)
@@ -191,7 +171,7 @@ enum mk_netif_problem mk_netif_parse_mac(const char *s, size_t len, uint8_t mac[
 		return MK_NETIF_VALUE_NOT_MAC;
 	uint8_t m[6];
 	for (unsigned i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+		int hi = mk_hex_digit(s[3 * i]), lo = mk_hex_digit(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return MK_NETIF_VALUE_NOT_MAC;
 		m[i] = (uint8_t)(hi << 4 | lo);

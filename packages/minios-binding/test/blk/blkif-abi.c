@@ -4,20 +4,12 @@
  * Compiled on the host by test/blkring-host.test.ts; -DABI_SELF_TEST adds one wrong
  * assertion, which must make the compile fail (so the checks are live).
  */
-#include <stddef.h>
 #include <stdint.h>
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 #include <xen/io/xenbus.h>
 #include <mk/blkif.h>
-
-#define SAME_OFFSET(ours, theirs, field) \
-	_Static_assert(offsetof(struct ours, field) == offsetof(struct theirs, field), \
-		#ours "." #field " is not where Xen puts it")
-#define SAME_SIZE(ours, theirs) \
-	_Static_assert(sizeof(ours) == sizeof(theirs), #ours " is not the size of " #theirs)
-#define SAME_VALUE(ours, theirs) \
-	_Static_assert((long)(ours) == (long)(theirs), #ours " != " #theirs)
+#include "abi-check.h"
 
 SAME_VALUE(MK_BLKIF_OP_READ, BLKIF_OP_READ);
 SAME_VALUE(MK_BLKIF_OP_WRITE, BLKIF_OP_WRITE);

@@ -12,27 +12,10 @@
  * names. Each verdict is compared with what the model, written independently here, says;
  * each result must keep its documented bounds. A disagreement aborts with a message.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "blkring-fuzz"
+#define FUZZ_MAX_INPUT 512
+#include "fuzz.h"
 #include <mk/blkring.h>
-
-#define FAIL(...) do { fprintf(stderr, "blkring-fuzz: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
-#define REQUIRE(c, ...) do { if (!(c)) FAIL(__VA_ARGS__); } while (0)
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t take8(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static uint64_t take64(struct input *in)
 {
@@ -40,19 +23,6 @@ static uint64_t take64(struct input *in)
 	for (int i = 0; i < 8; i++)
 		v |= (uint64_t)take8(in) << (8 * i);
 	return v;
-}
-
-/* A slice of the input as a string (not NUL-terminated: the parsers take lengths). */
-static const char *take_str(struct input *in, size_t *len)
-{
-	size_t n = take8(in) % 24;
-	if (n > in->left)
-		n = in->left;
-	const char *s = (const char *)in->p;
-	in->p += n;
-	in->left -= n;
-	*len = n;
-	return s;
 }
 
 /* The model: which requests are outstanding, as the frontend should see them. */
@@ -315,8 +285,7 @@ static void fuzz_name(struct input *in)
 		REQUIRE(buf[i] == 'X', "name of %#x written beyond %zu bytes", id, size);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_one_input(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	struct model m;
@@ -334,10 +303,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_invariant(&m);
 	}
-	return 0;
 }
 
-#ifndef BLKRING_LIBFUZZER
 static void name_is(uint32_t id, const char *want)
 {
 	char buf[16];
@@ -348,7 +315,7 @@ static void name_is(uint32_t id, const char *want)
 		REQUIRE(ok && !strcmp(buf, want), "id %#x: %s, expected %s", id, ok ? buf : "(none)", want);
 }
 
-static void selftest(void)
+static void fuzz_selftest(void)
 {
 	name_is(51712, "xvda");
 	name_is(51713, "xvda1");
@@ -429,30 +396,4 @@ static void selftest(void)
 	mk_blkring_complete(&r, slot);
 	REQUIRE(mk_blkring_check(&r, &rsp, &slot) == MK_BLKRING_ID_IDLE, "the same response again");
 	REQUIRE(r.busy == 0 && r.rsp_cons == 1, "state after one response");
-	puts("blkring-fuzz: selftest passed");
 }
-
-/* The plain program: N inputs of 1-512 bytes from a fixed-seed xorshift generator. */
-int main(int argc, char **argv)
-{
-	if (argc > 1 && !strcmp(argv[1], "--selftest")) {
-		selftest();
-		return 0;
-	}
-	long runs = argc > 1 ? atol(argv[1]) : 100000;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
-	static uint8_t buf[512];
-	for (long i = 0; i < runs; i++) {
-		size_t len = 1 + (size_t)(x % sizeof(buf));
-		for (size_t j = 0; j < len; j++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[j] = (uint8_t)(x >> 24);
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	printf("blkring-fuzz: %ld inputs, no finding\n", runs);
-	return 0;
-}
-#endif

@@ -4,18 +4,10 @@
  * Xen's. Compiled on the host by test/netring-host.test.ts; -DABI_SELF_TEST adds one wrong
  * assertion, which must make the compile fail (so the checks are live).
  */
-#include <stddef.h>
 #include <stdint.h>
 #include <xen/io/netif.h>
 #include <mk/netif.h>
-
-#define SAME_OFFSET(ours, theirs, field) \
-	_Static_assert(offsetof(struct ours, field) == offsetof(struct theirs, field), \
-		#ours "." #field " is not where Xen puts it")
-#define SAME_SIZE(ours, theirs) \
-	_Static_assert(sizeof(ours) == sizeof(theirs), #ours " is not the size of " #theirs)
-#define SAME_VALUE(ours, theirs) \
-	_Static_assert((long)(ours) == (long)(theirs), #ours " != " #theirs)
+#include "abi-check.h"
 
 SAME_VALUE(MK_NETTXF_CSUM_BLANK, NETTXF_csum_blank);
 SAME_VALUE(MK_NETTXF_DATA_VALIDATED, NETTXF_data_validated);

@@ -11,27 +11,10 @@
  * strings to the xenstore parsers (numbers, booleans, MACs). Each verdict is compared with
  * what the model, written independently here, says. A disagreement aborts with a message.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "netring-fuzz"
+#define FUZZ_MAX_INPUT 1024
+#include "fuzz.h"
 #include <mk/netring.h>
-
-#define FAIL(...) do { fprintf(stderr, "netring-fuzz: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
-#define REQUIRE(c, ...) do { if (!(c)) FAIL(__VA_ARGS__); } while (0)
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t take8(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static uint16_t take16(struct input *in)
 {
@@ -41,18 +24,6 @@ static uint16_t take16(struct input *in)
 static uint32_t take32(struct input *in)
 {
 	return (uint32_t)take16(in) | (uint32_t)take16(in) << 16;
-}
-
-static const char *take_str(struct input *in, size_t *len)
-{
-	size_t n = take8(in) % 24;
-	if (n > in->left)
-		n = in->left;
-	const char *s = (const char *)in->p;
-	in->p += n;
-	in->left -= n;
-	*len = n;
-	return s;
 }
 
 /* The model: which slots are outstanding with which sequence number. */
@@ -249,7 +220,7 @@ static void run_parsers(struct input *in)
 		REQUIRE(mac[0] == 1 && mac[5] == 6, "mac: a refused value changed the output");
 }
 
-static void one_input(const uint8_t *data, size_t size)
+static void fuzz_one_input(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 	while (in.left) {
@@ -260,7 +231,7 @@ static void one_input(const uint8_t *data, size_t size)
 	}
 }
 
-static __attribute__((unused)) void selftest(void)
+static void fuzz_selftest(void)
 {
 	struct mk_netring r;
 	mk_netring_init(&r, 2);
@@ -310,36 +281,4 @@ static __attribute__((unused)) void selftest(void)
 	REQUIRE(mk_netif_parse_uint("65536", 5, 65535, &v) == MK_NETIF_VALUE_TOO_BIG, "uint max");
 	REQUIRE(mk_netif_parse_uint("99999999999999999999", 20, ~0ULL, &v) == MK_NETIF_VALUE_TOO_BIG, "uint overflow");
 	REQUIRE(mk_netif_parse_uint("-1", 2, ~0ULL, &v) == MK_NETIF_VALUE_NOT_DECIMAL, "sign");
-	printf("netring-fuzz: selftest passed\n");
 }
-
-#ifdef NETRING_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	one_input(data, size);
-	return 0;
-}
-#else
-int main(int argc, char **argv)
-{
-	if (argc > 1 && strcmp(argv[1], "--selftest") == 0) {
-		selftest();
-		return 0;
-	}
-	unsigned long runs = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
-	uint8_t buf[1024];
-	for (unsigned long i = 0; i < runs; i++) {
-		size_t n = 1 + (size_t)(x % sizeof(buf));
-		for (size_t k = 0; k < n; k++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[k] = (uint8_t)(x >> 24);
-		}
-		one_input(buf, n);
-	}
-	printf("netring-fuzz: %lu inputs, no finding\n", runs);
-	return 0;
-}
-#endif

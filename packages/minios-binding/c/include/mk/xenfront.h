@@ -1,0 +1,119 @@
+/*
+ * xenfront: a paravirtual frontend's connection to its backend, the xenbus handshake that
+ * blkfront and netfront share: where the backend is (front/backend, front/backend-id),
+ * waiting for the backend's state, the frontend's nodes written in one transaction, the
+ * event channel, and going Closed when the connect fails. The driver keeps its protocol:
+ * which nodes, which pages, what it checks of the backend's own nodes.
+ *
+ * Everything read from xenstore is copied, then checked (paths bounded, numbers decimal
+ * and in range). Every failure a user can cause prints a console line prefixed
+ * "<driver>: <device>: " naming the node, what was wrong and where to look.
+ */
+#ifndef MK_XENFRONT_H
+#define MK_XENFRONT_H
+#include <mk/blkif.h>	/* MK_XENBUS_* states */
+#include <mk/evtchn.h>
+#include <mk/gnttab.h>
+#include <mk/types.h>
+#include <mk/xen.h>
+
+struct mk_xenfront {
+	const char *driver;	/* "blkfront": the messages' prefix */
+	const char *kind;	/* "vbd", "vif": the device's folder under device/ */
+	const char *name;	/* the device's name in messages ("xvda", "vif0") */
+	char front[40];		/* our folder, device/<kind>/<id> */
+	char backend[128];	/* the backend's folder, from front/backend */
+	uint16_t backend_id;
+	uint32_t port;		/* valid when port_bound */
+	bool port_bound;
+};
+
+/* One node the frontend writes under its folder. */
+struct mk_xenfront_node {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * Sets up f for device <kind>/<id> of this domain; driver, kind and name must outlive f.
+ * Touches no xenstore.
+ */
+void mk_xenfront_init(struct mk_xenfront *f, const char *driver, const char *kind,
+	const char *name, uint32_t id);
+
+/*
+ * Lists this domain's device/<kind> folder and calls found(id, entry, arg) for each entry
+ * that is a decimal id at most max_id, in xenstore's order, until found returns false.
+ * Returns the number of entries, ids or not; 0 when there is no such folder or no xenstore
+ * (dom0). May block.
+ */
+unsigned mk_xenfront_list(const char *kind, uint32_t max_id,
+	bool (*found)(uint32_t id, const char *entry, void *arg), void *arg);
+
+/*
+ * Reads dir/key (a copy the caller frees with mk_free, NUL-terminated, len without the
+ * NUL). Returns 0 or the xenstore error; the value is unchecked. May block.
+ */
+int mk_xenfront_read(const char *dir, const char *key, char **value, size_t *len);
+
+/* The name of xenbus state s ("InitWait"), "?" beyond Reconfigured. */
+const char *mk_xenfront_state_name(unsigned s);
+
+/*
+ * Copies len bytes of an untrusted value into out (size > 4) for a message: unprintable
+ * bytes as '?', cut with "..." when longer than out holds; always terminated.
+ */
+void mk_xenfront_show_value(char *out, size_t size, const char *v, size_t len);
+
+/*
+ * Reads front/backend (a /local/domain/ path shorter than f->backend) and front/backend-id
+ * (a domain id, at most 0x7fef) into f. Returns 0, or XEN_EIO after printing which node
+ * is missing or wrong. May block.
+ */
+int mk_xenfront_find_backend(struct mk_xenfront *f);
+
+/*
+ * Waits (up to 30 s, polling every 10 ms) until the backend's state is from want to
+ * Connected. Returns 0; or XEN_EIO (the backend is Closing or Closed) or XEN_EAGAIN (time
+ * out), after printing the state it stopped in followed by advice, e.g. "; check blkback
+ * and the disk's hotplug script in dom0". Blocks the calling thread.
+ */
+int mk_xenfront_wait_backend(struct mk_xenfront *f, unsigned want, const char *advice);
+
+/*
+ * Grants the backend access to one of our pages. Returns 0 and the reference, or
+ * XEN_ENOMEM when the grant table is full (nothing printed).
+ */
+int mk_xenfront_grant_page(const struct mk_xenfront *f, void *page, bool readonly,
+	mk_grant_ref_t *ref);
+
+/*
+ * Allocates an unbound event channel for the backend with handler h(port, arg) into
+ * f->port. Returns 0, or XEN_EIO after printing Xen's error.
+ */
+int mk_xenfront_bind_event(struct mk_xenfront *f, mk_evtchn_handler_t h, void *arg);
+
+/*
+ * Writes n nodes under f->front in one transaction, in order (retried up to 8 times when
+ * xenstore reports a conflict). Returns 0, or the xenstore error after printing
+ * "writing <what> to <front> failed"; nothing of a failed attempt stays written.
+ */
+int mk_xenfront_publish(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
+	unsigned n, const char *what);
+
+/*
+ * Writes our state (MK_XENBUS_*) outside a transaction. Returns 0, or the xenstore error
+ * after printing "writing state <name> failed".
+ */
+int mk_xenfront_set_state(const struct mk_xenfront *f, unsigned state);
+
+/* Ignores the event channel from now on (masks it if bound). */
+void mk_xenfront_stop_events(const struct mk_xenfront *f);
+
+/*
+ * After a failed connect: stops events and writes our state Closed, so the backend lets
+ * go of what we granted (a failure to write is not reported). Returns XEN_EIO.
+ */
+int mk_xenfront_close(const struct mk_xenfront *f);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * xenfront: the xenbus handshake of a paravirtual frontend; see mk/xenfront.h.
+ */
+#include <mk/console.h>
+#include <mk/lib.h>
+#include <mk/mm.h>
+#include <mk/sched.h>
+#include <mk/time.h>
+#include <mk/xenbus.h>
+#include <mk/xenfront.h>
+
+#define CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define POLL_NS 10000000ULL
+
+void mk_xenfront_init(struct mk_xenfront *f, const char *driver, const char *kind,
+	const char *name, uint32_t id)
+{
+	mk_memset(f, 0, sizeof(*f));
+	f->driver = driver;
+	f->kind = kind;
+	f->name = name;
+	mk_snprintf(f->front, sizeof(f->front), "device/%s/%u", kind, id);
+}
+
+unsigned mk_xenfront_list(const char *kind, uint32_t max_id,
+	bool (*found)(uint32_t id, const char *entry, void *arg), void *arg)
+{
+	if (!mk_xenbus_available())
+		return 0;
+	char dir[32], *names;
+	unsigned count;
+	mk_snprintf(dir, sizeof(dir), "device/%s", kind);
+	if (mk_xs_ls(0, dir, &names, &count))
+		return 0;
+	const char *p = names;
+	for (unsigned i = 0; i < count; i++) {
+		size_t len = mk_strlen(p);
+		uint64_t id;
+		if (mk_parse_decimal(p, len, max_id, &id) == MK_DECIMAL_OK &&
+		    !found((uint32_t)id, p, arg))
+			break;
+		p += len + 1;
+	}
+	mk_free(names);
+	return count;
+}
+
+int mk_xenfront_read(const char *dir, const char *key, char **value, size_t *len)
+{
+	char path[200];
+	mk_snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return mk_xs_read(0, path, value, len);
+}
+
+const char *mk_xenfront_state_name(unsigned s)
+{
+	static const char *const names[] = { "Unknown", "Initialising", "InitWait",
+		"Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured" };
+	return s < MK_ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+void mk_xenfront_show_value(char *out, size_t size, const char *v, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 4 < size; i++)
+		out[n++] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	if (n < len && n + 4 <= size) {
+		out[n++] = '.';
+		out[n++] = '.';
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+}
+
+/* A decimal node of dir at most max; false when missing or not such a number. */
+static bool read_uint(const char *dir, const char *key, uint64_t max, uint64_t *out)
+{
+	char *v;
+	size_t len;
+	if (mk_xenfront_read(dir, key, &v, &len))
+		return false;
+	bool ok = mk_parse_decimal(v, len, max, out) == MK_DECIMAL_OK;
+	mk_free(v);
+	return ok;
+}
+
+int mk_xenfront_find_backend(struct mk_xenfront *f)
+{
+	char *v;
+	size_t len;
+	if (mk_xenfront_read(f->front, "backend", &v, &len)) {
+		mk_printk("%s: %s: xenstore has no %s/backend; the toolstack did not finish "
+			"setting up this %s\n", f->driver, f->name, f->front, f->kind);
+		return XEN_EIO;
+	}
+	bool ok = len < sizeof(f->backend) && mk_strncmp(v, "/local/domain/", 14) == 0;
+	if (ok)
+		mk_strlcpy(f->backend, v, sizeof(f->backend));
+	mk_free(v);
+	if (!ok) {
+		mk_printk("%s: %s: %s/backend is not a /local/domain/ path of fewer than %zu "
+			"bytes\n", f->driver, f->name, f->front, sizeof(f->backend));
+		return XEN_EIO;
+	}
+	uint64_t id;
+	if (!read_uint(f->front, "backend-id", 0x7fef, &id)) {
+		mk_printk("%s: %s: %s/backend-id is missing or not a domain id\n", f->driver,
+			f->name, f->front);
+		return XEN_EIO;
+	}
+	f->backend_id = (uint16_t)id;
+	return 0;
+}
+
+int mk_xenfront_wait_backend(struct mk_xenfront *f, unsigned want, const char *advice)
+{
+	uint64_t deadline = mk_time_monotonic_ns() + CONNECT_TIMEOUT_NS;
+	unsigned state = MK_XENBUS_UNKNOWN;
+	int err;
+	for (;;) {
+		uint64_t s;
+		bool known = read_uint(f->backend, "state", MK_XENBUS_RECONFIGURED, &s);
+		if (known)
+			state = (unsigned)s;
+		if (known && state >= want && state <= MK_XENBUS_CONNECTED)
+			return 0;
+		if (known && state >= MK_XENBUS_CLOSING) {
+			err = XEN_EIO;
+			break;
+		}
+		if (mk_time_monotonic_ns() >= deadline) {
+			err = XEN_EAGAIN;
+			break;
+		}
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	}
+	const char *what = err == XEN_EIO ? "is closing" : want >= MK_XENBUS_CONNECTED ?
+		"did not connect within 30 s" : "did not get ready within 30 s";
+	mk_printk("%s: %s: the backend at %s %s (state %u, %s)%s\n", f->driver, f->name,
+		f->backend, what, state, mk_xenfront_state_name(state), advice);
+	return err;
+}
+
+int mk_xenfront_grant_page(const struct mk_xenfront *f, void *page, bool readonly,
+	mk_grant_ref_t *ref)
+{
+	long r = mk_gnttab_grant_access(f->backend_id, page, readonly);
+	if (r < 0)
+		return XEN_ENOMEM;
+	*ref = (mk_grant_ref_t)r;
+	return 0;
+}
+
+int mk_xenfront_bind_event(struct mk_xenfront *f, mk_evtchn_handler_t h, void *arg)
+{
+	long port = mk_evtchn_alloc_unbound(f->backend_id, h, arg);
+	if (port < 0) {
+		mk_printk("%s: %s: allocating an event channel failed (Xen error %ld)\n",
+			f->driver, f->name, port);
+		return XEN_EIO;
+	}
+	f->port = (uint32_t)port;
+	f->port_bound = true;
+	return 0;
+}
+
+static int write_nodes(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
+	unsigned n)
+{
+	int err = 0;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		mk_xs_tx_t tx;
+		if ((err = mk_xs_tx_start(&tx)))
+			return err;
+		char path[80];
+		for (unsigned i = 0; i < n && !err; i++) {
+			mk_snprintf(path, sizeof(path), "%s/%s", f->front, nodes[i].key);
+			err = mk_xs_write(tx, path, nodes[i].value);
+		}
+		int end = mk_xs_tx_end(tx, err == 0);
+		if (err)
+			return err;
+		if (end != XEN_EAGAIN)
+			return end;
+	}
+	return XEN_EAGAIN;
+}
+
+int mk_xenfront_publish(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
+	unsigned n, const char *what)
+{
+	int err = write_nodes(f, nodes, n);
+	if (err)
+		mk_printk("%s: %s: writing %s to %s failed (xenstore error %d)\n", f->driver,
+			f->name, what, f->front, err);
+	return err;
+}
+
+static int write_state(const struct mk_xenfront *f, unsigned state)
+{
+	char path[64], value[4];
+	mk_snprintf(path, sizeof(path), "%s/state", f->front);
+	mk_snprintf(value, sizeof(value), "%u", state);
+	return mk_xs_write(0, path, value);
+}
+
+int mk_xenfront_set_state(const struct mk_xenfront *f, unsigned state)
+{
+	int err = write_state(f, state);
+	if (err)
+		mk_printk("%s: %s: writing state %s failed (xenstore error %d)\n", f->driver,
+			f->name, mk_xenfront_state_name(state), err);
+	return err;
+}
+
+void mk_xenfront_stop_events(const struct mk_xenfront *f)
+{
+	if (f->port_bound)
+		mk_evtchn_mask(f->port);
+}
+
+int mk_xenfront_close(const struct mk_xenfront *f)
+{
+	mk_xenfront_stop_events(f);
+	write_state(f, MK_XENBUS_CLOSED);
+	return XEN_EIO;
+}
