@@ -373,6 +373,15 @@ static void schedlock_verdict(const char *call, const struct schedlock_after *a)
 	    call);
 }
 
+/* A cv for the scheduler-lock waits, and a thread that signals it 20 ms after starting. */
+static int schedlock_signaller_start(struct schedlock_wait *s, struct conf_thread *t)
+{
+	rumpuser_cv_init(&s->cv);
+	s->delay_ms = 20;
+	t->use_thread_exit = 0;
+	return conf_thread_start(t, "conf_schedsig", schedlock_signal_fn, s);
+}
+
 static void cv_wait_sched_interlock(void)
 {
 	struct schedlock_wait s = { 0 };
@@ -380,11 +389,7 @@ static void cv_wait_sched_interlock(void)
 	struct conf_thread t;
 	int unschedules, violations = fk_violations();
 
-	rumpuser_cv_init(&s.cv);
-	s.delay_ms = 20;
-	t.use_thread_exit = 0;
-	CHECK_RV("rumpuser_thread_create",
-	    conf_thread_start(&t, "conf_schedsig", schedlock_signal_fn, &s), 0);
+	CHECK_RV("rumpuser_thread_create", schedlock_signaller_start(&s, &t), 0);
 	unschedules = rumpuser_curlwp()->unschedules;
 	do
 		fk_schedlock_cv_wait(s.cv);
@@ -423,11 +428,7 @@ static void cv_timedwait_sched_interlock_signalled(void)
 	int64_t t0, dt;
 	int unschedules, violations = fk_violations(), rv;
 
-	rumpuser_cv_init(&s.cv);
-	s.delay_ms = 20;
-	t.use_thread_exit = 0;
-	CHECK_RV("rumpuser_thread_create",
-	    conf_thread_start(&t, "conf_schedsig", schedlock_signal_fn, &s), 0);
+	CHECK_RV("rumpuser_thread_create", schedlock_signaller_start(&s, &t), 0);
 	unschedules = rumpuser_curlwp()->unschedules;
 	t0 = conf_now_ns();
 	do

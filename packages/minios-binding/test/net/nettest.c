@@ -18,12 +18,6 @@
 
 #include "../../c/test/case.h"
 
-uint16_t mk_netfront_test_hold_tx(struct mk_netdev *d);
-uint16_t mk_netfront_test_rx_id(struct mk_netdev *d);
-bool mk_netfront_test_inject_tx(struct mk_netdev *d, const struct mk_netif_tx_response *rsp,
-	uint32_t delta);
-bool mk_netfront_test_inject_rx(struct mk_netdev *d, const struct mk_netif_rx_response *rsp,
-	uint32_t delta);
 
 static const uint8_t OUR_IP[4] = { 10, 77, 0, 9 };
 static const uint8_t DOM0_IP[4] = { 10, 77, 0, 1 };

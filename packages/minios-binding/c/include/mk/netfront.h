@@ -75,4 +75,23 @@ struct mk_netfront_stats {
 };
 void mk_netfront_stats(const struct mk_netdev *dev, struct mk_netfront_stats *st);
 
+/* Test hooks (kern/netfront.c) */
+struct mk_netif_tx_response;
+struct mk_netif_rx_response;
+/*
+ * For test/net/nettest.c only, to play a misbehaving backend.
+ * mk_netfront_test_hold_tx makes a transmit request outstanding that the backend never sees
+ * (its slot is taken and our producer index moves, the shared one does not) and returns its
+ * id (0xffff: none free). mk_netfront_test_rx_id gives the id of an outstanding receive
+ * request. mk_netfront_test_inject_tx/_rx write rsp as the next response of that ring, move
+ * the shared rsp_prod delta entries past our consumer index and handle the ring as an event
+ * would; they return whether the vif is now out of service.
+ */
+uint16_t mk_netfront_test_hold_tx(struct mk_netdev *d);
+uint16_t mk_netfront_test_rx_id(struct mk_netdev *d);
+bool mk_netfront_test_inject_tx(struct mk_netdev *d, const struct mk_netif_tx_response *rsp,
+	uint32_t delta);
+bool mk_netfront_test_inject_rx(struct mk_netdev *d, const struct mk_netif_rx_response *rsp,
+	uint32_t delta);
+
 #endif
