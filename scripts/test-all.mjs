@@ -46,12 +46,18 @@ if (netbsd.status !== 0) {
 // failure (an undeclared input or output, or a build that writes into its own inputs).
 const nxPackage = join(root, 'node_modules', 'nx');
 const nx = join(nxPackage, JSON.parse(readFileSync(join(nxPackage, 'package.json'), 'utf8')).bin.nx);
-const again = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--outputStyle=stream'], { cwd: root, encoding: 'utf8' });
-const runs = [...(again.stdout ?? '').matchAll(/^> nx run (\S+):build(.*)$/gm)];
+const again = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--outputStyle=stream'], {
+  cwd: root,
+  encoding: 'utf8',
+  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+});
+// Colours are off, and any escape sequence left is removed before reading nx's lines.
+const nxOut = (again.stdout ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+const runs = [...nxOut.matchAll(/^> nx run (\S+):build(.*)$/gm)];
 const rebuilt = runs.filter((m) => !/\[(local cache|existing outputs match the cache, left as is)\]/.test(m[2])).map((m) => m[1]);
 let cachePassed = runs.length - rebuilt.length;
 let cacheFailed = rebuilt.length + (again.status !== 0 || runs.length === 0 ? 1 : 0);
-if (cacheFailed) console.error(`build cache: rebuilt on the second build: ${rebuilt.join(', ') || '(nx failed)'}\n${again.stdout}${again.stderr}`);
+if (cacheFailed) console.error(`build cache: rebuilt on the second build: ${rebuilt.join(', ') || '(nx failed)'}\n${nxOut}${again.stderr}`);
 console.error(`build cache: ${cachePassed} projects taken from the cache, ${rebuilt.length} rebuilt`);
 
 // Type-check every workspace as a whole: src/, test/ and bench/ TypeScript and the hand-written
