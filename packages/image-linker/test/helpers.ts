@@ -3,14 +3,13 @@
  * archives with `ar rcs`; the Xen targets are the real ones (@rumpxen/minios-binding's
  * xen-pv and xen-pvh: start object, libmkernel.a, linker script).
  */
-import { Testbed } from '@rumpxen/xen-testbed';
-import { afterAll, beforeAll } from 'vitest';
 import { compileGuestObjectsSync, guestCflags } from '@rumpxen/protocol';
 import * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { resolveTarget, type TargetDefinition } from '../src/index.js';
 
 const made: string[] = [];
@@ -92,22 +91,4 @@ export function aarch64Object(): Uint8Array {
   dv.setUint16(52, 64, true); // e_ehsize
   dv.setUint16(58, 64, true); // e_shentsize
   return b;
-}
-
-/**
- * A full testbed (Linux dom0 with xl; HAP, so PVH DomUs run too) for the tests of the
- * enclosing describe block: started before them, stopped after. Returns its getter.
- */
-export function fullTestbed(): () => Testbed {
-  let tb: Testbed | undefined;
-  beforeAll(async () => {
-    tb = await Testbed.start({ edu: false, pvh: true });
-  }, 240_000);
-  afterAll(async () => {
-    await tb?.stop();
-  });
-  return () => {
-    if (!tb) throw new Error('the full testbed did not start (see beforeAll)');
-    return tb;
-  };
 }

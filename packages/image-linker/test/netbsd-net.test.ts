@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest } from '../src/index.js';
-import { fullTestbed, workdir } from './helpers.js';
+import { fullTestbed } from './full-testbed.js';
+import { workdir } from './helpers.js';
 
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-net', 'net.json');
 const DOMU_ADDR = '10.77.0.2';

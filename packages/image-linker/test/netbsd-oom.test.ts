@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest, run } from '../src/index.js';
-import { fullTestbed, workdir } from './helpers.js';
+import { fullTestbed } from './full-testbed.js';
+import { workdir } from './helpers.js';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'netbsd');
 const TARGETS = ['xen-pv', 'xen-pvh'] as const;

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseVerdicts } from '@rumpxen/protocol';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, inspect, loadManifest, run, type BuildResult } from '../src/index.js';
-import { cli, fullTestbed, workdir } from './helpers.js';
+import { fullTestbed } from './full-testbed.js';
+import { cli, workdir } from './helpers.js';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'netbsd');
 const SUITE = join(EXAMPLE, 'suite.json');
