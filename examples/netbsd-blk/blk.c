@@ -21,31 +21,8 @@
 #define NFILES 20
 #define BIG (2 * 1024 * 1024)
 
-static int failures;
 static char buf[64 * 1024];
 
-static void report(const char *name, int ok, const char *why, int err)
-{
-	if (ok)
-		rumpuser_dprintf("case %s: PASS\n", name);
-	else
-		rumpuser_dprintf("case %s: FAIL %s (errno %d)\n", name, why, err);
-	if (!ok)
-		failures++;
-}
-
-#define CASE(name, cond, why) do { \
-	if (!(cond)) { report(name, 0, why, nb_errno()); return 0; } \
-} while (0)
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
 
 static int text_len(const char *s)
 {
@@ -144,10 +121,10 @@ static int attach(const char *key, const char *hostpath, enum nb_etfs_type type)
 	int rv = rump_pub_etfs_register(key, hostpath, type);
 	if (rv != 0) {
 		rumpuser_dprintf("blk: etfs %s -> %s: error %d\n", key, hostpath, rv);
-		report("etfs_register", 0, "rump_pub_etfs_register failed", rv);
+		nb_report("etfs_register", 0, "rump_pub_etfs_register failed", rv);
 		return 0;
 	}
-	report("etfs_register", 1, "", 0);
+	nb_report("etfs_register", 1, "", 0);
 	return 1;
 }
 
@@ -156,22 +133,22 @@ static int ffs_write(const char *hostpath)
 	char name[32];
 	if (!attach("/dev/xvda", hostpath, NB_ETFS_BLK))
 		return 0;
-	CASE("mount_rw", (nb_mkdir("/mnt", 0755) == 0 || nb_errno() == NB_EEXIST) &&
+	NB_CASE("mount_rw", (nb_mkdir("/mnt", 0755) == 0 || nb_errno() == NB_EEXIST) &&
 		do_mount("/dev/xvda", 0) == 0, "mount of the FFS on /dev/xvda read-write failed");
-	report("mount_rw", 1, "", 0);
+	nb_report("mount_rw", 1, "", 0);
 	int fd = nb_open("/mnt/hello.txt", NB_O_WRONLY | NB_O_CREAT | NB_O_TRUNC, 0644);
-	CASE("write_files", fd >= 0 && nb_write(fd, HELLO, sizeof(HELLO) - 1) == (nb_ssize_t)sizeof(HELLO) - 1 &&
+	NB_CASE("write_files", fd >= 0 && nb_write(fd, HELLO, sizeof(HELLO) - 1) == (nb_ssize_t)sizeof(HELLO) - 1 &&
 		nb_close(fd) == 0, "hello.txt");
-	CASE("write_files", nb_mkdir("/mnt/tree", 0755) == 0 && nb_mkdir("/mnt/tree/sub", 0755) == 0,
+	NB_CASE("write_files", nb_mkdir("/mnt/tree", 0755) == 0 && nb_mkdir("/mnt/tree/sub", 0755) == 0,
 		"mkdir /mnt/tree/sub");
 	for (int k = 0; k < NFILES; k++) {
 		file_name(name, k);
-		CASE("write_files", write_file(name, k, file_size(k)), "a file in /mnt/tree/sub");
+		NB_CASE("write_files", write_file(name, k, file_size(k)), "a file in /mnt/tree/sub");
 	}
-	CASE("write_files", write_file("/mnt/tree/big.bin", 99, BIG), "/mnt/tree/big.bin");
-	report("write_files", 1, "", 0);
-	CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
-	report("unmount", 1, "", 0);
+	NB_CASE("write_files", write_file("/mnt/tree/big.bin", 99, BIG), "/mnt/tree/big.bin");
+	nb_report("write_files", 1, "", 0);
+	NB_CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
+	nb_report("unmount", 1, "", 0);
 	return 1;
 }
 
@@ -180,19 +157,19 @@ static int ffs_verify(const char *hostpath)
 	char name[32];
 	if (!attach("/dev/xvda", hostpath, NB_ETFS_BLK))
 		return 0;
-	CASE("mount_ro", (nb_mkdir("/mnt", 0755) == 0 || nb_errno() == NB_EEXIST) &&
+	NB_CASE("mount_ro", (nb_mkdir("/mnt", 0755) == 0 || nb_errno() == NB_EEXIST) &&
 		do_mount("/dev/xvda", NB_MNT_RDONLY) == 0, "read-only mount of the FFS failed");
-	report("mount_ro", 1, "", 0);
+	nb_report("mount_ro", 1, "", 0);
 	int fd = nb_open("/mnt/hello.txt", NB_O_RDONLY, 0);
 	nb_ssize_t n = fd >= 0 ? nb_read(fd, buf, sizeof(buf)) : -1;
-	CASE("read_files", n == (nb_ssize_t)sizeof(HELLO) - 1 && same(buf, HELLO, n), "hello.txt differs");
+	NB_CASE("read_files", n == (nb_ssize_t)sizeof(HELLO) - 1 && same(buf, HELLO, n), "hello.txt differs");
 	nb_close(fd);
 	for (int k = 0; k < NFILES; k++) {
 		file_name(name, k);
-		CASE("read_files", check_file(name, k, file_size(k)), "a file in /mnt/tree/sub differs");
+		NB_CASE("read_files", check_file(name, k, file_size(k)), "a file in /mnt/tree/sub differs");
 	}
-	CASE("read_files", check_file("/mnt/tree/big.bin", 99, BIG), "/mnt/tree/big.bin differs");
-	report("read_files", 1, "", 0);
+	NB_CASE("read_files", check_file("/mnt/tree/big.bin", 99, BIG), "/mnt/tree/big.bin differs");
+	nb_report("read_files", 1, "", 0);
 	/* The directory lists the 20 files (and . and ..). */
 	fd = nb_open("/mnt/tree/sub", NB_O_RDONLY | NB_O_DIRECTORY, 0);
 	int entries = 0;
@@ -207,12 +184,12 @@ static int ffs_verify(const char *hostpath)
 		}
 	}
 	nb_close(fd);
-	CASE("list_dir", entries == NFILES + 2, "/mnt/tree/sub does not list 22 entries");
-	report("list_dir", 1, "", 0);
+	NB_CASE("list_dir", entries == NFILES + 2, "/mnt/tree/sub does not list 22 entries");
+	nb_report("list_dir", 1, "", 0);
 	rumpuser_dprintf("blk: /mnt/tree/sub lists %d entries, /mnt/tree/big.bin has %d bytes\n",
 		entries, BIG);
-	CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
-	report("unmount", 1, "", 0);
+	NB_CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
+	nb_report("unmount", 1, "", 0);
 	return 1;
 }
 
@@ -223,31 +200,31 @@ static int ffs_readonly(const char *hostpath)
 	int fd = nb_open("/dev/xvda", NB_O_RDWR, 0);
 	int err = nb_errno();
 	rumpuser_dprintf("blk: open(/dev/xvda, O_RDWR) on the read-only disk: %d, errno %d\n", fd, err);
-	CASE("device_refuses_rdwr", fd < 0 && err == NB_EACCES, "the read-only device opened O_RDWR");
-	report("device_refuses_rdwr", 1, "", 0);
+	NB_CASE("device_refuses_rdwr", fd < 0 && err == NB_EACCES, "the read-only device opened O_RDWR");
+	nb_report("device_refuses_rdwr", 1, "", 0);
 	nb_mkdir("/mnt", 0755);
 	int rv = do_mount("/dev/xvda", 0);
 	err = nb_errno();
 	rumpuser_dprintf("blk: read-write mount of the read-only disk: %d, errno %d\n", rv, err);
-	CASE("mount_rw_refused", rv != 0, "a read-only disk mounted read-write");
-	report("mount_rw_refused", 1, "", 0);
-	CASE("mount_ro", do_mount("/dev/xvda", NB_MNT_RDONLY) == 0, "read-only mount failed");
-	report("mount_ro", 1, "", 0);
+	NB_CASE("mount_rw_refused", rv != 0, "a read-only disk mounted read-write");
+	nb_report("mount_rw_refused", 1, "", 0);
+	NB_CASE("mount_ro", do_mount("/dev/xvda", NB_MNT_RDONLY) == 0, "read-only mount failed");
+	nb_report("mount_ro", 1, "", 0);
 	fd = nb_open("/mnt/hello.txt", NB_O_RDONLY, 0);
 	nb_ssize_t n = fd >= 0 ? nb_read(fd, buf, sizeof(buf)) : -1;
 	nb_close(fd);
-	CASE("read_file", n == (nb_ssize_t)sizeof(HELLO) - 1 && same(buf, HELLO, n), "hello.txt");
-	report("read_file", 1, "", 0);
+	NB_CASE("read_file", n == (nb_ssize_t)sizeof(HELLO) - 1 && same(buf, HELLO, n), "hello.txt");
+	nb_report("read_file", 1, "", 0);
 	fd = nb_open("/mnt/hello.txt", NB_O_WRONLY, 0);
 	err = nb_errno();
-	CASE("write_erofs", fd < 0 && err == NB_EROFS, "opening a file for writing did not fail with EROFS");
-	CASE("write_erofs", nb_mkdir("/mnt/new", 0755) != 0 && nb_errno() == NB_EROFS,
+	NB_CASE("write_erofs", fd < 0 && err == NB_EROFS, "opening a file for writing did not fail with EROFS");
+	NB_CASE("write_erofs", nb_mkdir("/mnt/new", 0755) != 0 && nb_errno() == NB_EROFS,
 		"mkdir did not fail with EROFS");
-	CASE("write_erofs", nb_open("/mnt/new.txt", NB_O_WRONLY | NB_O_CREAT, 0644) < 0 &&
+	NB_CASE("write_erofs", nb_open("/mnt/new.txt", NB_O_WRONLY | NB_O_CREAT, 0644) < 0 &&
 		nb_errno() == NB_EROFS, "creating a file did not fail with EROFS");
-	report("write_erofs", 1, "", 0);
-	CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
-	report("unmount", 1, "", 0);
+	nb_report("write_erofs", 1, "", 0);
+	NB_CASE("unmount", nb_unmount("/mnt", 0) == 0, "unmount of /mnt");
+	nb_report("unmount", 1, "", 0);
 	return 1;
 }
 
@@ -269,13 +246,13 @@ static int raw_sector(int fd, const char *name, uint64_t sector, const char *wha
 	for (int i = 0; i < 8; i++)
 		s[504 + i] = (char)(sector >> (8 * i));
 	nb_off_t at = (nb_off_t)(sector * 512);
-	CASE(name, nb_lseek(fd, at, NB_SEEK_SET) == at && nb_write(fd, s, 512) == 512,
+	NB_CASE(name, nb_lseek(fd, at, NB_SEEK_SET) == at && nb_write(fd, s, 512) == 512,
 		"write of the sector failed");
-	CASE(name, nb_fsync(fd) == 0, "fsync failed");
-	CASE(name, nb_lseek(fd, at, NB_SEEK_SET) == at && nb_read(fd, r, 512) == 512,
+	NB_CASE(name, nb_fsync(fd) == 0, "fsync failed");
+	NB_CASE(name, nb_lseek(fd, at, NB_SEEK_SET) == at && nb_read(fd, r, 512) == 512,
 		"read of the sector failed");
-	CASE(name, same(s, r, 512), "the sector reads back differently");
-	report(name, 1, "", 0);
+	NB_CASE(name, same(s, r, 512), "the sector reads back differently");
+	nb_report(name, 1, "", 0);
 	return 1;
 }
 
@@ -284,8 +261,8 @@ static int raw(const char *hostpath, uint64_t size)
 	if (!attach("/dev/rxvda", hostpath, NB_ETFS_CHR))
 		return 0;
 	int fd = nb_open("/dev/rxvda", NB_O_RDWR, 0);
-	CASE("raw_open", fd >= 0, "open of /dev/rxvda failed");
-	report("raw_open", 1, "", 0);
+	NB_CASE("raw_open", fd >= 0, "open of /dev/rxvda failed");
+	nb_report("raw_open", 1, "", 0);
 	rumpuser_dprintf("blk: /dev/rxvda: %lu bytes, last sector %lu\n", (unsigned long)size,
 		(unsigned long)(size / 512 - 1));
 	raw_sector(fd, "raw_last_sector", size / 512 - 1, "rumpxen netbsd-blk: the last sector, written by NetBSD");
@@ -303,19 +280,19 @@ int main(int argc, char **argv)
 		rumpuser_dprintf("blk: rump_init failed: %d\nTest result: FAILURE\n", rv);
 		return 1;
 	}
-	if (streq(mode, "raw") && argc > 3)
+	if (nb_streq(mode, "raw") && argc > 3)
 		raw(hostpath, parse_u64(argv[3]));
-	else if (streq(mode, "ffs-write"))
+	else if (nb_streq(mode, "ffs-write"))
 		ffs_write(hostpath);
-	else if (streq(mode, "ffs-verify"))
+	else if (nb_streq(mode, "ffs-verify"))
 		ffs_verify(hostpath);
-	else if (streq(mode, "ffs-readonly"))
+	else if (nb_streq(mode, "ffs-readonly"))
 		ffs_readonly(hostpath);
 	else {
 		rumpuser_dprintf("blk: unknown mode \"%s\" (raw HOSTPATH SIZE, ffs-write, ffs-verify, "
 		    "ffs-readonly HOSTPATH)\n", mode);
-		failures++;
+		nb_failures++;
 	}
-	rumpuser_dprintf("Test result: %s\n", failures ? "FAILURE" : "SUCCESS");
-	return failures ? 1 : 0;
+	rumpuser_dprintf("Test result: %s\n", nb_failures ? "FAILURE" : "SUCCESS");
+	return nb_failures ? 1 : 0;
 }

@@ -17,31 +17,8 @@
 #define ECHO_PORT 7
 #define WAIT_MS (240 * 1000)
 
-static int failures;
 static char buf[32 * 1024];
 
-static void report(const char *name, int ok, const char *why, int err)
-{
-	if (ok)
-		rumpuser_dprintf("case %s: PASS\n", name);
-	else
-		rumpuser_dprintf("case %s: FAIL %s (errno %d)\n", name, why, err);
-	if (!ok)
-		failures++;
-}
-
-#define CASE(name, cond, why) do { \
-	if (!(cond)) { report(name, 0, why, nb_errno()); return 0; } \
-} while (0)
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
 
 static uint64_t parse_u64(const char *s)
 {
@@ -84,7 +61,7 @@ static uint16_t inet_cksum(const uint8_t *p, size_t len)
 static int ping_peer(uint32_t peer)
 {
 	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
-	CASE("ping_peer", s >= 0, "raw ICMP socket");
+	NB_CASE("ping_peer", s >= 0, "raw ICMP socket");
 	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
 	const uint16_t ident = 0x7278;
 	int replies = 0;
@@ -95,7 +72,7 @@ static int ping_peer(uint32_t peer)
 		uint16_t c = inet_cksum(pkt, sizeof(pkt));
 		pkt[2] = c >> 8;
 		pkt[3] = c & 0xff;
-		CASE("ping_peer", nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
+		NB_CASE("ping_peer", nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
 		    "sendto of the echo request");
 		int64_t end = nb_now_ns() + 1000000000LL;
 		while (!replies && nb_now_ns() < end) {
@@ -118,7 +95,7 @@ static int ping_peer(uint32_t peer)
 		}
 	}
 	nb_close(s);
-	report("ping_peer", replies > 0, "no echo reply from the peer in 30 s", 0);
+	nb_report("ping_peer", replies > 0, "no echo reply from the peer in 30 s", 0);
 	return replies > 0;
 }
 
@@ -140,23 +117,23 @@ static int tcp_echo(uint32_t addr, uint64_t nbytes)
 	int l = nb_socket(NB_AF_INET, NB_SOCK_STREAM, 0);
 	struct nb_sockaddr_in sin = { .sin_len = sizeof(sin), .sin_family = NB_AF_INET,
 	    .sin_port = nb_htons(ECHO_PORT), .sin_addr = addr };
-	CASE("tcp_listen", l >= 0 && nb_bind(l, &sin, sizeof(sin)) == 0 && nb_listen(l, 4) == 0,
+	NB_CASE("tcp_listen", l >= 0 && nb_bind(l, &sin, sizeof(sin)) == 0 && nb_listen(l, 4) == 0,
 	    "socket, bind or listen on port 7");
-	report("tcp_listen", 1, "", 0);
+	nb_report("tcp_listen", 1, "", 0);
 	rumpuser_dprintf("net: ready\n");
 	struct nb_pollfd p = { .fd = l, .events = NB_POLLIN };
-	CASE("tcp_echo", nb_poll(&p, 1, WAIT_MS) == 1, "no connection within 240 s");
+	NB_CASE("tcp_echo", nb_poll(&p, 1, WAIT_MS) == 1, "no connection within 240 s");
 	int c = nb_accept(l, 0, 0);
-	CASE("tcp_echo", c >= 0, "accept");
+	NB_CASE("tcp_echo", c >= 0, "accept");
 	uint64_t done = 0;
 	int64_t t0 = nb_now_ns();
 	while (done < nbytes) {
 		size_t want = nbytes - done < sizeof(buf) ? (size_t)(nbytes - done) : sizeof(buf);
 		p = (struct nb_pollfd){ .fd = c, .events = NB_POLLIN };
-		CASE("tcp_echo", nb_poll(&p, 1, 60 * 1000) == 1, "no data for 60 s");
+		NB_CASE("tcp_echo", nb_poll(&p, 1, 60 * 1000) == 1, "no data for 60 s");
 		nb_ssize_t n = nb_read(c, buf, want);
-		CASE("tcp_echo", n > 0, "the connection ended before NBYTES bytes");
-		CASE("tcp_echo", send_all(c, buf, (size_t)n), "write back");
+		NB_CASE("tcp_echo", n > 0, "the connection ended before NBYTES bytes");
+		NB_CASE("tcp_echo", send_all(c, buf, (size_t)n), "write back");
 		done += (uint64_t)n;
 	}
 	int64_t ms = (nb_now_ns() - t0) / 1000000;
@@ -173,19 +150,19 @@ static int tcp_echo(uint32_t addr, uint64_t nbytes)
 		struct nb_timespec ts = { 0, 20 * 1000000 };
 		nb_nanosleep(&ts, 0);
 	}
-	CASE("tcp_echo", queued == 0, "the peer did not acknowledge every byte within 60 s");
+	NB_CASE("tcp_echo", queued == 0, "the peer did not acknowledge every byte within 60 s");
 	struct nb_timespec fin = { 2, 0 };
 	nb_nanosleep(&fin, 0);
 	nb_close(c);
 	nb_close(l);
-	report("tcp_echo", 1, "", 0);
+	nb_report("tcp_echo", 1, "", 0);
 	return 1;
 }
 
 static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nbytes, int nvifs)
 {
 	uint32_t addr = parse_ipv4(addr_s), peer = parse_ipv4(peer_s);
-	CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
+	NB_CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
 	for (int i = 0; i < nvifs; i++) {
 		char name[8] = "virt0";
 		name[4] = (char)('0' + i);
@@ -193,13 +170,13 @@ static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nb
 		if (rv == 0)
 			rv = rump_pub_netconfig_ifup(name);
 		rumpuser_dprintf("net: %s created and up: %d\n", name, rv);
-		CASE("ifcreate", rv == 0, "creating an interface failed");
+		NB_CASE("ifcreate", rv == 0, "creating an interface failed");
 	}
-	report("ifcreate", 1, "", 0);
+	nb_report("ifcreate", 1, "", 0);
 	int rv = rump_pub_netconfig_ipv4_ifaddr_cidr("virt0", addr_s, prefix);
 	rumpuser_dprintf("net: virt0 %s/%d: %d\n", addr_s, prefix, rv);
-	CASE("ifconfig", rv == 0, "the address on virt0");
-	report("ifconfig", 1, "", 0);
+	NB_CASE("ifconfig", rv == 0, "the address on virt0");
+	nb_report("ifconfig", 1, "", 0);
 	ping_peer(peer);
 	return tcp_echo(addr, nbytes);
 }
@@ -212,15 +189,15 @@ int main(int argc, char **argv)
 		rumpuser_dprintf("net: rump_init failed: %d\nTest result: FAILURE\n", rv);
 		return 1;
 	}
-	if (streq(mode, "serve") && argc > 5) {
+	if (nb_streq(mode, "serve") && argc > 5) {
 		int nvifs = argc > 6 ? (int)parse_u64(argv[6]) : 1;
 		serve(argv[2], (int)parse_u64(argv[3]), argv[4], parse_u64(argv[5]),
 		    nvifs < 1 || nvifs > 9 ? 1 : nvifs);
 	} else {
 		rumpuser_dprintf("net: unknown mode \"%s\" (serve ADDR PREFIX PEER NBYTES [NVIFS])\n",
 		    mode);
-		failures++;
+		nb_failures++;
 	}
-	rumpuser_dprintf("Test result: %s\n", failures ? "FAILURE" : "SUCCESS");
-	return failures ? 1 : 0;
+	rumpuser_dprintf("Test result: %s\n", nb_failures ? "FAILURE" : "SUCCESS");
+	return nb_failures ? 1 : 0;
 }

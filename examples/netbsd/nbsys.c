@@ -54,3 +54,24 @@ void nb_thread_wait(struct nb_thread *t)
 	while (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
 		nb_nanosleep(&tick, NULL);
 }
+
+int nb_failures;
+
+void nb_report(const char *name, int ok, const char *why, int err)
+{
+	if (ok) {
+		rumpuser_dprintf("case %s: PASS\n", name);
+	} else {
+		rumpuser_dprintf("case %s: FAIL %s (errno %d)\n", name, why, err);
+		nb_failures++;
+	}
+}
+
+int nb_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}

@@ -137,6 +137,20 @@ struct nb_thread {
 	void *arg;
 	volatile int done;
 };
+/*
+ * Case lines for test programs: "case NAME: PASS" or "case NAME: FAIL why (errno N)";
+ * nb_failures counts the failed ones. NB_CASE fails the case and returns 0 from the
+ * calling function when cond is false.
+ */
+extern int nb_failures;
+void nb_report(const char *name, int ok, const char *why, int err);
+#define NB_CASE(name, cond, why) do { \
+	if (!(cond)) { nb_report(name, 0, why, nb_errno()); return 0; } \
+} while (0)
+
+/* 1 when the two strings are equal. */
+int nb_streq(const char *a, const char *b);
+
 int nb_thread_start(struct nb_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void nb_thread_wait(struct nb_thread *t);
 
