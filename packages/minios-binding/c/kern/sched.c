@@ -37,7 +37,7 @@ static struct mk_thread *current;
 static struct mk_thread *reap_list;
 static unsigned long boot_sp;
 static uint64_t switches;
-static uint64_t slice_start_ns;
+static uint64_t slice_start_ns;	/* 0: not known (the switch did not read the clock) */
 static size_t live_threads;
 static size_t live_thread_bytes;
 
@@ -255,45 +255,52 @@ static void switch_to(struct mk_thread *next, uint64_t now)
 	reap();
 }
 
-/* Picks the next runnable thread after current, waking expired sleepers; idles if none. */
+/*
+ * Picks the next runnable thread after current, waking expired sleepers; idles if none.
+ * The clock is read only when a sleeper's deadline may have passed
+ * (mk_time_deadline_maybe_due): where Xen emulates rdtsc a read costs as much as a
+ * hypercall, and most switches have no sleeper due.
+ */
 static void schedule(void)
 {
 	for (;;) {
 		mk_evtchn_dispatch();
-		uint64_t now = mk_time_monotonic_ns();
-		uint64_t earliest = 0;
 		struct mk_thread *start = current && current->state != T_DEAD ? current : threads;
 		if (!start)
 			mk_panic("no threads left to run");
-		struct mk_thread *t = start->next, *pick = NULL, *expired = NULL;
+		struct mk_thread *t = start->next, *pick = NULL, *soonest = NULL;
 		for (;; t = t->next) {
-			if (t->state == T_BLOCKED && t->deadline_ns) {
-				if (t->deadline_ns <= now) {
-					/* Of several expired sleepers, the earliest deadline goes first. */
-					if (!expired || t->deadline_ns < expired->deadline_ns)
-						expired = t;
-				} else if (!earliest || t->deadline_ns < earliest) {
-					earliest = t->deadline_ns;
-				}
-			}
+			if (t->state == T_BLOCKED && t->deadline_ns &&
+			    (!soonest || t->deadline_ns < soonest->deadline_ns))
+				soonest = t;
 			if (!pick && t->state == T_RUNNABLE)
 				pick = t;
 			if (t == start)
 				break;
 		}
-		if (expired) {
-			expired->state = T_RUNNABLE;
-			expired->timed_out = true;
-			expired->deadline_ns = 0;
-			if (!pick || pick == current)
-				pick = expired;
+		uint64_t now = 0;	/* 0: not read */
+		if (soonest && mk_time_deadline_maybe_due(soonest->deadline_ns)) {
+			now = mk_time_monotonic_ns();
+			/* Of several expired sleepers, the earliest deadline goes first. */
+			if (soonest->deadline_ns <= now) {
+				soonest->state = T_RUNNABLE;
+				soonest->timed_out = true;
+				soonest->deadline_ns = 0;
+				if (!pick || pick == current)
+					pick = soonest;
+				soonest = NULL;
+			}
 		}
 		if (pick) {
+			if (soonest)
+				mk_time_arm_for(soonest->deadline_ns);
 			switch_to(pick, now);
 			return;
 		}
 		/* Nothing runnable: sleep in Xen until the earliest deadline or any event. */
-		mk_time_block_until(earliest ? earliest : now + 10000000000ULL);
+		if (!now)
+			now = mk_time_monotonic_ns();
+		mk_time_block_until(soonest ? soonest->deadline_ns : now + 10000000000ULL);
 	}
 }
 
@@ -302,7 +309,10 @@ void mk_thread_preempt_point(void)
 	if (!current)
 		return;
 	uint64_t now = mk_time_monotonic_ns();
-	if (now - slice_start_ns >= SLICE_NS) {
+	if (!slice_start_ns) {
+		/* The switch did not read the clock: the slice starts now. */
+		slice_start_ns = now;
+	} else if (now - slice_start_ns >= SLICE_NS) {
 		slice_start_ns = now;
 		schedule();
 	}

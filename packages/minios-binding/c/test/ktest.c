@@ -211,6 +211,62 @@ static bool case_time(void)
 	return true;
 }
 
+/*
+ * Sleepers wake on time while another thread only yields (never reads the clock): the
+ * scheduler must notice expired deadlines without a clock read of its own on each switch
+ * (where rdtsc is emulated it reads the clock only when Xen's one-shot timer says a
+ * deadline may have passed). Deadlines are given out of order, so the timer is re-armed
+ * earlier, and must come back in deadline order.
+ */
+#define SLEEPERS 3
+static const uint64_t sleep_ms[SLEEPERS] = { 40, 20, 60 };
+static volatile int woke_order[SLEEPERS], woke_count;
+static uint64_t slept_ns[SLEEPERS];
+
+static void *timed_sleeper(void *arg)
+{
+	unsigned i = (unsigned)(unsigned long)arg;
+	uint64_t t0 = mk_time_monotonic_ns();
+	mk_thread_sleep_until(t0 + sleep_ms[i] * 1000000ULL);
+	slept_ns[i] = mk_time_monotonic_ns() - t0;
+	woke_order[woke_count++] = (int)i;
+	return NULL;
+}
+
+static bool case_sleep_while_yielding(void)
+{
+	mk_printk("ktest: rdtsc %s emulated by Xen here\n",
+		mk_time_tsc_emulated() ? "is" : "is not");
+	woke_count = 0;
+	struct mk_thread *t[SLEEPERS];
+	for (unsigned i = 0; i < SLEEPERS; i++) {
+		t[i] = mk_thread_create("timed-sleeper", timed_sleeper, (void *)(unsigned long)i,
+			0, true);
+		CHECK(t[i], "mk_thread_create failed");
+	}
+	/* Yield only: no clock read here. Bounded, so a lost wake-up fails instead of hanging. */
+	unsigned long yields = 0;
+	while (woke_count < SLEEPERS && yields < 400000000UL) {
+		mk_thread_yield();
+		yields++;
+	}
+	for (unsigned i = 0; i < SLEEPERS; i++)
+		mk_thread_join(t[i]);
+	CHECK(woke_count == SLEEPERS, "%d of %d sleepers woke in %lu yields", woke_count,
+		SLEEPERS, yields);
+	CHECK(woke_order[0] == 1 && woke_order[1] == 0 && woke_order[2] == 2,
+		"the sleepers of 40, 20 and 60 ms woke in the order %d %d %d (want 1 0 2)",
+		woke_order[0], woke_order[1], woke_order[2]);
+	for (unsigned i = 0; i < SLEEPERS; i++) {
+		CHECK(slept_ns[i] >= sleep_ms[i] * 1000000ULL, "a %lu ms sleep ended after %lu ns",
+			(unsigned long)sleep_ms[i], (unsigned long)slept_ns[i]);
+		CHECK(slept_ns[i] < sleep_ms[i] * 1000000ULL + 2000000000ULL,
+			"a %lu ms sleep took %lu ns", (unsigned long)sleep_ms[i],
+			(unsigned long)slept_ns[i]);
+	}
+	return true;
+}
+
 static int events_seen;
 static struct mk_thread *event_waiter;
 static void on_event(uint32_t port, void *arg)
@@ -291,6 +347,7 @@ int main(int argc, char **argv)
 	case_run("tls_many_threads", case_tls_many_threads);
 	case_run("block_wake", case_block_wake);
 	case_run("time", case_time);
+	case_run("sleep_while_yielding", case_sleep_while_yielding);
 	case_run("evtchn_loopback", case_evtchn_loopback);
 	case_run("gnttab", case_gnttab);
 	case_run("daemonize", case_daemonize);

@@ -212,15 +212,23 @@ export class DomU implements AsyncIterable<string> {
     }
   }
 
+  /** The console's last lines, for an error message: what the DomU was doing when it failed. */
+  private consoleTail(n = 30): string {
+    if (this.lines.length === 0) return '; its console printed nothing';
+    const tail = this.lines.slice(-n);
+    const skipped = this.lines.length - tail.length;
+    return `; its console${skipped ? ` (last ${tail.length} of ${this.lines.length} lines)` : ''}:\n  ${tail.join('\n  ')}`;
+  }
+
   /** Resolves with the first console line matching `match`; rejects after `timeoutMs` or when the console ends. */
   async waitForLine(match: RegExp, timeoutMs = 60_000): Promise<string> {
     const deadline = performance.now() + timeoutMs;
     let i = 0;
     for (;;) {
       for (; i < this.lines.length; i++) if (match.test(this.lines[i]!)) return this.lines[i]!;
-      if (this.ended) throw new TestbedError(`DomU ${this.name}: its console ended without a line matching ${match}`);
+      if (this.ended) throw new TestbedError(`DomU ${this.name}: its console ended without a line matching ${match}${this.consoleTail()}`);
       const left = deadline - performance.now();
-      if (left <= 0) throw new TestbedError(`DomU ${this.name}: no console line matching ${match} within ${timeoutMs} ms`);
+      if (left <= 0) throw new TestbedError(`DomU ${this.name}: no console line matching ${match} within ${timeoutMs} ms${this.consoleTail()}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {

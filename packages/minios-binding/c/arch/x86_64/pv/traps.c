@@ -4,6 +4,7 @@
  * an event or the timer).
  */
 #include <mk/arch.h>
+#include <mk/time.h>
 #include <mk/crash.h>
 #include <mk/hypercall.h>
 #include "pv.h"
@@ -32,7 +33,7 @@ unsigned long mk_arch_fault_address(void)
  */
 void mk_arch_block(uint64_t deadline_ns)
 {
-	mk_hc_set_timer_op(deadline_ns);
+	mk_time_set_timer(deadline_ns);
 	mk_hc_sched_op(XEN_SCHEDOP_block, NULL);
 	mk_boot.shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
 }
