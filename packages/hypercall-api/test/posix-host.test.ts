@@ -74,3 +74,22 @@ describe('errno (posix)', () => {
     expect(run(['errtrans', String(linux)]).stdout).toBe(`netbsd ${NETBSD_ERRNO[name]}\n`);
   });
 });
+
+describe('rumpuser_malloc/rumpuser_free small blocks (posix)', () => {
+  it('keep freed blocks per size class for the next request of the class, bounded, and give them back to glibc', () => {
+    const r = run(['smallcache']);
+    expect(r.status, r.stderr).toBe(0);
+    const m = /^usable (\d+) reused (\d) to-glibc (\d+) of 40 size0 (\d+) thread (\w+) (\d+)$/.exec(r.stdout.trim());
+    expect(m, r.stdout).not.toBeNull();
+    // A 40-byte request is malloc'ed at its class's size (48), so the 33-byte one after it fits.
+    expect(Number(m![1])).toBeGreaterThanOrEqual(48);
+    expect(m![2]).toBe('1');
+    // 40 freed 64-byte blocks: the list keeps 32, 8 go to glibc's free (the probe counts its calls).
+    expect(Number(m![3])).toBe(8);
+    // Freed with size 0 (NetBSD's free(9)): every one to glibc.
+    expect(Number(m![4])).toBe(40);
+    // A thread that kept 8 blocks on its list exits: all 8 go to glibc's free.
+    expect(m![5]).toBe('ok');
+    expect(Number(m![6])).toBeGreaterThanOrEqual(8);
+  });
+});

@@ -98,6 +98,17 @@ static void mtx_lock_slow(struct rumpuser_mtx *mtx)
 		futex_wait(&mtx->word, MTX_CONTENDED, NULL);
 }
 
+/*
+ * Take the mutex back after a wait: the plain way when it is free, so its next unlock makes
+ * no wake-up call (the slow path marks it contended, and an unlock then always calls the
+ * futex, whether or not anyone sleeps).
+ */
+static inline void mtx_relock(struct rumpuser_mtx *mtx)
+{
+	if (!mtx_try(mtx))
+		mtx_lock_slow(mtx);
+}
+
 static inline void mtx_unlock(struct rumpuser_mtx *mtx)
 {
 	if (__atomic_exchange_n(&mtx->word, MTX_FREE, __ATOMIC_RELEASE) == MTX_CONTENDED)
@@ -322,10 +333,10 @@ static void cv_rejoin(struct rumpuser_mtx *mtx, int nlocks)
 	if ((mtx->flags & (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) ==
 	    (RUMPUSER_MTX_SPIN | RUMPUSER_MTX_KMUTEX)) {
 		posix_cpu_retake(nlocks, mtx);
-		mtx_lock_slow(mtx);
+		mtx_relock(mtx);
 		mtx_set_owner(mtx, posix_curlwp);
 	} else {
-		mtx_lock_slow(mtx);
+		mtx_relock(mtx);
 		mtx_set_owner(mtx, posix_curlwp);
 		posix_cpu_retake(nlocks, mtx);
 	}
@@ -366,7 +377,7 @@ void rumpuser_cv_wait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
 void rumpuser_cv_wait_nowrap(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
 {
 	cv_sleep(cv, mtx, 0, NULL, NULL);
-	mtx_lock_slow(mtx);
+	mtx_relock(mtx);
 	mtx_set_owner(mtx, posix_curlwp);
 }
 

@@ -1,5 +1,6 @@
 /* Kernel memory from the host: malloc for the allocator, anonymous mappings for pages. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -10,11 +11,83 @@
 /* glibc's malloc already returns memory aligned to this on x86-64 and aarch64. */
 #define POSIX_MALLOC_ALIGN 16
 
+/*
+ * Small blocks, per thread, by size class. rumpuser_free is told the size it frees (the
+ * kernel's kmem_free passes it), so a freed small block goes on this thread's list for its
+ * class and the next rumpuser_malloc of that class takes it back: no header to read, no
+ * lock, no call into libc on either path. Every block is glibc's own (malloc'ed at its
+ * class's full size, so any request of the class fits it), so one freed with size 0 (NetBSD's
+ * legacy free(9) passes 0) or by another thread is still just free()d or cached there.
+ * Each list holds at most SMALL_DEPTH blocks; a thread's lists go back to glibc when it
+ * exits (a pthread key's destructor).
+ */
+#define SMALL_STEP 16
+#define SMALL_MAX 256
+#define SMALL_CLASSES (SMALL_MAX / SMALL_STEP)
+#define SMALL_DEPTH 32
+
+struct small_cache {
+	void *head[SMALL_CLASSES];	/* each free block's first word points to the next */
+	uint8_t count[SMALL_CLASSES];
+	uint8_t registered;		/* the key's destructor will empty it */
+};
+
+static __thread struct small_cache small
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t small_key;
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+
+static void small_drain(void *arg)
+{
+	struct small_cache *c = arg;
+	for (unsigned i = 0; i < SMALL_CLASSES; i++) {
+		while (c->head[i]) {
+			void *b = c->head[i];
+			c->head[i] = *(void **)b;
+			free(b);
+		}
+		c->count[i] = 0;
+	}
+}
+
+static void small_key_init(void)
+{
+	if (pthread_key_create(&small_key, small_drain) != 0)
+		small_key = (pthread_key_t)-1;
+}
+
+/* The first free of a small block on this thread: arrange for its lists to be emptied. */
+static int small_register(void)
+{
+	pthread_once(&small_once, small_key_init);
+	if (small_key == (pthread_key_t)-1 || pthread_setspecific(small_key, &small) != 0)
+		return 0;
+	small.registered = 1;
+	return 1;
+}
+
+/* 0 for sizes the cache does not keep, else the class index + 1. */
+static inline unsigned small_class(size_t len)
+{
+	return len - 1 < SMALL_MAX ? (unsigned)((len - 1) / SMALL_STEP) + 1 : 0;
+}
+
 int rumpuser_malloc(size_t len, int alignment, void **memp)
 {
 	void *mem;
 	int rv;
+	unsigned k = small_class(len);
 
+	if (k) {
+		if (alignment <= POSIX_MALLOC_ALIGN && small.head[k - 1]) {
+			mem = small.head[k - 1];
+			small.head[k - 1] = *(void **)mem;
+			small.count[k - 1]--;
+			*memp = mem;
+			return 0;
+		}
+		len = (size_t)k * SMALL_STEP;	/* the class's full size: any request of it fits */
+	}
 	if (alignment <= POSIX_MALLOC_ALIGN) {
 		mem = malloc(len);
 		if (mem == NULL)
@@ -33,7 +106,14 @@ int rumpuser_malloc(size_t len, int alignment, void **memp)
 
 void rumpuser_free(void *mem, size_t len)
 {
-	(void)len;
+	unsigned k = small_class(len);
+
+	if (k && mem && small.count[k - 1] < SMALL_DEPTH && (small.registered || small_register())) {
+		*(void **)mem = small.head[k - 1];
+		small.head[k - 1] = mem;
+		small.count[k - 1]++;
+		return;
+	}
 	free(mem);
 }
 
