@@ -1,8 +1,10 @@
 /*
  * What net.c needs of NetBSD beyond ../netbsd/nbsys.h: librumpnet_config's calls (component
  * net_config, NetBSD's brlib/libnetconfig <rump/netconfig.h>: each returns 0 or an errno),
- * ioctl(FIONWRITE), a raw ICMP socket's numbers (netinet/in.h, netinet/ip_icmp.h) and the errors the program
- * expects. Values as NetBSD defines them.
+ * ioctl(FIONWRITE) and an interface's IPv4 address and netmask by ioctl (sys/sockio.h,
+ * net/if.h's struct ifreq), setsockopt's socket buffer sizes (sys/socket.h), a raw ICMP
+ * socket's numbers (netinet/in.h, netinet/ip_icmp.h) and the errors the program expects.
+ * Values as NetBSD defines them.
  */
 #ifndef RUMPXEN_EXAMPLE_NBNET_H
 #define RUMPXEN_EXAMPLE_NBNET_H
@@ -13,13 +15,40 @@
 int rump_pub_netconfig_ifcreate(const char *name);
 int rump_pub_netconfig_ifup(const char *name);
 int rump_pub_netconfig_ipv4_ifaddr_cidr(const char *name, const char *addr, int prefix);
+/*
+ * DHCP (discover, offer, request, ack) on an interface that exists, through BPF (component
+ * dev_bpf); configures the leased address and netmask (and routes) on it. 0 or an errno
+ * (EADDRNOTAVAIL when no offer or ack came in 10 tries, 5 s each).
+ */
+int rump_pub_netconfig_dhcp_ipv4_oneshot(const char *name);
 
 int nb_ioctl(int fd, unsigned long cmd, void *data) NB_SYSCALL("ioctl");
 /* sys/filio.h: _IOR('f', 121, int), bytes in a socket's send queue (sent but not acked too). */
 #define NB_FIONWRITE 0x40046679ul
 
+/* sys/ioccom.h: _IOWR(group, num, len) */
+#define NB_IOWR(g, n, len) (0xc0000000ul | ((unsigned long)(len) & 0x1fff) << 16 | \
+	(unsigned long)(g) << 8 | (n))
+
+/* net/if.h: struct ifreq, the union at its largest being a struct sockaddr_storage (128). */
+struct nb_ifreq {
+	char ifr_name[16];                      /* IFNAMSIZ */
+	union {
+		struct nb_sockaddr_in addr;     /* ifr_addr, for AF_INET */
+		uint8_t space[128];
+		int64_t align;
+	} ifr_ifru;
+};
+_Static_assert(sizeof(struct nb_ifreq) == 144, "NetBSD's struct ifreq is 144 bytes on x86-64");
+/* sys/sockio.h: the interface's (first) IPv4 address and its netmask, on an AF_INET socket. */
+#define NB_SIOCGIFADDR NB_IOWR('i', 33, sizeof(struct nb_ifreq))
+#define NB_SIOCGIFNETMASK NB_IOWR('i', 37, sizeof(struct nb_ifreq))
+
+int nb_setsockopt(int fd, int level, int name, const void *val, nb_socklen_t len) NB_SYSCALL("setsockopt");
+
 enum {
 	NB_SOCK_RAW = 3,
+	NB_SOL_SOCKET = 0xffff, NB_SO_SNDBUF = 0x1001, NB_SO_RCVBUF = 0x1002,
 	NB_IPPROTO_ICMP = 1,
 	NB_ICMP_ECHO = 8, NB_ICMP_ECHOREPLY = 0,
 	NB_EINTR = 4, NB_EAGAIN = 35,

@@ -3,12 +3,19 @@
  * (netfront under the VIFHYPER_* hypercalls, see @rumpxen/minios-binding's README).
  *
  *   net serve ADDR PREFIX PEER NBYTES [NVIFS]
+ *   net dhcp PEER
  *
- * creates virt0 (and virt1.. up to NVIFS, default 1, which only come up), gives virt0
- * ADDR/PREFIX, pings PEER with ICMP echo over a raw socket, prints `net: ready`, then serves
- * one TCP connection on port 7: every byte it receives is sent back, and after NBYTES bytes
- * it closes. Meanwhile PEER may ping ADDR (the kernel answers). One `case NAME: PASS|FAIL
- * why` line per step, then `Test result: SUCCESS|FAILURE`.
+ * serve creates virt0 (and virt1.. up to NVIFS, default 1, which only come up), gives virt0
+ * ADDR/PREFIX, pings PEER with ICMP echo over a raw socket, binds UDP port 7, prints
+ * `net: ready`, then serves one TCP connection on port 7: every byte it receives is sent
+ * back, and after NBYTES bytes it closes. Then it echoes UDP datagrams on port 7 (each back
+ * to its sender, as it came) until a datagram "quit", which it echoes too.
+ * dhcp creates virt0 and configures it by DHCP (librumpnet_config's client, over BPF), reads
+ * the address and netmask the kernel then has on virt0 back by ioctl and prints them
+ * (`net: virt0 dhcp address A.B.C.D netmask M.M.M.M`), pings PEER, binds UDP port 7 on that
+ * address, prints `net: ready` and echoes UDP as serve does.
+ * Meanwhile PEER may ping the DomU (the kernel answers). One `case NAME: PASS|FAIL why` line
+ * per step, then `Test result: SUCCESS|FAILURE`.
  */
 #include <rumpuser.h>
 
@@ -17,7 +24,8 @@
 #define ECHO_PORT 7
 #define WAIT_MS (240 * 1000)
 
-static char buf[32 * 1024];
+/* TCP reads and whole UDP datagrams (at most 65507 bytes over IPv4). */
+static char buf[64 * 1024];
 
 
 static uint64_t parse_u64(const char *s)
@@ -159,10 +167,68 @@ static int tcp_echo(uint32_t addr, uint64_t nbytes)
 	return 1;
 }
 
-static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nbytes, int nvifs)
+/*
+ * A UDP socket bound to addr port 7, with buffers for datagrams up to 64 KiB; -1 and the
+ * errno of the failed call (the socket left open: the program ends) on failure.
+ */
+static int udp_open(uint32_t addr)
 {
-	uint32_t addr = parse_ipv4(addr_s), peer = parse_ipv4(peer_s);
-	NB_CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
+	int s = nb_socket(NB_AF_INET, NB_SOCK_DGRAM, 0);
+	if (s < 0)
+		return -1;
+	/* NetBSD's defaults (9216 to send, 41600 to receive) refuse or drop the big ones. */
+	int sndbuf = 128 * 1024, rcvbuf = 192 * 1024;
+	struct nb_sockaddr_in sin = { .sin_len = sizeof(sin), .sin_family = NB_AF_INET,
+	    .sin_port = nb_htons(ECHO_PORT), .sin_addr = addr };
+	if (nb_setsockopt(s, NB_SOL_SOCKET, NB_SO_SNDBUF, &sndbuf, sizeof(sndbuf)) != 0 ||
+	    nb_setsockopt(s, NB_SOL_SOCKET, NB_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0 ||
+	    nb_bind(s, &sin, sizeof(sin)) != 0)
+		return -1;
+	return s;
+}
+
+/*
+ * Echoes every datagram on s back to its sender until one that is exactly "quit" (echoed
+ * too). A failed send (the interface's queue full, say) loses that echo only: the peer
+ * sends again. Counts what it saw.
+ */
+static int udp_echo(int s)
+{
+	rumpuser_dprintf("net: udp echo on port %d\n", ECHO_PORT);
+	uint64_t datagrams = 0, bytes = 0, send_failures = 0;
+	size_t largest = 0;
+	for (;;) {
+		struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
+		NB_CASE("udp_echo", nb_poll(&p, 1, WAIT_MS) == 1, "no datagram within 240 s");
+		struct nb_sockaddr_in from;
+		nb_socklen_t fromlen = sizeof(from);
+		nb_ssize_t n = nb_recvfrom(s, buf, sizeof(buf), 0, &from, &fromlen);
+		NB_CASE("udp_echo", n >= 0, "recvfrom");
+		if (nb_sendto(s, buf, (size_t)n, 0, &from, fromlen) != n) {
+			send_failures++;
+			rumpuser_dprintf("net: udp echo of %ld bytes not sent: errno %d\n", (long)n,
+			    nb_errno());
+		}
+		if (n == 4 && buf[0] == 'q' && buf[1] == 'u' && buf[2] == 'i' && buf[3] == 't')
+			break;
+		datagrams++;
+		bytes += (uint64_t)n;
+		if ((size_t)n > largest)
+			largest = (size_t)n;
+	}
+	rumpuser_dprintf("net: udp echoed %lu datagrams, %lu bytes, largest %lu bytes; %lu sends "
+	    "failed\n", (unsigned long)datagrams, (unsigned long)bytes, (unsigned long)largest,
+	    (unsigned long)send_failures);
+	/* Let the last echo leave before the domain ends (as for TCP's FIN). */
+	struct nb_timespec ts = { 1, 0 };
+	nb_nanosleep(&ts, 0);
+	nb_close(s);
+	nb_report("udp_echo", datagrams > 0, "only \"quit\" came", 0);
+	return datagrams > 0;
+}
+
+static int create_vifs(int nvifs)
+{
 	for (int i = 0; i < nvifs; i++) {
 		char name[8] = "virt0";
 		name[4] = (char)('0' + i);
@@ -173,12 +239,69 @@ static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nb
 		NB_CASE("ifcreate", rv == 0, "creating an interface failed");
 	}
 	nb_report("ifcreate", 1, "", 0);
+	return 1;
+}
+
+/* The IPv4 address (cmd NB_SIOCGIFADDR) or netmask (NB_SIOCGIFNETMASK) of interface name; 0 when none. */
+static uint32_t if_ipv4(int s, const char *name, unsigned long cmd)
+{
+	struct nb_ifreq ifr = { .ifr_name = { 0 } };
+	for (size_t i = 0; name[i] && i + 1 < sizeof(ifr.ifr_name); i++)
+		ifr.ifr_name[i] = name[i];
+	if (nb_ioctl(s, cmd, &ifr) != 0 || ifr.ifr_ifru.addr.sin_family != NB_AF_INET)
+		return 0;
+	return ifr.ifr_ifru.addr.sin_addr;
+}
+
+static int dhcp(const char *peer_s)
+{
+	uint32_t peer = parse_ipv4(peer_s);
+	NB_CASE("dhcp", peer, "bad PEER");
+	if (!create_vifs(1))
+		return 0;
+	int64_t t0 = nb_now_ns();
+	int rv = rump_pub_netconfig_dhcp_ipv4_oneshot("virt0");
+	rumpuser_dprintf("net: virt0 dhcp: %d after %ld ms\n", rv, (long)((nb_now_ns() - t0) / 1000000));
+	NB_CASE("dhcp", rv == 0, "rump_pub_netconfig_dhcp_ipv4_oneshot on virt0");
+	nb_report("dhcp", 1, "", 0);
+	/* What the kernel now has on virt0, not what the DHCP client said. */
+	int s = nb_socket(NB_AF_INET, NB_SOCK_DGRAM, 0);
+	NB_CASE("dhcp_addr", s >= 0, "a socket for the ioctls");
+	uint32_t addr = if_ipv4(s, "virt0", NB_SIOCGIFADDR);
+	uint32_t mask = addr ? if_ipv4(s, "virt0", NB_SIOCGIFNETMASK) : 0;
+	nb_close(s);
+	NB_CASE("dhcp_addr", addr != 0, "SIOCGIFADDR on virt0");
+	const uint8_t *a = (const uint8_t *)&addr, *m = (const uint8_t *)&mask;
+	rumpuser_dprintf("net: virt0 dhcp address %u.%u.%u.%u netmask %u.%u.%u.%u\n",
+	    a[0], a[1], a[2], a[3], m[0], m[1], m[2], m[3]);
+	nb_report("dhcp_addr", 1, "", 0);
+	ping_peer(peer);
+	int u = udp_open(addr);
+	NB_CASE("udp_bind", u >= 0, "UDP socket on port 7");
+	nb_report("udp_bind", 1, "", 0);
+	rumpuser_dprintf("net: ready\n");
+	return udp_echo(u);
+}
+
+static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nbytes, int nvifs)
+{
+	uint32_t addr = parse_ipv4(addr_s), peer = parse_ipv4(peer_s);
+	NB_CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
+	if (!create_vifs(nvifs))
+		return 0;
 	int rv = rump_pub_netconfig_ipv4_ifaddr_cidr("virt0", addr_s, prefix);
 	rumpuser_dprintf("net: virt0 %s/%d: %d\n", addr_s, prefix, rv);
 	NB_CASE("ifconfig", rv == 0, "the address on virt0");
 	nb_report("ifconfig", 1, "", 0);
 	ping_peer(peer);
-	return tcp_echo(addr, nbytes);
+	int u = udp_open(addr);
+	NB_CASE("udp_bind", u >= 0, "UDP socket on port 7");
+	nb_report("udp_bind", 1, "", 0);
+	if (!tcp_echo(addr, nbytes)) {
+		nb_close(u);
+		return 0;
+	}
+	return udp_echo(u);
 }
 
 int main(int argc, char **argv)
@@ -193,9 +316,11 @@ int main(int argc, char **argv)
 		int nvifs = argc > 6 ? (int)parse_u64(argv[6]) : 1;
 		serve(argv[2], (int)parse_u64(argv[3]), argv[4], parse_u64(argv[5]),
 		    nvifs < 1 || nvifs > 9 ? 1 : nvifs);
+	} else if (nb_streq(mode, "dhcp") && argc > 2) {
+		dhcp(argv[2]);
 	} else {
-		rumpuser_dprintf("net: unknown mode \"%s\" (serve ADDR PREFIX PEER NBYTES [NVIFS])\n",
-		    mode);
+		rumpuser_dprintf("net: unknown mode \"%s\" (serve ADDR PREFIX PEER NBYTES [NVIFS] | "
+		    "dhcp PEER)\n", mode);
 		nb_failures++;
 	}
 	rumpuser_dprintf("Test result: %s\n", nb_failures ? "FAILURE" : "SUCCESS");
