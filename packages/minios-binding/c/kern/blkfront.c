@@ -13,6 +13,14 @@
  * scheduler runs event handlers in thread context, never in the middle of another thread's
  * call here), which ends the grants, copies bounced reads out, completes transfers and
  * issues what waits.
+ *
+ * A connected vbd watches its backend (xenfront's watch of the backend's state node). When
+ * the backend leaves (Closing or Closed: xl block-detach; or its node is gone), the device
+ * goes out of service: transfers with nothing on the ring fail with EIO at once, our state
+ * Closed is written (so the backend finishes what it started, lets go of our pages and the
+ * toolstack's detach completes), and each transfer still on the ring fails with EIO once
+ * every page of its requests is ours again (a grant the backend still maps cannot end).
+ * After RECLAIM_NS the rest fail anyway and pages still granted are never reused.
  */
 #include <mk/blkfront.h>
 #include <mk/console.h>
@@ -30,6 +38,8 @@
 /* Grants one device holds at most for requests in flight (the table has a few hundred). */
 #define GRANT_BUDGET 256u
 #define PAGE 4096u
+/* How long a backend that left has to give back the pages of requests it had. */
+#define RECLAIM_NS (10ULL * 1000000000ULL)
 
 _Static_assert(MAX_SEGS >= MK_BLKIF_MAX_SEGMENTS_PER_REQUEST, "indirect requests carry more");
 _Static_assert(MAX_SEGS <= MK_BLKIF_SEGS_PER_INDIRECT_PAGE, "one indirect page is enough");
@@ -40,6 +50,7 @@ struct seg_shadow {
 	uint32_t gref;
 	uint32_t len;
 	size_t buf_off;
+	bool ended;		/* its grant ended after the backend left (reclaim_request) */
 };
 
 /* What a ring slot's request holds until its response (indexed like mk_blkring's slots). */
@@ -53,7 +64,8 @@ struct req_shadow {
 	uint32_t indirect_gref;
 };
 
-enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN };
+/* DEV_BROKEN: refused a value of its backend; DEV_GONE: its backend left. Both for good. */
+enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN, DEV_GONE };
 
 struct mk_blkdev {
 	struct mk_blkdev *next;
@@ -88,7 +100,7 @@ const struct mk_blkif_disk *mk_blkfront_disk(const struct mk_blkdev *dev)
 
 bool mk_blkfront_broken(const struct mk_blkdev *dev)
 {
-	return dev->state == DEV_BROKEN;
+	return dev->state == DEV_BROKEN || dev->state == DEV_GONE;
 }
 
 static struct mk_blkdev *find_id(uint32_t id)
@@ -151,6 +163,8 @@ static void on_event(uint32_t port, void *arg)
 	(void)port;
 	take_responses(arg);
 }
+
+static void backend_left(struct mk_xenfront *f, unsigned state, void *arg);
 
 /* Reads the backend's nodes once and checks them into d->disk. */
 static int read_disk(struct mk_blkdev *d)
@@ -235,6 +249,7 @@ static int do_connect(struct mk_blkdev *d)
 		d->disk.readonly ? "read-only" : "read-write",
 		d->disk.flush ? "cache flush" : d->disk.barrier ? "barrier" : "none",
 		d->disk.max_indirect, d->xf.backend);
+	mk_xenfront_watch_backend(&d->xf, backend_left, d);	/* a failure is reported */
 	return 0;
 }
 
@@ -244,7 +259,7 @@ int mk_blkfront_connect(struct mk_blkdev *d)
 		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
 	if (d->state == DEV_CONNECTED)
 		return 0;
-	if (d->state == DEV_BROKEN)
+	if (d->state == DEV_BROKEN || d->state == DEV_GONE)
 		return XEN_EIO;
 	d->state = DEV_CONNECTING;
 	return do_connect(d);
@@ -543,6 +558,7 @@ static enum issue issue_data(struct mk_blkdev *d, struct mk_blkio *io)
 			goto undo;
 		}
 		s->gref = (uint32_t)ref;
+		s->ended = false;
 		sh->nseg++;
 		d->grants++;
 	}
@@ -701,6 +717,160 @@ int mk_blkfront_transfer(struct mk_blkdev *d, enum mk_blk_op op, unsigned flags,
 	while (!w.done)
 		mk_thread_block();
 	return io.error;
+}
+
+/* Fails a transfer that has nothing left on the ring. */
+static void fail_transfer(struct mk_blkdev *d, struct mk_blkio *io)
+{
+	active_remove(d, io);
+	io->error = XEN_EIO;
+	io->done(io);
+}
+
+/*
+ * Ends what is left of a request's grants after its backend left, freeing bounce and
+ * indirect pages whose grant ended; true once every one ended (the request's pages are all
+ * ours again). May be called again for the rest.
+ */
+static bool reclaim_request(struct mk_blkdev *d, struct req_shadow *sh)
+{
+	bool all_ended = true;
+	for (unsigned i = 0; i < sh->nseg; i++) {
+		struct seg_shadow *s = &sh->seg[i];
+		if (s->ended)
+			continue;
+		if (!mk_gnttab_end_access(s->gref)) {
+			all_ended = false;
+			continue;
+		}
+		s->ended = true;
+		d->grants--;
+		if (s->bounce) {
+			mk_page_free(s->bounce, 1);
+			s->bounce = NULL;
+		}
+	}
+	if (sh->indirect_page) {
+		if (mk_gnttab_end_access(sh->indirect_gref)) {
+			d->grants--;
+			mk_page_free(sh->indirect_page, 1);
+			sh->indirect_page = NULL;
+		} else {
+			all_ended = false;
+		}
+	}
+	return all_ended;
+}
+
+/* Pages of a request the backend still maps: ours (bounce, indirect) and the caller's. */
+static void count_held(const struct req_shadow *sh, unsigned *ours, unsigned *callers)
+{
+	for (unsigned i = 0; i < sh->nseg; i++)
+		if (!sh->seg[i].ended)
+			(*(sh->seg[i].bounce ? ours : callers))++;
+	if (sh->indirect_page)
+		(*ours)++;
+}
+
+/*
+ * The backend left (xenfront's thread; see the top of this file). Transfers with nothing on
+ * the ring fail at once; our state Closed is written; transfers on the ring fail as the
+ * backend gives their pages back (polled every POLL_NS, for up to RECLAIM_NS).
+ */
+static void backend_left(struct mk_xenfront *f, unsigned bstate, void *arg)
+{
+	struct mk_blkdev *d = arg;
+	char why[40];
+	mk_xenfront_left_text(why, sizeof(why), bstate);
+	if (d->state != DEV_CONNECTED) {
+		/* Out of service already (a refused value): its transfers failed then. */
+		int err = mk_xenfront_close_after_backend(f);
+		mk_xenfront_release_event(f);
+		mk_printk("blkfront: %s: the backend at %s left (%s); %s was out of service already; "
+			"state Closed %s\n", d->name, f->backend, why, d->name,
+			err == 0 ? "written" : err == XEN_ENOENT ? "not written (our folder is gone)" :
+			"could not be written");
+		return;
+	}
+	uint64_t t0 = mk_time_monotonic_ns();
+	d->state = DEV_GONE;	/* from now on: submit says EIO, events are ignored */
+	mk_xenfront_stop_events(f);
+	unsigned queued = 0, in_flight = 0;
+	d->queue_head = d->queue_tail = NULL;	/* every queued transfer is on the active list */
+	for (struct mk_blkio *io = d->active_head, *next; io; io = next) {
+		next = io->active_next;
+		if (io->in_flight) {
+			in_flight++;
+		} else {
+			queued++;
+			fail_transfer(d, io);
+		}
+	}
+	int err = mk_xenfront_close_after_backend(f);
+	uint64_t deadline = mk_time_monotonic_ns() + RECLAIM_NS;
+	bool all_back;
+	for (;;) {
+		all_back = true;
+		for (unsigned i = 0; i < MK_BLKIF_RING_SIZE; i++) {
+			struct req_shadow *sh = &d->shadow[i];
+			if (!d->ring.slot[i].busy || !sh->io)
+				continue;
+			if (!reclaim_request(d, sh)) {
+				all_back = false;
+				continue;
+			}
+			struct mk_blkio *io = sh->io;
+			sh->io = NULL;
+			sh->nseg = 0;
+			mk_blkring_untake(&d->ring, i);
+			if (--io->in_flight == 0)
+				fail_transfer(d, io);
+		}
+		if (all_back || mk_time_monotonic_ns() >= deadline)
+			break;
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	}
+	unsigned ours = 0, callers = 0;
+	if (!all_back) {
+		/* Never hang: they fail anyway; our pages the backend holds are never reused. */
+		for (unsigned i = 0; i < MK_BLKIF_RING_SIZE; i++) {
+			struct req_shadow *sh = &d->shadow[i];
+			if (!d->ring.slot[i].busy || !sh->io)
+				continue;
+			count_held(sh, &ours, &callers);
+			struct mk_blkio *io = sh->io;
+			sh->io = NULL;
+			if (--io->in_flight == 0)
+				fail_transfer(d, io);
+		}
+	}
+	char held[128] = "";
+	if (!all_back)
+		mk_snprintf(held, sizeof(held), ", though the backend still maps %u of our pages "
+			"(never reused) and %u of the transfers' own", ours, callers);
+	mk_printk("blkfront: %s: the backend at %s left (%s): %s is out of service; %u transfers "
+		"failed with EIO (%u on the ring, %u queued) in %u ms%s, later ones fail with EIO; "
+		"state Closed %s\n", d->name, f->backend, why, d->name, queued + in_flight, in_flight,
+		queued, (unsigned)((mk_time_monotonic_ns() - t0) / 1000000), held,
+		err == 0 ? "written" : err == XEN_ENOENT ? "not written (our folder is gone)" :
+		"could not be written");
+	/* The ring page: the backend unmaps it when it has disconnected. */
+	bool ring_back;
+	while (!(ring_back = mk_gnttab_end_access(d->ring_ref)) &&
+	       mk_time_monotonic_ns() < deadline)
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	if (ring_back) {
+		mk_page_free(d->sring, 1);
+		d->sring = NULL;
+	} else {
+		mk_printk("blkfront: %s: the backend still maps the ring page %u s after it left; "
+			"the page is never reused\n", d->name, (unsigned)(RECLAIM_NS / 1000000000ULL));
+	}
+	if (all_back) {
+		mk_free(d->shadow);
+		d->shadow = NULL;
+	}
+	mk_xenfront_release_event(f);
 }
 
 /*

@@ -12,6 +12,13 @@
  * scheduler runs event handlers in thread context, never in the middle of another thread's
  * call here): transmit slots are freed, received frames handed to the receiver (which
  * copies them) and their slots posted again at once.
+ *
+ * A connected vif watches its backend (xenfront's watch of the backend's state node). When
+ * the backend leaves (Closing or Closed: xl network-detach; or its node is gone), the vif
+ * goes out of service for good: events are ignored, every frame to send is dropped and
+ * counted (tx_dropped), none is received; our state Closed is written, so the backend lets
+ * go and the toolstack's detach completes; then each page (rings, buffers) whose grant
+ * ends is freed, polled for up to RECLAIM_NS; a page the backend still maps is never reused.
  */
 #include <mk/console.h>
 #include <mk/evtchn.h>
@@ -26,13 +33,16 @@
 
 #define POLL_NS 10000000ULL
 #define PAGE 4096u
+/* How long a backend that left has to give back our pages. */
+#define RECLAIM_NS (5ULL * 1000000000ULL)
 #define TX_SLOTS MK_NETFRONT_TX_SLOTS
 #define RX_SLOTS MK_NETFRONT_RX_SLOTS
 
 _Static_assert(TX_SLOTS <= MK_NETRING_MAX_SLOTS && TX_SLOTS <= MK_NETIF_TX_RING_SIZE, "tx slots");
 _Static_assert(RX_SLOTS <= MK_NETRING_MAX_SLOTS && RX_SLOTS <= MK_NETIF_RX_RING_SIZE, "rx slots");
 
-enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN };
+/* DEV_BROKEN: refused a value of its backend; DEV_GONE: its backend left. Both for good. */
+enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN, DEV_GONE };
 
 struct mk_netdev {
 	struct mk_netdev *next;
@@ -69,7 +79,7 @@ const uint8_t *mk_netfront_mac(const struct mk_netdev *dev)
 
 bool mk_netfront_broken(const struct mk_netdev *dev)
 {
-	return dev->state == DEV_BROKEN;
+	return dev->state == DEV_BROKEN || dev->state == DEV_GONE;
 }
 
 void mk_netfront_stats(const struct mk_netdev *dev, struct mk_netfront_stats *st)
@@ -325,8 +335,11 @@ static void on_event(uint32_t port, void *arg)
 
 int mk_netfront_send(struct mk_netdev *d, const struct mk_netfront_iov *iov, size_t n)
 {
-	if (d->state != DEV_CONNECTED)
+	if (d->state != DEV_CONNECTED) {
+		if (d->state == DEV_BROKEN || d->state == DEV_GONE)
+			d->st.tx_dropped++;
 		return XEN_EIO;
+	}
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (iov[i].len > PAGE || total + iov[i].len > PAGE)
@@ -418,6 +431,8 @@ static int make_rings(struct mk_netdev *d)
 	return 0;
 }
 
+static void backend_left(struct mk_xenfront *f, unsigned state, void *arg);
+
 static int do_connect(struct mk_netdev *d)
 {
 	if (read_mac(d) || mk_xenfront_find_backend(&d->xf) ||
@@ -441,6 +456,7 @@ static int do_connect(struct mk_netdev *d)
 	mk_printk("netfront: %s: MAC %02x:%02x:%02x:%02x:%02x:%02x, %u transmit and %u receive "
 		"buffers; backend %s\n", d->name, d->mac[0], d->mac[1], d->mac[2], d->mac[3],
 		d->mac[4], d->mac[5], TX_SLOTS, RX_SLOTS, d->xf.backend);
+	mk_xenfront_watch_backend(&d->xf, backend_left, d);	/* a failure is reported */
 	/* Frames may have arrived while we waited. */
 	on_event(d->xf.port, d);
 	return 0;
@@ -452,12 +468,84 @@ int mk_netfront_connect(struct mk_netdev *d)
 		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
 	if (d->state == DEV_CONNECTED)
 		return 0;
-	if (d->state == DEV_BROKEN)
+	if (d->state == DEV_BROKEN || d->state == DEV_GONE)
 		return XEN_EIO;
 	d->state = DEV_CONNECTING;
 	return do_connect(d);
 }
 
+/* Frees every page whose grant ends (rings, buffers); returns how many the backend still maps. */
+static unsigned reclaim_pages(struct mk_netdev *d)
+{
+	unsigned held = 0;
+	for (unsigned i = 0; i < TX_SLOTS; i++) {
+		if (!d->tx_page[i])
+			continue;
+		if (mk_gnttab_end_access(d->tx_gref[i])) {
+			mk_page_free(d->tx_page[i], 1);
+			d->tx_page[i] = NULL;
+		} else {
+			held++;
+		}
+	}
+	for (unsigned i = 0; i < RX_SLOTS; i++) {
+		if (!d->rx_page[i])
+			continue;
+		if (mk_gnttab_end_access(d->rx_gref[i])) {
+			mk_page_free(d->rx_page[i], 1);
+			d->rx_page[i] = NULL;
+		} else {
+			held++;
+		}
+	}
+	if (d->tx_ref_granted) {
+		if (mk_gnttab_end_access(d->tx_ref)) {
+			d->tx_ref_granted = false;
+			mk_page_free(d->txs, 1);
+			d->txs = NULL;
+		} else {
+			held++;
+		}
+	}
+	if (d->rx_ref_granted) {
+		if (mk_gnttab_end_access(d->rx_ref)) {
+			d->rx_ref_granted = false;
+			mk_page_free(d->rxs, 1);
+			d->rxs = NULL;
+		} else {
+			held++;
+		}
+	}
+	return held;
+}
+
+/* The backend left (xenfront's thread; see the top of this file). */
+static void backend_left(struct mk_xenfront *f, unsigned bstate, void *arg)
+{
+	struct mk_netdev *d = arg;
+	char why[40];
+	mk_xenfront_left_text(why, sizeof(why), bstate);
+	bool was_broken = d->state != DEV_CONNECTED;
+	d->state = DEV_GONE;	/* from now on: frames are dropped both ways, events ignored */
+	mk_xenfront_stop_events(f);
+	unsigned tx_lost = d->txr.busy;
+	int err = mk_xenfront_close_after_backend(f);
+	mk_printk("netfront: %s: the backend at %s left (%s): %s is out of service%s, every frame "
+		"on it is dropped and counted (%u sent frames the backend had not answered are "
+		"lost); state Closed %s\n", d->name, f->backend, why, d->name,
+		was_broken ? " (already)" : "", tx_lost, err == 0 ? "written" :
+		err == XEN_ENOENT ? "not written (our folder is gone)" : "could not be written");
+	/* Our pages: each one the backend no longer maps is freed. */
+	uint64_t deadline = mk_time_monotonic_ns() + RECLAIM_NS;
+	unsigned held;
+	while ((held = reclaim_pages(d)) && mk_time_monotonic_ns() < deadline)
+		mk_thread_sleep_until(mk_time_monotonic_ns() + POLL_NS);
+	if (held)
+		mk_printk("netfront: %s: the backend still maps %u of our %u ring and buffer pages "
+			"%u s after it left; they are never reused\n", d->name, held,
+			2 + TX_SLOTS + RX_SLOTS, (unsigned)(RECLAIM_NS / 1000000000ULL));
+	mk_xenfront_release_event(f);
+}
 
 uint16_t mk_netfront_test_hold_tx(struct mk_netdev *d)
 {

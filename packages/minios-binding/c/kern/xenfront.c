@@ -225,3 +225,152 @@ int mk_xenfront_close(const struct mk_xenfront *f)
 	write_state(f, MK_XENBUS_CLOSED);
 	return XEN_EIO;
 }
+
+/*
+ * Backends leaving. One kernel thread for every watched frontend: it waits on the xenstore
+ * watches of their backends' state nodes (one token, the path tells them apart) and reads
+ * the node whenever it changes. Frontends are never freed, so the list only grows and
+ * shrinks by the thread and mk_xenfront_watch_backend, both in thread context.
+ */
+#define WATCH_TOKEN "mk:xenfront"
+#define WATCH_PATH_MAX 200
+
+static struct mk_xenfront *watched;
+static struct mk_thread *watch_thread;
+
+static void state_path(const struct mk_xenfront *f, char *out, size_t size)
+{
+	mk_snprintf(out, size, "%s/state", f->backend);
+}
+
+static void unlink_watched(struct mk_xenfront *f)
+{
+	for (struct mk_xenfront **p = &watched; *p; p = &(*p)->watch_next) {
+		if (*p == f) {
+			*p = f->watch_next;
+			break;
+		}
+	}
+	f->watch_next = NULL;
+	f->watched = false;
+}
+
+void mk_xenfront_left_text(char *out, size_t size, unsigned state)
+{
+	if (state == MK_XENFRONT_BACKEND_GONE)
+		mk_snprintf(out, size, "its state node is gone");
+	else
+		mk_snprintf(out, size, "state %u, %s", state, mk_xenfront_state_name(state));
+}
+
+/* The event for path: the watched frontend whose backend state node it is, if any, looked at. */
+static void backend_changed(const char *path)
+{
+	struct mk_xenfront *f;
+	char want[WATCH_PATH_MAX];
+	for (f = watched; f; f = f->watch_next) {
+		state_path(f, want, sizeof(want));
+		if (mk_strcmp(want, path) == 0)
+			break;
+	}
+	if (!f)
+		return;	/* a watch just ended, or not ours */
+	char *v;
+	size_t len;
+	unsigned state;
+	int rc = mk_xs_read(0, want, &v, &len);
+	if (rc == XEN_ENOENT) {
+		state = MK_XENFRONT_BACKEND_GONE;
+	} else if (rc) {
+		return;	/* xenstore trouble: the node is looked at again on its next change */
+	} else {
+		uint64_t s;
+		bool ok = mk_parse_decimal(v, len, MK_XENBUS_RECONFIGURED, &s) == MK_DECIMAL_OK;
+		mk_free(v);
+		if (!ok || (s != MK_XENBUS_CLOSING && s != MK_XENBUS_CLOSED))
+			return;	/* not a close (a bad value is the backend's problem, not a close) */
+		state = (unsigned)s;
+	}
+	if (!f->watched)
+		return;	/* the read blocked; someone else acted meanwhile */
+	unlink_watched(f);
+	mk_xs_unwatch(want, WATCH_TOKEN);
+	f->left(f, state, f->left_arg);
+}
+
+static void *watch_main(void *unused)
+{
+	(void)unused;
+	char path[WATCH_PATH_MAX];
+	int rc;
+	while ((rc = mk_xs_kernel_watch_wait(WATCH_TOKEN, path, sizeof(path), 0)) == 0)
+		backend_changed(path);
+	mk_printk("xenfront: xenstore failed (error %d): backends that leave are not noticed from "
+		"now on\n", rc);
+	watch_thread = NULL;
+	return NULL;
+}
+
+int mk_xenfront_watch_backend(struct mk_xenfront *f, mk_xenfront_left_fn left, void *arg)
+{
+	if (f->watched)
+		return 0;
+	if (!watch_thread) {
+		watch_thread = mk_thread_create("xenfront", watch_main, NULL,
+			MK_THREAD_STACK_DEFAULT, false);
+		if (!watch_thread) {
+			mk_printk("%s: %s: no memory for the xenfront thread: if the backend leaves, "
+				"%s will not notice\n", f->driver, f->name, f->name);
+			return XEN_ENOMEM;
+		}
+	}
+	f->left = left;
+	f->left_arg = arg;
+	/* Listed first: xenstore fires the new watch at once, and the thread must know it. */
+	f->watch_next = watched;
+	watched = f;
+	f->watched = true;
+	char path[WATCH_PATH_MAX];
+	state_path(f, path, sizeof(path));
+	int rc = mk_xs_watch(path, WATCH_TOKEN);
+	if (rc) {
+		unlink_watched(f);
+		mk_printk("%s: %s: cannot watch %s (xenstore error %d): if the backend leaves, %s "
+			"will not notice\n", f->driver, f->name, path, rc, f->name);
+	}
+	return rc;
+}
+
+int mk_xenfront_close_after_backend(const struct mk_xenfront *f)
+{
+	char path[64], value[4];
+	mk_snprintf(path, sizeof(path), "%s/state", f->front);
+	mk_snprintf(value, sizeof(value), "%u", MK_XENBUS_CLOSED);
+	int err = 0;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		mk_xs_tx_t tx;
+		if ((err = mk_xs_tx_start(&tx)))
+			return err;
+		char *v;
+		err = mk_xs_read(tx, path, &v, NULL);
+		if (!err) {
+			mk_free(v);
+			err = mk_xs_write(tx, path, value);
+		}
+		int end = mk_xs_tx_end(tx, err == 0);
+		if (err)
+			return err;
+		if (end != XEN_EAGAIN)
+			return end;
+	}
+	return XEN_EAGAIN;
+}
+
+void mk_xenfront_release_event(struct mk_xenfront *f)
+{
+	if (!f->port_bound)
+		return;
+	mk_evtchn_mask(f->port);
+	mk_evtchn_close(f->port);
+	f->port_bound = false;
+}

@@ -5,7 +5,8 @@
  * - VIFHYPER_CREATE connects the vif (the rump CPU is given back meanwhile) and gives NetBSD
  *   the MAC the toolstack chose (xenstore's device/vif/N/mac).
  * - VIFHYPER_SEND copies the frame into a transmit buffer and returns; with every buffer
- *   in flight the frame is dropped (the contract: drop silently) and counted.
+ *   in flight it gives the rump CPU back and waits for one (up to 1 s, polling every
+ *   0.1 ms), and only then drops the frame (the contract: drop silently) and counts it.
  * - Received frames arrive on the event path, which must not enter the rump kernel: it
  *   copies the frame into a queue and wakes the "rumpuser_virtif" thread, an lwp of its
  *   own that hands each frame to VIF_DELIVERPKT holding the rump CPU. The queue holds at
@@ -22,6 +23,7 @@
 #include <mk/netfront.h>
 #include <mk/rumpattach.h>
 #include <mk/sched.h>
+#include <mk/time.h>
 
 /* NetBSD's struct iovec, as VIFHYPER_SEND and VIF_DELIVERPKT pass it (rumpuser_iovec's layout). */
 struct iovec {
@@ -31,6 +33,9 @@ struct iovec {
 _Static_assert(sizeof(struct iovec) == sizeof(struct mk_netfront_iov), "iovec layout");
 
 #define RX_QUEUE_MAX 256u
+/* A send finding every transmit buffer in flight polls this often, this long, then drops. */
+#define TX_POLL_NS 100000ULL
+#define TX_WAIT_NS 1000000000ULL
 #define MAX_IFACES 16u
 
 struct virtif_user {
@@ -40,6 +45,7 @@ struct virtif_user {
 	bool dying;
 	uint64_t rx_queue_drops;
 	uint64_t tx_drops;
+	uint64_t tx_waits;	/* sends that waited for a transmit buffer */
 };
 
 struct rx_frame {
@@ -183,6 +189,22 @@ void VIFHYPER_SEND(struct virtif_user *viu, struct iovec *iov, size_t iovlen)
 	if (viu->dying)
 		return;
 	int err = mk_netfront_send(viu->dev, (const struct mk_netfront_iov *)iov, iovlen);
+	if (err == XEN_EAGAIN) {
+		/*
+		 * Every transmit buffer is in flight: wait (the rump CPU given back) for the
+		 * backend to answer some, rather than drop. A burst of IP fragments or a TCP
+		 * window larger than the buffers would otherwise lose its tail every time.
+		 */
+		int nlocks = rx_cpu_release(NULL);
+		uint64_t end = mk_time_monotonic_ns() + TX_WAIT_NS;
+		do {
+			mk_thread_sleep_until(mk_time_monotonic_ns() + TX_POLL_NS);
+			err = mk_netfront_send(viu->dev, (const struct mk_netfront_iov *)iov, iovlen);
+		} while (err == XEN_EAGAIN && !viu->dying && mk_time_monotonic_ns() < end);
+		rx_cpu_retake(nlocks, NULL);
+		if (err == 0)
+			viu->tx_waits++;
+	}
 	if (err)
 		viu->tx_drops++;
 }

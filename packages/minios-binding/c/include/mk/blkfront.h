@@ -8,7 +8,11 @@
  * Everything the backend writes (ring indices, responses, its xenstore nodes) is copied,
  * then checked (<mk/blkring.h>). A value that fails is refused with a console line naming
  * the device, the value and what was wrong; the device then fails every outstanding and
- * later transfer with XEN_EIO, and the rest of the guest goes on.
+ * later transfer with XEN_EIO, and the rest of the guest goes on. A backend that leaves
+ * (its state Closing or Closed, or its node gone: xl block-detach) takes the device out of
+ * service the same way: every outstanding and queued transfer fails with XEN_EIO (those on
+ * the ring once the backend gave their pages back, at most 10 s), later ones too, and
+ * blkfront writes Closed (kern/blkfront.c).
  *
  * Errors are positive XEN_E* codes (Linux numbering), plus the ones below.
  */
@@ -42,7 +46,7 @@ int mk_blkfront_connect(struct mk_blkdev *dev);
 const struct mk_blkif_disk *mk_blkfront_disk(const struct mk_blkdev *dev);
 /* The device's name ("xvda"). */
 const char *mk_blkfront_name(const struct mk_blkdev *dev);
-/* Whether the device refused a value from its backend and is out of service. */
+/* Whether the device is out of service: it refused a value from its backend, or its backend left. */
 bool mk_blkfront_broken(const struct mk_blkdev *dev);
 
 enum mk_blk_op {

@@ -10,7 +10,10 @@
  * Everything the backend writes (ring indices, responses, its xenstore nodes, and the MAC
  * the toolstack wrote) is copied, then checked (<mk/netring.h>). A value that fails is
  * refused with a console line naming the vif, the value and what was wrong; the vif then
- * drops every frame both ways, and the rest of the guest goes on.
+ * drops every frame both ways, and the rest of the guest goes on. A backend that leaves
+ * (its state Closing or Closed, or its node gone: xl network-detach) takes the vif out of
+ * service the same way, for good; netfront writes Closed and frees the pages the backend
+ * gave back (kern/netfront.c).
  *
  * Errors are positive XEN_E* codes (Linux numbering), plus the ones below.
  */
@@ -71,6 +74,7 @@ int mk_netfront_send(struct mk_netdev *dev, const struct mk_netfront_iov *iov, s
 
 struct mk_netfront_stats {
 	uint64_t tx_packets, tx_errors, tx_full;
+	uint64_t tx_dropped;	/* refused: the vif is out of service */
 	uint64_t rx_packets, rx_errors, rx_dropped;
 };
 void mk_netfront_stats(const struct mk_netdev *dev, struct mk_netfront_stats *st);

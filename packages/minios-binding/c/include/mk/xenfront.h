@@ -5,6 +5,10 @@
  * event channel, and going Closed when the connect fails. The driver keeps its protocol:
  * which nodes, which pages, what it checks of the backend's own nodes.
  *
+ * Once connected, a frontend may watch its backend (mk_xenfront_watch_backend): the
+ * "xenfront" kernel thread waits on xenstore watches of the backends' state nodes and tells
+ * the driver when one says Closing or Closed, or is gone (xl block-detach, network-detach).
+ *
  * Everything read from xenstore is copied, then checked (paths bounded, numbers decimal
  * and in range). Every failure a user can cause prints a console line prefixed
  * "<driver>: <device>: " naming the node, what was wrong and where to look.
@@ -17,6 +21,18 @@
 #include <mk/types.h>
 #include <mk/xen.h>
 
+struct mk_xenfront;
+
+/* What mk_xenfront_watch_backend passes when the backend's state node is gone. */
+#define MK_XENFRONT_BACKEND_GONE 0xffffffffu
+
+/*
+ * The backend left: state is the one its node holds (MK_XENBUS_CLOSING or _CLOSED), or
+ * MK_XENFRONT_BACKEND_GONE. Runs on the "xenfront" thread, which has no lwp and holds no
+ * rump CPU; it may block (xenstore, sleeps), delaying news of other backends meanwhile.
+ */
+typedef void (*mk_xenfront_left_fn)(struct mk_xenfront *f, unsigned state, void *arg);
+
 struct mk_xenfront {
 	const char *driver;	/* "blkfront": the messages' prefix */
 	const char *kind;	/* "vbd", "vif": the device's folder under device/ */
@@ -26,6 +42,11 @@ struct mk_xenfront {
 	uint16_t backend_id;
 	uint32_t port;		/* valid when port_bound */
 	bool port_bound;
+	/* mk_xenfront_watch_backend's */
+	struct mk_xenfront *watch_next;
+	mk_xenfront_left_fn left;
+	void *left_arg;
+	bool watched;
 };
 
 /* One node the frontend writes under its folder. */
@@ -109,6 +130,31 @@ int mk_xenfront_set_state(const struct mk_xenfront *f, unsigned state);
 
 /* Ignores the event channel from now on (masks it if bound). */
 void mk_xenfront_stop_events(const struct mk_xenfront *f);
+
+/*
+ * Watches the backend's state node (a xenstore watch, token "mk:xenfront") for a connected
+ * frontend: once the node says Closing or Closed, or is gone, left(f, state, arg) runs once
+ * on the "xenfront" thread (started by the first call) and the watch ends. The node is
+ * looked at once when the watch is registered, so a backend that left before is noticed
+ * too. Values read are checked: a state that is not a decimal up to Reconfigured, or any
+ * other state, is ignored. Returns 0, or an error after printing that a backend leaving
+ * will not be noticed. May block (xenstore).
+ */
+int mk_xenfront_watch_backend(struct mk_xenfront *f, mk_xenfront_left_fn left, void *arg);
+
+/* "state 5, Closing" or "its state node is gone", for messages. */
+void mk_xenfront_left_text(char *out, size_t size, unsigned state);
+
+/*
+ * After the backend left: writes our state Closed (in a transaction, and only while our
+ * own folder still has its state node: the toolstack may have removed the folder already,
+ * and a write would leave a stray node behind). Returns 0, XEN_ENOENT (our folder is gone:
+ * nothing written) or the xenstore error. Prints nothing.
+ */
+int mk_xenfront_close_after_backend(const struct mk_xenfront *f);
+
+/* Masks and closes the event channel (the backend's end becomes unbound). */
+void mk_xenfront_release_event(struct mk_xenfront *f);
 
 /*
  * After a failed connect: stops events and writes our state Closed, so the backend lets
