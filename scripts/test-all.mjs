@@ -34,7 +34,11 @@ if (fetched.status !== 0) {
 // builds return at once; a first build takes minutes and shows its progress.
 const netbsdCli = join(root, 'tools', 'netbsd-build', 'bin', 'rumpxen-netbsd-build.js');
 const netbsd = spawnSync(process.execPath, [netbsdCli, 'build', 'posix', 'xen-pv', 'xen-pvh'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
-if (netbsd.status !== 0) {
+// NetBSD's libc for the Xen targets, on top of that kernel build's tools.
+const netbsdLibc = netbsd.status === 0
+  ? spawnSync(process.execPath, [netbsdCli, 'build', 'libc', 'xen-pv'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root })
+  : netbsd;
+if (netbsd.status !== 0 || netbsdLibc.status !== 0) {
   console.error('test: building NetBSD failed (see above)');
   console.log('0 passed, 1 failed');
   process.exit(1);

@@ -16,6 +16,7 @@ import { INPUTS_SECTION, inspectBytes, type ImageReport, type InputRole, type In
 import { archiveOf, parseLinkMap } from './linkmap.js';
 import { resolveTarget, type TargetDefinition, type TargetName } from './targets.js';
 import { guestLinkCommand, targetFromNotes, xenNotes } from '@rumpxen/protocol';
+import { libcLink } from './libc.js';
 
 export interface BuildOptions {
   /** Relocatable objects and archives: the application. */
@@ -37,6 +38,12 @@ export interface BuildOptions {
   map?: string;
   /** Link with --gc-sections (link sets and the entry are kept regardless). */
   gcSections?: boolean;
+  /**
+   * A C library: `netbsd` links NetBSD's libc, libm and libutil with @rumpxen/netbsd-libc's
+   * layer under them (xen-pv, xen-pvh), and the base rump kernel (`rump`, added when no
+   * component brings it) as rebuilt to export system calls under libc's names.
+   */
+  libc?: string;
   /** GNU ld to run (default `ld`), and the host compiler driver for posix (default `cc`). */
   ld?: string;
   cc?: string;
@@ -237,11 +244,19 @@ function validateImage(elf: ElfFile, def: TargetDefinition, shown: string): void
   }
 }
 
+/** The target with more linker flags (the getters of a definition, such as its script, kept). */
+function withLdflags(target: TargetDefinition, ldflags: string[]): TargetDefinition {
+  return Object.create(target, { ldflags: { value: [...target.ldflags, ...ldflags], enumerable: true } }) as TargetDefinition;
+}
+
 /** Links and validates an image. Throws ImageLinkerError (exit code 2) on bad input. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => {});
-  const def = resolveTarget(opts.target);
+  const target = resolveTarget(opts.target);
+  const libc = opts.libc ? await libcLink(opts.libc, target.name, progress) : undefined;
+  // With a libc: its link flags (main reached through the start-up code) on top of the target's.
+  const def: TargetDefinition = libc ? withLdflags(target, libc.ldflags) : target;
   if (opts.inputs.length === 0) {
     throw new ImageLinkerError('build', 'was given no inputs.', 'Pass the application objects or archives (the ones defining main), or a rumpxen.json manifest.');
   }
@@ -251,8 +266,19 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
 
   progress(`reading ${opts.inputs.length} input(s)`);
-  const inputs = opts.inputs.map((p) => loadInput(p));
-  const { paths: componentPaths, names: componentNames } = await resolveComponentSpecs(opts.components ?? [], def, opts.sysroot, progress);
+  const inputs = [...opts.inputs, ...(libc?.archives ?? [])].map((p) => loadInput(p));
+  const resolved = await resolveComponentSpecs(opts.components ?? [], def, opts.sysroot, progress);
+  let componentPaths = resolved.paths;
+  const componentNames = resolved.names;
+  if (libc) {
+    // The libc build's base rump kernel stands in for the one the names resolved to.
+    const base = componentNames.indexOf('rump');
+    if (base >= 0) componentPaths = componentPaths.map((p, i) => (i === base ? libc.rumpKernel : p));
+    else {
+      componentPaths = [...componentPaths, libc.rumpKernel];
+      componentNames.push('rump');
+    }
+  }
   const components = componentPaths.map((p) => loadInput(p));
   for (const c of components) {
     if (c.kind !== 'archive') {
@@ -362,6 +388,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const roles = new Map<string, InputRole>();
     if (def.startObject) roles.set(resolve(def.startObject), 'start');
     for (const i of inputs) roles.set(resolve(i.path), 'object');
+    for (const a of libc?.archives ?? []) roles.set(resolve(a), 'library');
     for (const c of componentPaths) roles.set(resolve(c), 'component');
     for (const l of def.libraries) roles.set(resolve(l), 'library');
     const mapText = readFileSync(mapPath, 'utf8');

@@ -18,12 +18,13 @@ const USAGE = `usage: image-linker <command> [options]
 
 commands:
   build INPUT... --target xen-pv|xen-pvh|posix [--component NAME|ARCHIVE]... [--sysroot DIR]
-        [-o OUT] [--map FILE] [--gc-sections]
+        [-o OUT] [--map FILE] [--gc-sections] [--libc netbsd]
       Link objects (.o) and archives (.a) into an image for the target and validate it.
       Components (rump kernel archives) are linked whole. --target may also name a JSON
-      target definition file.
+      target definition file. --libc netbsd links NetBSD's libc, libm and libutil with
+      @rumpxen/netbsd-libc's layer under them (xen-pv, xen-pvh).
   build MANIFEST.json [--target T] [-o OUT] [--map FILE] [--component X]... [--sysroot DIR]
-        [--gc-sections]
+        [--gc-sections] [--libc netbsd]
       Compile the manifest's sources and link its image; flags override or add to it.
   inspect IMG [--json]
       Target (from the Xen notes), entry, notes, segments, size by input, hypercalls present
@@ -74,6 +75,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   map: { type: 'string' },
   'gc-sections': { type: 'boolean' },
+  libc: { type: 'string' },
   json: { type: 'boolean' },
   memory: { type: 'string' },
   vcpus: { type: 'string' },
@@ -89,7 +91,7 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, string[]> = {
-  build: ['target', 'component', 'sysroot', 'output', 'map', 'gc-sections'],
+  build: ['target', 'component', 'sysroot', 'output', 'map', 'gc-sections', 'libc'],
   inspect: ['json'],
   config: ['memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'name', 'format'],
   run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'pci-assign', 'env', 'name', 'timeout'],
@@ -152,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
         components: [...loaded.components, ...(values.component ?? [])],
         sysroot: values.sysroot ?? loaded.sysroot,
         gcSections: values['gc-sections'] ?? loaded.gcSections,
+        libc: values.libc ?? loaded.libc,
       };
       const r = await buildProject(m, { target: values.target, output: values.output, map: values.map, onProgress: progress });
       process.stdout.write(`${r.output}\n`);
@@ -167,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
       output: values.output,
       map: values.map,
       gcSections: values['gc-sections'],
+      libc: values.libc,
       onProgress: progress,
     });
     process.stdout.write(`${r.output}\n`);

@@ -36,6 +36,8 @@ export interface Manifest {
   /** Seconds `run` waits for the image to end. */
   timeout?: number;
   gcSections?: boolean;
+  /** A C library linked into the image (`netbsd`: NetBSD's libc, Xen targets). */
+  libc?: string;
 }
 
 interface KeySpec {
@@ -61,6 +63,7 @@ export const MANIFEST_SCHEMA: Readonly<Record<string, KeySpec>> = {
   args: { type: 'string[]', fix: 'a list of strings, e.g. ["-v"]' },
   timeout: { type: 'posint', fix: 'seconds as a whole number, e.g. 60' },
   gcSections: { type: 'boolean', fix: 'true or false' },
+  libc: { type: 'libc', fix: '"netbsd" (NetBSD\'s libc, for xen-pv and xen-pvh)' },
 };
 
 const DEVICE_KEYS = ['disks', 'nets', 'pci'];
@@ -109,6 +112,9 @@ export function validateManifest(data: unknown, file: string): Manifest {
         break;
       case 'boolean':
         if (typeof v !== 'boolean') bad(key, `must be true or false, not ${JSON.stringify(v)}.`, expect);
+        break;
+      case 'libc':
+        if (v !== 'netbsd') bad(key, `is ${JSON.stringify(v)}, which is not a C library this tool links.`, expect);
         break;
       case 'target':
         if (typeof v !== 'string' || (!(TARGET_NAMES as readonly string[]).includes(v) && !v.endsWith('.json'))) bad(key, `is ${JSON.stringify(v)}, which is not a target.`, expect);
@@ -193,6 +199,7 @@ export function validateManifest(data: unknown, file: string): Manifest {
     args: (obj.args as string[] | undefined) ?? [],
     timeout: obj.timeout as number | undefined,
     gcSections: obj.gcSections as boolean | undefined,
+    libc: obj.libc as string | undefined,
   };
 }
 

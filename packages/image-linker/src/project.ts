@@ -8,6 +8,7 @@ import { build, type BuildResult } from './build.js';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
 import { isComponentPath } from './inputs.js';
+import { libcLink } from './libc.js';
 import type { Manifest } from './manifest.js';
 import { resolveTarget, type TargetDefinition } from './targets.js';
 
@@ -50,7 +51,9 @@ export async function buildProject(m: Manifest, opts: ProjectBuildOptions = {}):
   // Sources of an image with NetBSD components by name see that build's headers (<rump/…>).
   const netbsdNames = m.sysroot ? [] : m.components.filter((c) => !isComponentPath(c));
   const netbsdInclude = netbsdNames.length ? [`-I${(await buildNetbsd(def, { onProgress: opts.onProgress })).includeDir}`] : [];
-  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, [...m.cflags, ...netbsdInclude]);
+  // With a libc, sources see its headers (NetBSD's usr/include) before anything else.
+  const libcFlags = m.libc ? (await libcLink(m.libc, def.name, opts.onProgress)).cflags : [];
+  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, [...libcFlags, ...m.cflags, ...netbsdInclude]);
   return build({
     inputs: [...objects, ...m.inputs],
     target: def,
@@ -59,6 +62,7 @@ export async function buildProject(m: Manifest, opts: ProjectBuildOptions = {}):
     output,
     map: opts.map,
     gcSections: m.gcSections,
+    libc: m.libc,
     onProgress: opts.onProgress,
   });
 }

@@ -81,7 +81,8 @@ function driverEnv(config: NetbsdBuildConfig): NodeJS.ProcessEnv {
   return env;
 }
 
-function runStep(step: BuildStep, argv: string[], env: NodeJS.ProcessEnv, cwd: string, log: string, label: string, progress: (l: string) => void): Promise<number> {
+/** Runs `sh ARGV...` for one step, appending its output to `log`; progress every 20 s. */
+export function runStep(step: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string, log: string, label: string, progress: (l: string) => void): Promise<number> {
   return new Promise((resolveStep, reject) => {
     const out = createWriteStream(log, { flags: 'a' });
     out.write(`\n=== ${step}: sh ${argv.join(' ')}\n`);
@@ -218,5 +219,5 @@ export function cachedBuilds(): NetbsdBuild[] {
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .map((d) => readResult(join(root, d)))
-    .filter((b): b is NetbsdBuild => b !== undefined);
+    .filter((b): b is NetbsdBuild => b !== undefined && (b.mode === 'kernel' || b.mode === 'userspace'));
 }

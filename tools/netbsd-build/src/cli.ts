@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { buildNetbsd, cachedBuilds } from './build.js';
+import { buildNetbsdLibc, cachedLibcBuilds, LIBC_LIBRARIES } from './libc.js';
 import { TARGETS } from './configs.js';
 import { NetbsdBuildError } from './errors.js';
 import { PINNED_SOURCES } from './sources.js';
@@ -19,6 +20,12 @@ commands:
       shared and static userspace libraries; xen-pv, xen-pvh: kernel-only static archives
       (non-PIC, curlwp as a hypercall) compiled with the target's kernel flags (the two
       share one build while their flags agree). Progress goes to stderr.
+  build libc TARGET... [--jobs N] [-q]
+      Build NetBSD's C library for each Xen target (xen-pv, xen-pvh):
+      ${LIBC_LIBRARIES.join(', ')} in their RUMPRUN mode (no system call stubs), and the
+      base rump kernel with its system calls under libc's names (RUMP_KERNEL_IS_LIBC), with
+      the tools of the target's kernel build (made first if missing); headers and static
+      archives in the build's dest/usr.
   components TARGET [--json]
       The components of the target's build (it must be built) and what each needs.
   list [--json]
@@ -46,10 +53,19 @@ async function main(argv: string[]): Promise<number> {
   const progress = values.quiet ? undefined : (l: string) => process.stderr.write(`${l}\n`);
   switch (command) {
     case 'build': {
-      if (rest.length === 0) throw new NetbsdBuildError('build', 'needs at least one target.', `Name one or more of ${TARGETS.join(', ')}.`);
+      const libc = rest[0] === 'libc';
+      const targets = libc ? rest.slice(1) : rest;
+      if (targets.length === 0) throw new NetbsdBuildError(libc ? 'build libc' : 'build', 'needs at least one target.', `Name one or more of ${libc ? 'xen-pv, xen-pvh' : TARGETS.join(', ')}.`);
       const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
       if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new NetbsdBuildError(`--jobs ${values.jobs}`, 'is not a positive whole number.', 'Give e.g. --jobs 2.');
-      for (const t of rest) {
+      if (libc) {
+        for (const t of targets) {
+          const b = await buildNetbsdLibc(t, { onProgress: progress, jobs });
+          process.stdout.write(`${t}\t${b.dir}\t${b.cached ? 'cached' : 'built'}\n`);
+        }
+        return 0;
+      }
+      for (const t of targets) {
         const b = await buildNetbsd(t, { onProgress: progress, jobs });
         process.stdout.write(`${t}\t${b.dir}\t${b.cached ? 'cached' : 'built'}\n`);
       }
@@ -64,8 +80,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'list': {
       const builds = cachedBuilds();
-      if (values.json) process.stdout.write(`${JSON.stringify(builds, null, 2)}\n`);
-      else for (const b of builds) process.stdout.write(`${b.mode}\t${b.key.slice(0, 16)}\t${b.components.length} components\t${b.dir}\n`);
+      const libcs = cachedLibcBuilds();
+      if (values.json) process.stdout.write(`${JSON.stringify([...builds, ...libcs], null, 2)}\n`);
+      else {
+        for (const b of builds) process.stdout.write(`${b.mode}\t${b.key.slice(0, 16)}\t${b.components.length} components\t${b.dir}\n`);
+        for (const b of libcs) process.stdout.write(`libc\t${b.key.slice(0, 16)}\t${Object.keys(b.archives).length} libraries\t${b.dir}\n`);
+      }
       return 0;
     }
     default:

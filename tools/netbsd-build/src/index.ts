@@ -5,3 +5,4 @@ export * from './configs.js';
 export * from './components.js';
 export * from './build.js';
 export * from './hosttools.js';
+export * from './libc.js';
