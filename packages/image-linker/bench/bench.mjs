@@ -96,3 +96,11 @@ if (netbsd.status !== 0) {
   console.error(`bench: bench/netbsd.mjs failed (exit ${netbsd.status ?? netbsd.signal})`);
   process.exit(netbsd.status ?? 1);
 }
+
+// NetBSD disk and network I/O in a DomU against dom0, one full testbed (bench/netbsd-io.mjs;
+// its own options: node bench/netbsd-io.mjs --help; BENCH_IO_TARGETS=xen-pv picks targets).
+const io = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'netbsd-io.mjs')], { stdio: 'inherit' });
+if (io.status !== 0) {
+  console.error(`bench: bench/netbsd-io.mjs failed (exit ${io.status ?? io.signal})`);
+  process.exit(io.status ?? 1);
+}
