@@ -16,6 +16,13 @@ export interface CreateOptions {
    * `auto` (default): direct when it can, libxl otherwise.
    */
   engine?: 'auto' | 'direct' | 'libxl';
+  /**
+   * Also map the guest's console ring, after the domain is built and before it first runs, and
+   * resolve with a reader of it in `CreatedDomain.consoleRing` (see `Xen.consoleRing`): the
+   * quickest way to a new domain's first line, and none of its output can be missed. The caller
+   * closes it (destroy and waitForShutdown do). Default false.
+   */
+  consoleRing?: boolean;
 }
 
 /** A domain config with its create options: what `domains.create()` takes. */
@@ -27,6 +34,8 @@ export interface CreateRequest {
   /** true: the direct builder (rxc_domain_create_direct); false: libxl. */
   direct: boolean;
   paused: boolean;
+  /** Open the console ring before unpausing (CreateOptions.consoleRing); absent when not asked for. */
+  consoleRing?: true;
 }
 
 /** The domain model's refusal as this API's XenConfigError (same field, problem and fix). */
@@ -50,5 +59,10 @@ export function createRequest(cfg: CreateConfig): CreateRequest {
   if (engine === 'direct' && !directPossible) {
     throw new XenConfigError('engine', "'direct' builds PV domains without disks, vifs or PCI devices", "use engine 'libxl' (or 'auto') for this config");
   }
-  return { config, direct: engine !== 'libxl' && directPossible, paused: cfg.paused === true };
+  if (cfg.consoleRing !== undefined && typeof cfg.consoleRing !== 'boolean') {
+    throw new XenConfigError('consoleRing', `must be true or false, got ${JSON.stringify(cfg.consoleRing)}`, 'pass consoleRing: true to get the console ring reader with the domain');
+  }
+  const req: CreateRequest = { config, direct: engine !== 'libxl' && directPossible, paused: cfg.paused === true };
+  if (cfg.consoleRing === true) req.consoleRing = true;
+  return req;
 }

@@ -3,7 +3,8 @@ import { actionFor, shutdownReason, type DomainConfig, type ShutdownAction, type
 import { createRequest, type CreateConfig } from './config.js';
 import { call, XenConfigError, XenError } from './errors.js';
 import { enterCreation } from './inflight.js';
-import type { NativeDomainInfo, NativeSession } from './native.js';
+import type { ConsoleRing } from './console-ring.js';
+import type { NativeConsoleRing, NativeDomainInfo, NativeSession } from './native.js';
 
 export type DomainState = 'running' | 'blocked' | 'paused' | 'shutdown' | 'dying' | 'idle';
 /** SHUTDOWN_* by name (@rumpxen/protocol's SHUTDOWN_REASONS); `destroyed`: the domain was destroyed (by anyone) before it shut down; `unknown`: a code Xen does not define. */
@@ -26,13 +27,64 @@ export interface DomainInfo {
   cpuTime: number;
 }
 
+/**
+ * Where the direct path's create time went, in milliseconds measured inside the addon on a
+ * monotonic clock (CLOCK_MONOTONIC), in the order the steps run. `build` of
+ * CreatedDomain.timings is domain + image + memory + load; `xenstore` is nodes + introduce.
+ */
+export interface CreatePhases {
+  /** From the call to the C library starting: the config check, the in-flight registration (exit and signal listeners), the hop to a pool thread. */
+  dispatch: number;
+  /** xc_domain_create, the vcpus, the CPUID policy, the memory limits, the two event channels. */
+  domain: number;
+  /** The kernel (and ramdisk) read (or taken from the image cache) and parsed by libxenguest. */
+  image: number;
+  /** The guest's memory populated. */
+  memory: number;
+  /** The image copied in, page tables, start info, vcpu context, grant table. */
+  load: number;
+  /** The xenstore nodes (console, memory, vcpus, guest config...), one transaction. */
+  nodes: number;
+  /** xs_introduce_domain: xenstored connects the guest's ring (and xenconsoled hears of it). */
+  introduce: number;
+  /** With `consoleRing: true`: the guest's console page mapped (before the unpause), else 0. */
+  attach: number;
+  /** xc_domain_unpause (0 with `paused: true`). */
+  unpause: number;
+  /** From the C library returning to the promise settling (the hop back to the JavaScript thread, the in-flight listeners removed). */
+  settle: number;
+  /** The kernel (and ramdisk) came from the image cache: the file was unchanged since an earlier create. */
+  imageCached: boolean;
+  /** The nodes went to xenstored pipelined in one write (false: one round trip each, when xenstored has no socket). */
+  nodesBatched: boolean;
+  /** Transactions the nodes took: more than 1 when xenstored refused a commit (EAGAIN: a concurrent write to a node it read, such as another domain's appearing under /local/domain) and it ran again. */
+  nodesTries: number;
+}
+
+/** xc_physinfo's memory figures, in 4 KiB pages. */
+export interface PhysInfo {
+  totalPages: number;
+  /** Pages no domain owns (what `xl info free_memory` reports, in MiB). */
+  freePages: number;
+  /** Free pages still to be scrubbed. */
+  scrubPages: number;
+  /** Pages claimed for domains being built. */
+  outstandingPages: number;
+}
+
 export interface CreatedDomain {
   domid: number;
   name: string;
   /** Which path built it (see CreateOptions.engine). */
   engine: 'direct' | 'libxl';
-  /** Milliseconds building the domain (libxl_domain_create_new, or the direct builder), writing xenstore, unpausing, and in all. */
-  timings: { build: number; xenstore: number; unpause: number; total: number };
+  /**
+   * Milliseconds building the domain (libxl_domain_create_new, or the direct builder), writing
+   * xenstore, unpausing, and in all (the call, as JavaScript saw it); `phases`, for the direct
+   * path, breaks build and xenstore down.
+   */
+  timings: { build: number; xenstore: number; unpause: number; total: number; phases?: CreatePhases };
+  /** With `consoleRing: true`: the console ring reader, mapped before the guest first ran. */
+  consoleRing?: ConsoleRing;
 }
 
 export interface ShutdownResult {
@@ -65,6 +117,14 @@ export function parseExitStatusNode(raw: Buffer | undefined): number | undefined
 /** The name of a SHUTDOWN_* code as this API reports it (`unknown` for a code Xen does not define). */
 export function shutdownReasonName(code: number): ShutdownReason {
   return shutdownReason(code) ?? 'unknown';
+}
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC, the clock the addon's C library times with
+ * (process.hrtime reads it on Linux), so JavaScript and C timestamps compare.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 function toInfo(n: NativeDomainInfo): DomainInfo {
@@ -108,6 +168,10 @@ export class Domains {
     private readonly exitStatusOf: (domid: number) => number | undefined,
     private readonly beforeDestroy: (domid: number) => Promise<void> = async () => undefined,
     private readonly abortCreations: () => number = () => 0,
+    /** Called before a domain is destroyed through this object: lets go of its mapped console rings. */
+    private readonly releaseDomain: (domid: number) => void = () => undefined,
+    /** Wraps (and tracks) the console ring a create opened. */
+    private readonly adoptRing?: (domid: number, ring: NativeConsoleRing, attachedAtMs: number, attachMs: number) => ConsoleRing,
   ) {}
 
   async list(): Promise<DomainInfo[]> {
@@ -137,23 +201,42 @@ export class Domains {
    * SIGTERM, SIGHUP: see inflight.ts).
    */
   async create(config: CreateConfig): Promise<CreatedDomain> {
-    const req = createRequest(config);
     const t0 = performance.now();
+    const m0 = monotonicMs();
+    const req = createRequest(config);
     const leave = enterCreation(this.abortCreations);
     let r;
     try {
-      r = await call(this.session().domainCreate(req.config, { direct: req.direct, paused: req.paused }));
+      r = await call(this.session().domainCreate(req.config, { direct: req.direct, paused: req.paused, consoleRing: req.consoleRing === true }));
     } finally {
       leave();
     }
     // As given, not defaulted: a reboot takes on_poweroff's action when on_reboot is not set (actionFor).
     this.actions.set(r.domid, { on_poweroff: config.on_poweroff, on_reboot: config.on_reboot, on_crash: config.on_crash });
-    return {
-      domid: r.domid,
-      name: req.config.name,
-      engine: req.direct ? 'direct' : 'libxl',
-      timings: { build: r.buildMs, xenstore: r.xenstoreMs, unpause: r.unpauseMs, total: performance.now() - t0 },
-    };
+    const timings: CreatedDomain['timings'] = { build: r.buildMs, xenstore: r.xenstoreMs, unpause: r.unpauseMs, total: performance.now() - t0 };
+    if (req.direct) {
+      timings.phases = {
+        dispatch: Math.max(0, r.startedAtMs - m0),
+        domain: r.domainMs,
+        image: r.imageMs,
+        memory: r.memoryMs,
+        load: r.loadMs,
+        nodes: r.nodesMs,
+        introduce: r.introduceMs,
+        attach: r.attachMs,
+        unpause: r.unpauseMs,
+        settle: Math.max(0, monotonicMs() - r.endedAtMs),
+        imageCached: r.imageCached,
+        nodesBatched: r.nodesBatched,
+        nodesTries: r.nodesTries,
+      };
+    }
+    const created: CreatedDomain = { domid: r.domid, name: req.config.name, engine: req.direct ? 'direct' : 'libxl', timings };
+    if (r.ring) {
+      if (this.adoptRing) created.consoleRing = this.adoptRing(r.domid, r.ring, r.ringAttachedAtMs ?? 0, r.attachMs);
+      else r.ring.close();
+    }
+    return created;
   }
 
   async pause(id: number | string): Promise<void> {
@@ -172,8 +255,14 @@ export class Domains {
     return call(this.session().domainShutdown(await this.resolve(id), reason === 'reboot'));
   }
 
+  /**
+   * Destroys the domain. One the direct path built (it has no /libxl/<domid>) is destroyed
+   * without libxl: xc_domain_destroy, then its /local/domain/<id> and /vm/<uuid> nodes in one
+   * xenstore batch; any other through libxl_domain_destroy (devices, backends and all).
+   */
   async destroy(id: number | string): Promise<void> {
     const domid = await this.resolve(id);
+    this.releaseDomain(domid);
     await call(this.session().domainDestroy(domid));
     this.actions.delete(domid);
   }
@@ -203,6 +292,7 @@ export class Domains {
     const seen = written ?? this.exitStatusOf(domid);
     const exitStatus = seen !== undefined ? seen : reason === 'poweroff' ? 0 : null;
     if (action === 'destroy' && reason !== 'destroyed') {
+      this.releaseDomain(domid);
       try {
         await call(this.session().domainDestroy(domid));
       } catch (e) {
@@ -223,8 +313,13 @@ export class Domains {
     }
   }
 
-  /** Memory Xen has not given to any domain, KiB. */
+  /** Memory Xen has not given to any domain, KiB (libxl_get_free_memory). */
   async freeMemory(): Promise<number> {
     return call(this.session().freeMemory());
+  }
+
+  /** The hypervisor's own page counts (xc_physinfo): what a leak check compares before and after. */
+  async physinfo(): Promise<PhysInfo> {
+    return call(this.session().physinfo());
   }
 }

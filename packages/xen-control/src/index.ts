@@ -32,14 +32,18 @@ export {
   shutdownReasonName,
   EXIT_STATUS_NODE,
   parseExitStatusNode,
+  monotonicMs,
   type DomainInfo,
   type DomainState,
   type CreatedDomain,
+  type CreatePhases,
+  type PhysInfo,
   type ShutdownReason,
   type ShutdownResult,
 } from './domains.js';
 export { XenStore, XenStoreTransaction, XenStoreWatch, checkPath, type XenStorePermission, type WatchEvent, type TransactionOptions } from './xenstore.js';
 export { DomainConsole, type ConsoleOptions } from './console.js';
+export { ConsoleRing, type ConsoleRingTimings } from './console-ring.js';
 export { EventChannels } from './evtchn.js';
 export { GrantTable, ForeignMemory, GuestMapping, type MapOptions } from './memory.js';
 export { probeXen, DEFAULT_PROBE_PATHS, type ProbePaths } from './probe.js';

@@ -29,6 +29,46 @@ export interface NativeCreateResult {
   buildMs: number;
   xenstoreMs: number;
   unpauseMs: number;
+  /** The direct path's phases (0 on the libxl path), ms on the C library's monotonic clock. */
+  domainMs: number;
+  imageMs: number;
+  memoryMs: number;
+  loadMs: number;
+  nodesMs: number;
+  introduceMs: number;
+  /** Mapping the console ring before unpause (0 unless asked for). */
+  attachMs: number;
+  /** The console ring reader, when asked for (how.consoleRing), and when it was mapped (C monotonic ms). */
+  ring?: NativeConsoleRing;
+  ringAttachedAtMs?: number;
+  /** When the C call began and returned (CLOCK_MONOTONIC ms). */
+  startedAtMs: number;
+  endedAtMs: number;
+  imageCached: boolean;
+  nodesBatched: boolean;
+  nodesTries: number;
+}
+
+/** xc_physinfo's page counts (4 KiB pages). */
+export interface NativePhysinfo {
+  totalPages: number;
+  freePages: number;
+  scrubPages: number;
+  outstandingPages: number;
+}
+
+/** One look at a console ring: the bytes (copied), bytes lost to the ring wrapping, whether the domain ended, when (C monotonic ms). */
+export interface NativeRingChunk {
+  data: Buffer;
+  lost: number;
+  ended: boolean;
+  atMs: number;
+}
+
+export interface NativeConsoleRing {
+  /** Waits up to timeoutMs for output; an empty chunk that has not ended means the time ran out. */
+  read(timeoutMs: number): Promise<NativeRingChunk>;
+  close(): void;
 }
 
 export interface NativeSession {
@@ -41,9 +81,12 @@ export interface NativeSession {
   domainShutdown(domid: number, reboot: boolean): Promise<void>;
   domainDestroy(domid: number): Promise<void>;
   /** Builds the domain from the checked config (read field by field by native/src/addon/domain_config.cc). */
-  domainCreate(config: CheckedDomainConfig, how: { direct: boolean; paused: boolean }): Promise<NativeCreateResult>;
+  domainCreate(config: CheckedDomainConfig, how: { direct: boolean; paused: boolean; consoleRing?: boolean }): Promise<NativeCreateResult>;
   domainWaitShutdown(domid: number): Promise<number>;
   freeMemory(): Promise<number>;
+  physinfo(): Promise<NativePhysinfo>;
+  /** Maps domid's console ring read-only (grant 0, else console/ring-ref). attachedAtMs: C monotonic clock. */
+  consoleRingOpen(domid: number): Promise<{ ring: NativeConsoleRing; attachedAtMs: number; attachMs: number }>;
   xsRead(tx: number, path: string): Promise<Buffer>;
   xsWrite(tx: number, path: string, value: Buffer): Promise<void>;
   xsMkdir(tx: number, path: string): Promise<void>;

@@ -1,10 +1,11 @@
 /** The entry point: `await Xen.open()`, then domains, xenstore, consoles, event channels, mappings. */
 import { DomainConsole, type ConsoleOptions } from './console.js';
+import { ConsoleRing } from './console-ring.js';
 import { checkDomid, Domains } from './domains.js';
 import { call, XenError, XenUnavailableError } from './errors.js';
 import { EventChannels } from './evtchn.js';
 import { ForeignMemory, GrantTable } from './memory.js';
-import { libraryPath, loadAddon, type NativeAddon, type NativeSession } from './native.js';
+import { libraryPath, loadAddon, type NativeAddon, type NativeConsoleRing, type NativeSession } from './native.js';
 import { probeXen, type ProbePaths } from './probe.js';
 import { XenStore } from './xenstore.js';
 
@@ -44,6 +45,7 @@ export class Xen implements Disposable {
   private readonly children = new Set<{ close(): void }>();
   private readonly exitStatus = new Map<number, number>();
   private readonly consoles = new Map<number, Set<DomainConsole>>();
+  private readonly rings = new Map<number, Set<ConsoleRing>>();
 
   private constructor(private readonly addon: NativeAddon, session: NativeSession) {
     this.session = session;
@@ -59,6 +61,10 @@ export class Xen implements Disposable {
         await Promise.all([...(this.consoles.get(domid) ?? [])].map((c) => c.settle()));
       },
       () => this.addon.abortCreations(),
+      (domid) => {
+        for (const r of [...(this.rings.get(domid) ?? [])]) r.close();
+      },
+      (domid, ring, attachedAtMs, attachMs) => this.adoptRing(domid, ring, attachedAtMs, attachMs),
     );
     this.xenstore = new XenStore(get, addon, (h) => this.track(h));
   }
@@ -109,6 +115,37 @@ export class Xen implements Disposable {
       close();
     };
     return c;
+  }
+
+  /**
+   * The domain's console read straight from its ring (see ConsoleRing): no wait for
+   * xenconsoled, so the quickest way to a new domain's first line. Output only; it does not
+   * consume (xenconsoled, `console()` and the log see everything too). `rumpxen: exit N` lines
+   * feed waitForShutdown's exitStatus. Closed by `domains.destroy()`, `waitForShutdown()` and
+   * `close()`.
+   */
+  async consoleRing(domid: number): Promise<ConsoleRing> {
+    checkDomid(domid);
+    const session = this.session;
+    if (!session) throw new Error('this Xen handle is closed; call Xen.open() again');
+    pumpLog(this.addon);
+    const o = await call(session.consoleRingOpen(domid));
+    return this.adoptRing(domid, o.ring, o.attachedAtMs, o.attachMs);
+  }
+
+  /** A ConsoleRing over a native ring, tracked so that destroy, waitForShutdown and close() close it. */
+  private adoptRing(domid: number, ring: NativeConsoleRing, attachedAtMs: number, attachMs: number): ConsoleRing {
+    const open = this.rings.get(domid) ?? new Set<ConsoleRing>();
+    let untrack: () => void = () => undefined;
+    const r = new ConsoleRing(domid, ring, attachedAtMs, attachMs, (s) => this.exitStatus.set(domid, s), () => {
+      untrack();
+      open.delete(r);
+      if (open.size === 0) this.rings.delete(domid);
+    });
+    untrack = this.track(r);
+    open.add(r);
+    this.rings.set(domid, open);
+    return r;
   }
 
   /** A libxenevtchn handle of its own. */

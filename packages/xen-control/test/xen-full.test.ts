@@ -66,6 +66,18 @@ interface Killed {
 }
 interface BadCreate { rejected: boolean; name?: string; syscall?: string; message?: string; leftover: number }
 interface Cycles { count: number; ms: number; freeBefore: number; freeAfter: number; leftover: number }
+interface Perm { domid: number; access: string }
+interface FastPath {
+  loop: number;
+  ringLines: string[]; ringLost: number; ringTimings: { attach: number; attachedAt: number; firstLine?: number; firstLineAt?: number };
+  phases: Record<string, number | boolean>; timings: { build: number; xenstore: number; unpause: number; total: number };
+  nodes: Record<string, string | undefined>; perms: { home: Perm[]; vm: Perm[]; control: Perm[]; data: Perm[] };
+  shutdown: { reason: string; exitStatus: number | null; action: string }; vmGone: boolean;
+  firstLines: string[]; cached: boolean[]; batched: boolean[]; attached: boolean[]; lastNodesLeft: string | null; lastVmLeft: string | null;
+  libxlFirstLine: string; libxlEngine: string;
+  freeBefore: number; freeAfter: number; xlFreeBefore: number; xlFreeAfter: number; domainsAfter: string[]; xlDomainsAfter: string[];
+}
+interface ImageCacheStep { first: { cached: boolean; first: string }; again: { cached: boolean; first: string }; replaced: { cached: boolean; first: string }; replacedAgain: { cached: boolean; first: string } }
 type Engine = 'direct' | 'libxl';
 const ENGINES: Engine[] = ['direct', 'libxl'];
 
@@ -358,6 +370,73 @@ describe.each([
     expect(run.node).toBe('7');
     expect(run.shutdown).toEqual({ domid: expect.any(Number), reason: 'crash', exitStatus: 7, action: 'preserve' });
     expect(run).toMatchObject({ state: 'shutdown', shutdownReason: 'crash' });
+  });
+});
+
+describe('the direct fast path: console ring, phase timings, batched nodes, image cache, direct destroy', () => {
+  it('reads every console line straight from the ring, ending when the domain powers off, with the create\'s phases timed', () => {
+    const f = step<FastPath>('fastPath');
+    expect(f.ringLines).toEqual(['domu-fixture: hello from a PV DomU', 'domu-fixture: cmdline=', 'Test result: SUCCESS']);
+    expect(f.ringLost).toBe(0);
+    expect(f.ringTimings.attach).toBeGreaterThanOrEqual(0);
+    expect(f.ringTimings.firstLine).toBeGreaterThanOrEqual(0);
+    expect(f.ringTimings.firstLineAt).toBeGreaterThanOrEqual(f.ringTimings.attachedAt);
+    for (const p of ['dispatch', 'domain', 'image', 'memory', 'load', 'nodes', 'introduce', 'attach', 'unpause', 'settle']) {
+      expect(f.phases[p], p).toBeGreaterThanOrEqual(0);
+    }
+    // build and xenstore are the sums of their phases.
+    const ph = f.phases as Record<string, number>;
+    expect(f.timings.build).toBeGreaterThanOrEqual(ph.domain! + ph.image! + ph.memory! + ph.load! - 0.01);
+    expect(f.timings.xenstore).toBeCloseTo(ph.nodes! + ph.introduce!, 3);
+    expect(f.phases).toMatchObject({ nodesBatched: true, nodesTries: expect.any(Number) });
+    expect(f.shutdown).toEqual({ domid: expect.any(Number), reason: 'poweroff', exitStatus: 0, action: 'destroy' });
+    expect(f.vmGone).toBe(true);
+  });
+
+  it('writes the nodes xenconsoled and the guest read in one transaction, with the guest\'s permissions', () => {
+    const f = step<FastPath>('fastPath');
+    expect(f.nodes).toMatchObject({
+      name: 'rumpxen-fast', memoryTarget: String(16 * 1024), staticMax: String(16 * 1024), cpu0: 'online',
+      consoleType: 'xenconsoled', consoleOutput: 'pty', consoleLimit: '1048576', cfg: JSON.stringify({ fast: true }),
+    });
+    expect(f.nodes.vm).toMatch(/^\/vm\/[0-9a-f-]{36}$/);
+    expect(f.nodes.vmName).toBe('rumpxen-fast');
+    expect(f.nodes.consolePort).toMatch(/^\d+$/);
+    expect(f.nodes.consoleRingRef).toMatch(/^\d+$/);
+    const domid = Number(f.nodes.domid);
+    expect(f.perms.home).toEqual([{ domid: 0, access: 'none' }, { domid, access: 'read' }]);
+    expect(f.perms.vm).toEqual([{ domid: 0, access: 'none' }, { domid, access: 'read' }]);
+    expect(f.perms.control).toEqual([{ domid, access: 'none' }]);
+    expect(f.perms.data).toEqual([{ domid, access: 'none' }]);
+  });
+
+  it(`runs a loop of create (ring mapped before the guest runs), first line and destroy that leaves no domain, no node and all of Xen's memory free (xc_physinfo and xl info)`, () => {
+    const f = step<FastPath>('fastPath');
+    expect(f.firstLines).toEqual(Array.from({ length: f.loop }, () => 'domu-fixture: hello from a PV DomU'));
+    expect(f.attached).toEqual(Array.from({ length: f.loop }, () => true));
+    expect(f.cached).toEqual(Array.from({ length: f.loop }, () => true)); // the image was read once, by the first domain
+    expect(f.batched).toEqual(Array.from({ length: f.loop }, () => true));
+    expect(f.lastNodesLeft).toBeNull();
+    expect(f.lastVmLeft).toBeNull();
+    expect(f.domainsAfter).toEqual(['Domain-0']);
+    expect(f.xlDomainsAfter).toEqual(['Domain-0']);
+    expect(f.freeAfter).toBe(f.freeBefore);
+    expect(f.xlFreeAfter).toBe(f.xlFreeBefore);
+  });
+
+  it('maps the console ring before unpausing on the libxl path too', () => {
+    const f = step<FastPath>('fastPath');
+    expect(f.libxlEngine).toBe('libxl');
+    expect(f.libxlFirstLine).toBe('domu-fixture: hello from a PV DomU');
+  });
+
+  it('keeps an image in the cache until its file changes, then builds from the new contents', () => {
+    const c = step<ImageCacheStep>('imageCache');
+    expect(c.first).toEqual({ cached: false, first: 'domu-fixture: hello from a PV DomU' });
+    expect(c.again).toEqual({ cached: true, first: 'domu-fixture: hello from a PV DomU' });
+    expect(c.replaced.cached).toBe(false);
+    expect(c.replaced.first).not.toMatch(/domu-fixture/);
+    expect(c.replacedAgain).toEqual({ cached: true, first: c.replaced.first });
   });
 });
 

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define RXC_ABI_VERSION 1
+#define RXC_ABI_VERSION 2
 
 typedef struct rxc_error {
     int errnum;           /* errno value; 0 when none applies */
@@ -30,6 +30,7 @@ typedef struct rxc_evtchn rxc_evtchn;
 typedef struct rxc_gnttab rxc_gnttab;
 typedef struct rxc_fmem rxc_fmem;
 typedef struct rxc_watch rxc_watch;
+typedef struct rxc_ring rxc_ring;
 
 /* Domain state as libxl reports it. */
 typedef struct rxc_domain_info {
@@ -84,10 +85,41 @@ typedef struct rxc_domain_spec {
     int leave_paused;
 } rxc_domain_spec;
 
-/* Milliseconds spent in each step of rxc_domain_create, for benchmarks. */
+/*
+ * Milliseconds spent in each step of a create, on the monotonic clock, for benchmarks.
+ * build/xenstore/unpause: both paths.  The rest: the direct path's phases (0 for libxl);
+ * build_ms = domain + image + memory + load, xenstore_ms = nodes + introduce.
+ */
 typedef struct rxc_create_timing {
     double build_ms, xenstore_ms, unpause_ms;
+    double domain_ms;        /* xc_domain_create, vcpus, CPUID policy, memory limits, event channels */
+    double image_ms;         /* kernel (and ramdisk) read and parsed */
+    double memory_ms;        /* the guest's memory populated */
+    double load_ms;          /* image copied in, page tables, start info, vcpu context, grant table */
+    double nodes_ms;         /* the xenstore nodes written */
+    double introduce_ms;     /* xs_introduce_domain */
+    double attach_ms;        /* both paths, when a ring was asked for: the console page mapped, before unpause */
+    double ring_attached_at; /* rxc_now_ms() when it was */
+    double started_at, ended_at; /* rxc_now_ms() when the call began and returned (CLOCK_MONOTONIC, ms), both paths */
+    int image_cached;        /* the kernel (and ramdisk) came from the image cache, not the file */
+    int nodes_batched;       /* the nodes went to xenstored in one pipelined transaction */
+    int nodes_tries;         /* transactions run for the nodes (more than 1: xenstored said EAGAIN) */
 } rxc_create_timing;
+
+/* What one rxc_ring_read gave: len bytes copied, lost bytes the ring overwrote before they
+ * could be read, ended (the domain shut down or is gone and everything it wrote was read),
+ * at_ms (rxc_now_ms's monotonic clock when the bytes were seen). */
+typedef struct rxc_ring_chunk {
+    uint32_t len;
+    uint32_t lost;
+    int ended;
+    double at_ms;
+} rxc_ring_chunk;
+
+/* xc_physinfo's page counts (4 KiB pages). */
+typedef struct rxc_phys_info {
+    uint64_t total_pages, free_pages, scrub_pages, outstanding_pages;
+} rxc_phys_info;
 
 typedef struct rxc_perm { uint32_t domid; uint32_t perms; /* XS_PERM_* bits */ } rxc_perm;
 
@@ -112,11 +144,15 @@ typedef struct rxc_watch_event { char *path; char *token; } rxc_watch_event;
     X(domain_unpause, int, (rxc_session *s, uint32_t domid, rxc_error *err)) \
     X(domain_shutdown, int, (rxc_session *s, uint32_t domid, int reboot, rxc_error *err)) \
     X(domain_destroy, int, (rxc_session *s, uint32_t domid, rxc_error *err)) \
-    X(domain_create, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_error *err)) \
-    X(domain_create_direct, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_error *err)) \
+    X(domain_create, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_ring **ring, rxc_error *err)) \
+    X(domain_create_direct, int, (rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid, rxc_create_timing *t, rxc_ring **ring, rxc_error *err)) \
     X(abort_creations, int, (uint32_t *destroyed, rxc_error *err)) \
     X(domain_wait_shutdown, int, (rxc_session *s, uint32_t domid, int cancel_fd, int *reason, rxc_error *err)) \
     X(free_memory, int, (rxc_session *s, uint64_t *free_kb, rxc_error *err)) \
+    X(physinfo, int, (rxc_session *s, rxc_phys_info *out, rxc_error *err)) \
+    X(ring_open, int, (rxc_session *s, uint32_t domid, rxc_ring **out, double *attached_at, double *attach_ms, rxc_error *err)) \
+    X(ring_read, int, (rxc_ring *r, int cancel_fd, int timeout_ms, char *buf, uint32_t cap, rxc_ring_chunk *out, rxc_error *err)) \
+    X(ring_close, void, (rxc_ring *r)) \
     X(xs_read, int, (rxc_session *s, uint32_t tx, const char *path, char **value, size_t *len, rxc_error *err)) \
     X(xs_write, int, (rxc_session *s, uint32_t tx, const char *path, const void *value, size_t len, rxc_error *err)) \
     X(xs_mkdir, int, (rxc_session *s, uint32_t tx, const char *path, rxc_error *err)) \

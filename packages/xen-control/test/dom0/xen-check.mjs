@@ -24,6 +24,8 @@ const opt = (name) => {
 const kernel = opt('--kernel');
 const cmdline = opt('--cmdline');
 const cycles = Number(opt('--cycles') ?? '0');
+// Domains the fastPath step creates and destroys in its loop.
+const FAST_LOOP = Number(opt('--fast-loop') ?? '10');
 const pci = opt('--pci');
 const image = opt('--image');
 const pvhImage = opt('--pvh-image');
@@ -469,6 +471,122 @@ if (kernel) {
         };
       });
     }
+  }
+}
+
+// The fast path (issue 15): the console ring read directly, the create's phase timings, the
+// nodes the batched transaction wrote, and a create/destroy loop that leaves nothing behind.
+const xlFreeMiB = () => Number(execFileSync('xl', ['info', 'free_memory'], { encoding: 'utf8' }).trim());
+const xlDomains = () => execFileSync('xl', ['list'], { encoding: 'utf8' }).split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
+if (kernel) {
+  step('fastPath', async () => {
+    const out = { loop: FAST_LOOP };
+    const free0 = (await xen.domains.physinfo()).freePages;
+    const xlFree0 = xlFreeMiB();
+    // One domain that powers off: every line from the ring, the iterator ending with the domain.
+    const d = await xen.domains.create({ name: 'rumpxen-fast', kernel, memory: 16, guestConfig: { fast: true } });
+    let ring;
+    try {
+      ring = await xen.consoleRing(d.domid);
+      const lines = [];
+      for await (const line of ring) lines.push(line);
+      out.ringLines = lines;
+      out.ringLost = ring.lost;
+      out.ringTimings = ring.timings;
+      out.phases = d.timings.phases;
+      out.timings = { build: d.timings.build, xenstore: d.timings.xenstore, unpause: d.timings.unpause, total: d.timings.total };
+      // The nodes the one transaction wrote, as xenconsoled and the guest read them.
+      const home = `/local/domain/${d.domid}`;
+      const read = (p) => xen.xenstore.readOptional(`${home}/${p}`);
+      const vm = await read('vm');
+      out.nodes = {
+        name: await read('name'), domid: await read('domid'), vm, vmName: await xen.xenstore.readOptional(`${vm}/name`),
+        memoryTarget: await read('memory/target'), staticMax: await read('memory/static-max'), cpu0: await read('cpu/0/availability'),
+        consolePort: await read('console/port'), consoleRingRef: await read('console/ring-ref'), consoleType: await read('console/type'),
+        consoleOutput: await read('console/output'), consoleLimit: await read('console/limit'), cfg: await read('rumpxen/cfg'),
+      };
+      out.perms = {
+        home: await xen.xenstore.getPermissions(home),
+        vm: await xen.xenstore.getPermissions(vm),
+        control: await xen.xenstore.getPermissions(`${home}/control`),
+        data: await xen.xenstore.getPermissions(`${home}/data`),
+      };
+      out.shutdown = await xen.domains.waitForShutdown(d.domid);
+      out.vmGone = (await xen.xenstore.readOptional(`${vm}/name`)) === undefined;
+    } finally {
+      ring?.close();
+      await destroyQuietly(d.domid);
+    }
+    // The loop: create with the ring mapped before the guest runs, its first line, destroy (every
+    // other one with its ring still open: destroy closes it, or the domain would linger as a
+    // zombie holding the mapped page).
+    out.firstLines = [];
+    out.cached = [];
+    out.batched = [];
+    out.attached = [];
+    let last;
+    for (let i = 0; i < FAST_LOOP; i++) {
+      const c = await xen.domains.create({ name: `rumpxen-fast-${i}`, kernel, memory: 16, cmdline: 'hang', consoleRing: true });
+      const r = c.consoleRing;
+      out.firstLines.push(await r.waitForLine(/./, 60_000));
+      out.cached.push(c.timings.phases.imageCached);
+      out.batched.push(c.timings.phases.nodesBatched);
+      out.attached.push(c.timings.phases.attach > 0 && r.timings.attachedAt > 0);
+      if (i % 2 === 0) r.close();
+      last = { domid: c.domid, vm: await xen.xenstore.readOptional(`/local/domain/${c.domid}/vm`) };
+      await xen.domains.destroy(c.domid);
+    }
+    // The libxl path maps the ring the same way (grant 0 is seeded by libxl too).
+    const lx = await xen.domains.create({ name: 'rumpxen-fast-libxl', kernel, memory: 16, cmdline: 'hang', engine: 'libxl', consoleRing: true });
+    try {
+      out.libxlFirstLine = await lx.consoleRing.waitForLine(/./, 60_000);
+      out.libxlEngine = lx.engine;
+    } finally {
+      await destroyQuietly(lx.domid);
+    }
+    out.lastNodesLeft = (await xen.xenstore.readOptional(`/local/domain/${last.domid}/name`)) ?? null;
+    out.lastVmLeft = (await xen.xenstore.readOptional(`${last.vm}/name`)) ?? null;
+    // Xen gives the pages back once nobody maps them (xenconsoled unmaps on @releaseDomain).
+    let free1 = (await xen.domains.physinfo()).freePages;
+    for (let tries = 0; free1 !== free0 && tries < 100; tries++) {
+      await sleep(100);
+      free1 = (await xen.domains.physinfo()).freePages;
+    }
+    out.freeBefore = free0;
+    out.freeAfter = free1;
+    out.xlFreeBefore = xlFree0;
+    out.xlFreeAfter = xlFreeMiB();
+    out.domainsAfter = (await xen.domains.list()).map((x) => x.name);
+    out.xlDomainsAfter = xlDomains();
+    return out;
+  });
+
+  // The image cache is keyed by the file: rewriting it (same path) makes the next create read it again.
+  if (hello) {
+    step('imageCache', async () => {
+      const path = join(mkdtempSync('/tmp/rumpxen-image-'), 'kernel.elf');
+      const out = {};
+      const boot = async (name) => {
+        const c = await xen.domains.create({ name, kernel: path, memory: 16, cmdline: 'hang', guestConfig: { argv: ['hello', '0'] } });
+        try {
+          const r = await xen.consoleRing(c.domid);
+          return { cached: c.timings.phases.imageCached, first: await r.waitForLine(/./, 60_000) };
+        } finally {
+          await destroyQuietly(c.domid);
+        }
+      };
+      try {
+        writeFileSync(path, readFileSync(kernel));
+        out.first = await boot('rumpxen-cache-1');
+        out.again = await boot('rumpxen-cache-2');
+        writeFileSync(path, readFileSync(hello)); // same path, new contents
+        out.replaced = await boot('rumpxen-cache-3');
+        out.replacedAgain = await boot('rumpxen-cache-4');
+        return out;
+      } finally {
+        rmSync(dirname(path), { recursive: true, force: true });
+      }
+    });
   }
 }
 

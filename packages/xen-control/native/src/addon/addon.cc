@@ -7,11 +7,12 @@
 // over it), tty.cc, handle.h (the base of every handle), pool_worker.cc and
 // thread_job.cc (where blocking calls run), args.cc, domain_config.cc (the
 // checked domain config as rxc_domain_spec), and one file per handle class:
-// session.cc, watch.cc, evtchn.cc, mapping.cc, gnttab.cc, foreign_memory.cc
-// (the last two on mapper.h).
+// session.cc, console_ring.cc (opened through a session), watch.cc, evtchn.cc,
+// mapping.cc, gnttab.cc, foreign_memory.cc (the last two on mapper.h).
 
 #include <napi.h>
 
+#include "console_ring.h"
 #include "handles.h"
 #include "library.h"
 #include "rxctl.h"
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openGnttab", Napi::Function::New(env, OpenGnttab));
   exports.Set("openForeignMemory", Napi::Function::New(env, OpenForeignMemory));
   InitSession(env);
+  InitConsoleRing(env);
   InitWatch(env);
   InitEvtchn(env);
   InitMapping(env);

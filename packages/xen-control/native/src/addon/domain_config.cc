@@ -192,6 +192,8 @@ bool ConvertDomainConfig(Napi::Object config, Napi::Object how, DomainSpec* out)
   spec.vcpus = static_cast<uint32_t>(vcpus);
   if (!Disks(config, out) || !Vifs(config, out) || !Pcis(config, out)) return false;
   if (!Boolean(how, "how.", "direct", &out->direct) || !Boolean(how, "how.", "paused", &paused)) return false;
+  Napi::Value ring = how.Get("consoleRing");
+  if (!ring.IsUndefined() && !Boolean(how, "how.", "consoleRing", &out->console_ring)) return false;
   spec.leave_paused = paused;
   spec.disks = out->disks.data();
   spec.num_disks = static_cast<uint32_t>(out->disks.size());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "args.h"
+#include "console_ring.h"
 #include "domain_config.h"
 #include "handle.h"
 #include "handles.h"
@@ -53,6 +54,8 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
       InstanceMethod("domainCreate", &Session::DomainCreate),
       InstanceMethod("domainWaitShutdown", &Session::DomainWaitShutdown),
       InstanceMethod("freeMemory", &Session::FreeMemory),
+      InstanceMethod("physinfo", &Session::Physinfo),
+      InstanceMethod("consoleRingOpen", &Session::ConsoleRingOpen),
       InstanceMethod("xsRead", &Session::XsRead),
       InstanceMethod("xsWrite", &Session::XsWrite),
       InstanceMethod("xsMkdir", &Session::XsMkdir),
@@ -145,7 +148,7 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
     Napi::Env env = info.Env();
     if (!Usable(env, "domainCreate")) return env.Undefined();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject()) {
-      Napi::TypeError::New(env, "domainCreate(config, how): config must be a checked domain config and how { direct, paused }")
+      Napi::TypeError::New(env, "domainCreate(config, how): config must be a checked domain config and how { direct, paused, consoleRing? }")
           .ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -153,11 +156,16 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
     if (!ConvertDomainConfig(info[0].As<Napi::Object>(), info[1].As<Napi::Object>(), st.get())) return env.Undefined();
     auto domid = std::make_shared<uint32_t>(0);
     auto timing = std::make_shared<rxc_create_timing>();
+    auto ring = std::make_shared<rxc_ring*>(nullptr);
+    // The ring (when asked for) keeps this session busy, as consoleRingOpen's does.
+    auto keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(Value()));
     rxc_session* s = s_;
+    Session* self = this;
     return RunInPool(env, this, Value(),
         [=](rxc_error* e) {
-          return st->direct ? api.domain_create_direct(s, &st->spec, domid.get(), timing.get(), e)
-                            : api.domain_create(s, &st->spec, domid.get(), timing.get(), e);
+          rxc_ring** r = st->console_ring ? ring.get() : nullptr;
+          return st->direct ? api.domain_create_direct(s, &st->spec, domid.get(), timing.get(), r, e)
+                            : api.domain_create(s, &st->spec, domid.get(), timing.get(), r, e);
         },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);
@@ -165,6 +173,23 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
           o.Set("buildMs", timing->build_ms);
           o.Set("xenstoreMs", timing->xenstore_ms);
           o.Set("unpauseMs", timing->unpause_ms);
+          o.Set("domainMs", timing->domain_ms);
+          o.Set("imageMs", timing->image_ms);
+          o.Set("memoryMs", timing->memory_ms);
+          o.Set("loadMs", timing->load_ms);
+          o.Set("nodesMs", timing->nodes_ms);
+          o.Set("introduceMs", timing->introduce_ms);
+          o.Set("attachMs", timing->attach_ms);
+          o.Set("startedAtMs", timing->started_at);
+          o.Set("endedAtMs", timing->ended_at);
+          o.Set("imageCached", static_cast<bool>(timing->image_cached));
+          o.Set("nodesBatched", static_cast<bool>(timing->nodes_batched));
+          o.Set("nodesTries", timing->nodes_tries);
+          if (*ring) {
+            o.Set("ring", WrapConsoleRing(env, *ring, self, keep->Value()));
+            o.Set("ringAttachedAtMs", timing->ring_attached_at);
+          }
+          keep->Reset();
           return o;
         });
   }
@@ -187,6 +212,28 @@ class Session : public Napi::ObjectWrap<Session>, public Handle {
     return RunInPool(info.Env(), this, Value(),
         [=](rxc_error* e) { return api.free_memory(s, kb.get(), e); },
         [=](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(*kb)); });
+  }
+
+  Napi::Value Physinfo(const Napi::CallbackInfo& info) {
+    if (!Usable(info.Env(), "physinfo")) return info.Env().Undefined();
+    auto p = std::make_shared<rxc_phys_info>();
+    rxc_session* s = s_;
+    return RunInPool(info.Env(), this, Value(),
+        [=](rxc_error* e) { return api.physinfo(s, p.get(), e); },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("totalPages", static_cast<double>(p->total_pages));
+          o.Set("freePages", static_cast<double>(p->free_pages));
+          o.Set("scrubPages", static_cast<double>(p->scrub_pages));
+          o.Set("outstandingPages", static_cast<double>(p->outstanding_pages));
+          return o;
+        });
+  }
+
+  Napi::Value ConsoleRingOpen(const Napi::CallbackInfo& info) {
+    uint32_t domid;
+    if (!Domid(info, &domid)) return info.Env().Undefined();
+    return OpenConsoleRing(info.Env(), s_, domid, this, Value());
   }
 
   // xenstore calls take (tx, path, ...); tx 0 is "no transaction".

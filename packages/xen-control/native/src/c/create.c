@@ -108,10 +108,13 @@ static int build_config(rxc_session *s, const rxc_domain_spec *spec, libxl_domai
 }
 
 int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid_out,
-                      rxc_create_timing *t, rxc_error *err)
+                      rxc_create_timing *t, rxc_ring **ring, rxc_error *err)
 {
+    if (ring)
+        *ring = NULL;
     rxc_log_begin();
     memset(t, 0, sizeof *t);
+    t->started_at = rxc_now_ms();
     libxl_domain_config cfg;
     libxl_domain_config_init(&cfg);
     uint32_t domid = (uint32_t)INVALID_DOMID;
@@ -151,6 +154,12 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
         }
     }
     t->xenstore_ms = rxc_now_ms() - t0;
+    /* The console ring, mapped while the guest has not run yet (libxl seeded grant 0 too). */
+    if (ring) {
+        result = rxc_ring_open(s, domid, ring, &t->ring_attached_at, &t->attach_ms, err);
+        if (result)
+            goto undo;
+    }
 
     if (!spec->leave_paused) {
         t0 = rxc_now_ms();
@@ -166,9 +175,14 @@ int rxc_domain_create(rxc_session *s, const rxc_domain_spec *spec, uint32_t *dom
         goto undo;
     }
     *domid_out = domid;
+    t->ended_at = rxc_now_ms();
     goto out;
 
 undo:
+    if (ring && *ring) {
+        rxc_ring_close(*ring); /* before the destroy: a mapped page keeps the domain */
+        *ring = NULL;
+    }
     /* libxl may leave a half-built domain (ERROR_ABORTED and friends): remove it. */
     if (domid != (uint32_t)INVALID_DOMID && domid != 0) {
         libxl_dominfo d;

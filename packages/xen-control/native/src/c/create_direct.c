@@ -19,11 +19,62 @@
 #define DIRECT_MAX_GRANT_FRAMES 32
 #define DIRECT_MAX_MAPTRACK_FRAMES 1024
 #define DIRECT_CONSOLE_LIMIT "1048576"
+#define DIRECT_REMEMBERED 1024        /* domains rxc_domain_destroy may destroy without libxl */
+
+/* The domains this process's direct path built: domid and handle (UUID). */
+static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint32_t domid; uint8_t uuid[16]; int used; unsigned long seq; } built[DIRECT_REMEMBERED];
+static unsigned long built_seq;
+
+static void remember_built(uint32_t domid, const uint8_t uuid[16])
+{
+    pthread_mutex_lock(&built_lock);
+    int slot = 0;
+    for (int i = 0; i < DIRECT_REMEMBERED; i++) {
+        if (!built[i].used || built[i].domid == domid) {
+            slot = i;
+            break;
+        }
+        if (built[i].seq < built[slot].seq)
+            slot = i; /* full: the oldest is forgotten (its destroy goes through libxl) */
+    }
+    built[slot].used = 1;
+    built[slot].domid = domid;
+    memcpy(built[slot].uuid, uuid, 16);
+    built[slot].seq = ++built_seq;
+    pthread_mutex_unlock(&built_lock);
+}
+
+int rxc_direct_lookup(uint32_t domid, uint8_t uuid[16])
+{
+    pthread_mutex_lock(&built_lock);
+    int found = 0;
+    for (int i = 0; i < DIRECT_REMEMBERED && !found; i++) {
+        if (built[i].used && built[i].domid == domid) {
+            memcpy(uuid, built[i].uuid, 16);
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&built_lock);
+    return found;
+}
+
+void rxc_direct_forget(uint32_t domid)
+{
+    pthread_mutex_lock(&built_lock);
+    for (int i = 0; i < DIRECT_REMEMBERED; i++) {
+        if (built[i].used && built[i].domid == domid)
+            built[i].used = 0;
+    }
+    pthread_mutex_unlock(&built_lock);
+}
 
 /* Builds the PV image into domid; fills the console and xenstore ring frames. */
 static int build_pv(rxc_session *s, const rxc_domain_spec *spec, uint32_t domid, unsigned int console_port,
-                    unsigned int store_port, xen_pfn_t *console_mfn, xen_pfn_t *store_mfn, rxc_error *err)
+                    unsigned int store_port, xen_pfn_t *console_mfn, xen_pfn_t *store_mfn, rxc_create_timing *t,
+                    rxc_error *err)
 {
+    double t0 = rxc_now_ms();
     struct xc_dom_image *dom = xc_dom_allocate(s->xch, spec->cmdline ? spec->cmdline : "", NULL);
     if (!dom)
         return rxc_fail(err, ENOMEM, "xc_dom_allocate", "cannot start building domain %u", domid);
@@ -33,15 +84,29 @@ static int build_pv(rxc_session *s, const rxc_domain_spec *spec, uint32_t domid,
     dom->console_domid = 0;
     dom->xenstore_domid = 0;
     dom->max_vcpus = spec->vcpus;
+    /* The kernel and ramdisk bytes from the cache when it has them (image_cache.c). */
+    rxc_image *kernel = NULL, *ramdisk = NULL;
+    int kernel_hit = 0, ramdisk_hit = 0;
+    if (!(s->disabled & RXC_DISABLE_IMAGE_CACHE)) {
+        rxc_image_get(s->xch, spec->kernel, 1, &kernel, &kernel_hit);
+        if (spec->ramdisk)
+            rxc_image_get(s->xch, spec->ramdisk, 0, &ramdisk, &ramdisk_hit);
+    }
+    size_t kernel_len = 0, ramdisk_len = 0;
+    const void *kernel_data = kernel ? rxc_image_data(kernel, &kernel_len) : NULL;
+    const void *ramdisk_data = ramdisk ? rxc_image_data(ramdisk, &ramdisk_len) : NULL;
     int result = 0;
     const char *step;
-    if ((step = "xc_dom_kernel_file", xc_dom_kernel_file(dom, spec->kernel)) ||
-        (spec->ramdisk && (step = "xc_dom_module_file", xc_dom_module_file(dom, spec->ramdisk, NULL))) ||
+    double t1 = 0, t2 = 0;
+    if ((kernel ? (step = "xc_dom_kernel_mem", xc_dom_kernel_mem(dom, kernel_data, kernel_len))
+                : (step = "xc_dom_kernel_file", xc_dom_kernel_file(dom, spec->kernel))) ||
+        (spec->ramdisk && (ramdisk ? (step = "xc_dom_module_mem", xc_dom_module_mem(dom, ramdisk_data, ramdisk_len, NULL))
+                                   : (step = "xc_dom_module_file", xc_dom_module_file(dom, spec->ramdisk, NULL)))) ||
         (step = "xc_dom_boot_xen_init", xc_dom_boot_xen_init(dom, s->xch, domid)) ||
         (step = "xc_dom_parse_image", xc_dom_parse_image(dom)) ||
-        (step = "xc_dom_mem_init", xc_dom_mem_init(dom, (unsigned int)(spec->memory_kb / 1024))) ||
+        (t1 = rxc_now_ms(), step = "xc_dom_mem_init", xc_dom_mem_init(dom, (unsigned int)(spec->memory_kb / 1024))) ||
         (step = "xc_dom_boot_mem_init", xc_dom_boot_mem_init(dom)) ||
-        (step = "xc_dom_build_image", xc_dom_build_image(dom)) ||
+        (t2 = rxc_now_ms(), step = "xc_dom_build_image", xc_dom_build_image(dom)) ||
         (step = "xc_dom_boot_image", xc_dom_boot_image(dom)) ||
         (step = "xc_dom_gnttab_init", xc_dom_gnttab_init(dom))) {
         result = rxc_fail(err, errno ? errno : EIO, step, "cannot build domain %u from %s", domid, spec->kernel);
@@ -50,79 +115,83 @@ static int build_pv(rxc_session *s, const rxc_domain_spec *spec, uint32_t domid,
         *store_mfn = xc_dom_p2m(dom, dom->xenstore_pfn);
     }
     xc_dom_release(dom);
+    /* Only now: libxenguest reads the bytes until the image is built. */
+    rxc_image_put(kernel);
+    rxc_image_put(ramdisk);
+    double t3 = rxc_now_ms();
+    if (!result) {
+        t->image_ms = t1 - t0;
+        t->memory_ms = t2 - t1;
+        t->load_ms = t3 - t2;
+        t->image_cached = kernel_hit && (!spec->ramdisk || ramdisk_hit);
+    }
     return result;
 }
 
-static bool xs_write_str(struct xs_handle *xsh, xs_transaction_t t, const char *dir, const char *key, const char *value)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    return xs_write(xsh, t, path, value, (unsigned int)strlen(value));
-}
-
-/* The nodes xenconsoled, xenstored's clients and the guest expect under /local/domain/<id> and /vm/<uuid>. */
+/*
+ * The nodes xenconsoled, xenstored's clients and the guest expect under /local/domain/<id>
+ * and /vm/<uuid>, queued in order and sent to xenstored as one transaction (xs_batch.c).
+ * Nodes inherit their parent's permissions when created, so each directory gets its
+ * permissions before anything is written under it.
+ */
 static int write_xenstore(rxc_session *s, const rxc_domain_spec *spec, uint32_t domid, const char *uuid,
-                          xen_pfn_t console_mfn, unsigned int console_port, rxc_error *err)
+                          xen_pfn_t console_mfn, unsigned int console_port, rxc_create_timing *t, rxc_error *err)
 {
-    char dom_path[64], vm_path[96], sub[128], num[32];
+    char dom_path[64], vm_path[96], path[160], num[32], what[48];
     snprintf(dom_path, sizeof dom_path, "/local/domain/%u", domid);
     snprintf(vm_path, sizeof vm_path, "/vm/%s", uuid);
+    snprintf(what, sizeof what, "domain %u", domid);
     struct xs_permissions ro[2] = { { .id = 0, .perms = XS_PERM_NONE }, { .id = domid, .perms = XS_PERM_READ } };
     struct xs_permissions rw[1] = { { .id = domid, .perms = XS_PERM_NONE } };
-    /* Kept to what is read: each node is a round trip to xenstored. */
     static const char *const guest_writable[] = { "control", "data", "device", "console" };
+#define NODE(fmt, ...) (snprintf(path, sizeof path, fmt, __VA_ARGS__), path)
 
-    for (int attempt = 0; attempt < 8; attempt++) {
-        xs_transaction_t t = xs_transaction_start(s->xsh);
-        if (t == XBT_NULL)
-            return rxc_fail(err, errno, "xs_transaction_start", "cannot write the xenstore nodes of domain %u", domid);
-        bool ok = true;
-        xs_rm(s->xsh, t, dom_path);
-        ok = ok && xs_mkdir(s->xsh, t, dom_path) && xs_set_permissions(s->xsh, t, dom_path, ro, 2);
-        ok = ok && xs_mkdir(s->xsh, t, vm_path) && xs_set_permissions(s->xsh, t, vm_path, ro, 2);
-        ok = ok && xs_write_str(s->xsh, t, vm_path, "name", spec->name) && xs_write_str(s->xsh, t, vm_path, "uuid", uuid);
-        snprintf(num, sizeof num, "%u", domid);
-        ok = ok && xs_write_str(s->xsh, t, dom_path, "name", spec->name) && xs_write_str(s->xsh, t, dom_path, "domid", num) &&
-             xs_write_str(s->xsh, t, dom_path, "vm", vm_path);
-        for (size_t i = 0; ok && i < sizeof guest_writable / sizeof guest_writable[0]; i++) {
-            snprintf(sub, sizeof sub, "%s/%s", dom_path, guest_writable[i]);
-            ok = xs_mkdir(s->xsh, t, sub) && xs_set_permissions(s->xsh, t, sub, rw, 1);
-        }
-        snprintf(num, sizeof num, "%llu", (unsigned long long)spec->memory_kb);
-        snprintf(sub, sizeof sub, "%s/memory", dom_path);
-        ok = ok && xs_write_str(s->xsh, t, sub, "target", num);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)spec->max_memory_kb);
-        ok = ok && xs_write_str(s->xsh, t, sub, "static-max", num);
-        for (uint32_t v = 0; ok && v < spec->vcpus; v++) {
-            snprintf(sub, sizeof sub, "%s/cpu/%u", dom_path, v);
-            ok = xs_write_str(s->xsh, t, sub, "availability", "online");
-        }
-        snprintf(sub, sizeof sub, "%s/console", dom_path);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)console_mfn);
-        ok = ok && xs_write_str(s->xsh, t, sub, "ring-ref", num);
-        snprintf(num, sizeof num, "%u", console_port);
-        ok = ok && xs_write_str(s->xsh, t, sub, "port", num) && xs_write_str(s->xsh, t, sub, "limit", DIRECT_CONSOLE_LIMIT) &&
-             xs_write_str(s->xsh, t, sub, "type", "xenconsoled") && xs_write_str(s->xsh, t, sub, "output", "pty");
-        if (ok && spec->guest_config)
-            ok = xs_write_str(s->xsh, t, dom_path, "rumpxen/cfg", spec->guest_config);
-        if (!ok) {
-            int e = errno;
-            xs_transaction_end(s->xsh, t, true);
-            return rxc_fail(err, e, "xs_write", "cannot write the xenstore nodes of domain %u", domid);
-        }
-        if (xs_transaction_end(s->xsh, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return rxc_fail(err, errno, "xs_transaction_end", "cannot commit the xenstore nodes of domain %u", domid);
+    rxc_xs_batch b;
+    rxc_xsb_init(&b);
+    rxc_xsb_rm(&b, dom_path, 1); /* a previous domain's leftovers, if any */
+    rxc_xsb_mkdir(&b, dom_path);
+    rxc_xsb_set_perms(&b, dom_path, ro, 2);
+    rxc_xsb_mkdir(&b, vm_path);
+    rxc_xsb_set_perms(&b, vm_path, ro, 2);
+    rxc_xsb_write(&b, NODE("%s/name", vm_path), spec->name);
+    rxc_xsb_write(&b, NODE("%s/uuid", vm_path), uuid);
+    rxc_xsb_write(&b, NODE("%s/name", dom_path), spec->name);
+    snprintf(num, sizeof num, "%u", domid);
+    rxc_xsb_write(&b, NODE("%s/domid", dom_path), num);
+    rxc_xsb_write(&b, NODE("%s/vm", dom_path), vm_path);
+    for (size_t i = 0; i < sizeof guest_writable / sizeof guest_writable[0]; i++) {
+        rxc_xsb_mkdir(&b, NODE("%s/%s", dom_path, guest_writable[i]));
+        rxc_xsb_set_perms(&b, path, rw, 1);
     }
-    return rxc_fail(err, EAGAIN, "xs_transaction_end", "xenstore stayed busy while writing the nodes of domain %u", domid);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)spec->memory_kb);
+    rxc_xsb_write(&b, NODE("%s/memory/target", dom_path), num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)spec->max_memory_kb);
+    rxc_xsb_write(&b, NODE("%s/memory/static-max", dom_path), num);
+    for (uint32_t v = 0; v < spec->vcpus; v++)
+        rxc_xsb_write(&b, NODE("%s/cpu/%u/availability", dom_path, v), "online");
+    snprintf(num, sizeof num, "%llu", (unsigned long long)console_mfn);
+    rxc_xsb_write(&b, NODE("%s/console/ring-ref", dom_path), num);
+    snprintf(num, sizeof num, "%u", console_port);
+    rxc_xsb_write(&b, NODE("%s/console/port", dom_path), num);
+    rxc_xsb_write(&b, NODE("%s/console/limit", dom_path), DIRECT_CONSOLE_LIMIT);
+    rxc_xsb_write(&b, NODE("%s/console/type", dom_path), "xenconsoled");
+    rxc_xsb_write(&b, NODE("%s/console/output", dom_path), "pty");
+    if (spec->guest_config)
+        rxc_xsb_write(&b, NODE("%s/rumpxen/cfg", dom_path), spec->guest_config);
+#undef NODE
+    int result = rxc_xsb_commit(s, &b, what, &t->nodes_batched, &t->nodes_tries, err);
+    rxc_xsb_free(&b);
+    return result;
 }
 
 int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32_t *domid_out,
-                             rxc_create_timing *t, rxc_error *err)
+                             rxc_create_timing *t, rxc_ring **ring, rxc_error *err)
 {
+    if (ring)
+        *ring = NULL;
     rxc_log_begin();
     memset(t, 0, sizeof *t);
+    t->started_at = rxc_now_ms();
     if (spec->pvh || spec->num_disks || spec->num_nics || spec->num_pcis)
         return rxc_fail(err, EINVAL, "rxc_domain_create_direct",
                         "the direct path builds PV domains without disks, vifs or PCI devices; use libxl for \"%s\"", spec->name);
@@ -183,26 +252,36 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
         result = rxc_fail(err, errno, "xc_evtchn_alloc_unbound", "cannot allocate the console and xenstore ports of domain %u", domid);
         goto undo;
     }
-    result = build_pv(s, spec, domid, (unsigned)console_port, (unsigned)store_port, &console_mfn, &store_mfn, err);
+    t->domain_ms = rxc_now_ms() - t0;
+    result = build_pv(s, spec, domid, (unsigned)console_port, (unsigned)store_port, &console_mfn, &store_mfn, t, err);
     if (result)
         goto undo;
     t->build_ms = rxc_now_ms() - t0;
 
     t0 = rxc_now_ms();
-    result = write_xenstore(s, spec, domid, uuid_str, console_mfn, (unsigned)console_port, err);
+    result = write_xenstore(s, spec, domid, uuid_str, console_mfn, (unsigned)console_port, t, err);
     if (result)
         goto undo;
+    t->nodes_ms = rxc_now_ms() - t0;
     rxc_test_create_delay();
     if (rxc_inflight_aborted()) {
         result = rxc_fail(err, ECANCELED, "rxc_domain_create_direct", "domain %u (\"%s\") was destroyed: the process is ending", domid, spec->name);
         goto undo;
     }
+    double ti = rxc_now_ms();
     /* xenstored connects the guest's ring and fires @introduceDomain, which wakes xenconsoled. */
     if (!xs_introduce_domain(s->xsh, domid, store_mfn, (unsigned)store_port)) {
         result = rxc_fail(err, errno, "xs_introduce_domain", "xenstored refused to introduce domain %u", domid);
         goto undo;
     }
-    t->xenstore_ms = rxc_now_ms() - t0;
+    t->introduce_ms = rxc_now_ms() - ti;
+    t->xenstore_ms = t->nodes_ms + t->introduce_ms;
+    /* The console ring, mapped while the guest has not run yet. */
+    if (ring) {
+        result = rxc_ring_open(s, domid, ring, &t->ring_attached_at, &t->attach_ms, err);
+        if (result)
+            goto undo;
+    }
 
     if (!spec->leave_paused) {
         t0 = rxc_now_ms();
@@ -217,11 +296,17 @@ int rxc_domain_create_direct(rxc_session *s, const rxc_domain_spec *spec, uint32
         goto undo;
     }
     rxc_inflight_end(slot);
+    remember_built(domid, uuid.uuid);
     *domid_out = domid;
+    t->ended_at = rxc_now_ms();
     return 0;
 
 undo: {
         char path[96];
+        if (ring && *ring) {
+            rxc_ring_close(*ring); /* before the destroy: a mapped page keeps the domain */
+            *ring = NULL;
+        }
         int drc = xc_domain_destroy(s->xch, domid);
         snprintf(path, sizeof path, "/local/domain/%u", domid);
         xs_rm(s->xsh, XBT_NULL, path);

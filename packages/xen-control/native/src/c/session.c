@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rxc_internal.h"
+#include <xengnttab.h>
 
 static const libxl_childproc_hooks childproc_hooks = {
     .chldowner = libxl_sigchld_owner_mainloop,
@@ -34,12 +36,36 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/* RUMPXEN_XEN_DISABLE's names as RXC_DISABLE_* bits; unknown names are ignored. */
+static unsigned int disabled_parts(const char *list)
+{
+    static const struct { const char *name; unsigned int bit; } parts[] = {
+        { "image-cache", RXC_DISABLE_IMAGE_CACHE },
+        { "xs-batch", RXC_DISABLE_XS_BATCH },
+        { "direct-destroy", RXC_DISABLE_DIRECT_DESTROY },
+    };
+    unsigned int bits = 0;
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+            if (strlen(parts[i].name) == n && strncmp(parts[i].name, list, n) == 0)
+                bits |= parts[i].bit;
+        }
+        list += n + (list[n] == ',');
+    }
+    return bits;
+}
+
 int rxc_session_open(rxc_session **out, rxc_error *err)
 {
     rxc_log_begin();
     rxc_session *s = calloc(1, sizeof *s);
     if (!s)
         return rxc_fail(err, ENOMEM, "calloc", "out of memory opening a Xen session");
+    s->xsb_fd = -1;
+    s->disabled = disabled_parts(getenv("RUMPXEN_XEN_DISABLE"));
+    pthread_mutex_init(&s->xsb_lock, NULL);
+    pthread_mutex_init(&s->gnttab_lock, NULL);
 
     s->xch = xc_interface_open(rxc_logger(), rxc_logger(), 0);
     if (!s->xch) {
@@ -86,6 +112,12 @@ void rxc_session_close(rxc_session *s)
     }
     if (s->ctx)
         libxl_ctx_free(s->ctx);
+    if (s->xsb_fd >= 0)
+        close(s->xsb_fd);
+    if (s->gnttab)
+        xengnttab_close(s->gnttab);
+    pthread_mutex_destroy(&s->xsb_lock);
+    pthread_mutex_destroy(&s->gnttab_lock);
     if (s->xsh)
         xs_close(s->xsh);
     if (s->xch)
@@ -99,6 +131,20 @@ int rxc_free_memory(rxc_session *s, uint64_t *free_kb, rxc_error *err)
     int rc = libxl_get_free_memory(s->ctx, free_kb);
     if (rc)
         return rxc_fail_libxl(err, rc, "libxl_get_free_memory", "cannot read Xen's free memory");
+    return 0;
+}
+
+int rxc_physinfo(rxc_session *s, rxc_phys_info *out, rxc_error *err)
+{
+    rxc_log_begin();
+    xc_physinfo_t info;
+    memset(&info, 0, sizeof info);
+    if (xc_physinfo(s->xch, &info))
+        return rxc_fail(err, errno, "xc_physinfo", "cannot read Xen's memory figures");
+    out->total_pages = info.total_pages;
+    out->free_pages = info.free_pages;
+    out->scrub_pages = info.scrub_pages;
+    out->outstanding_pages = info.outstanding_pages;
     return 0;
 }
 
