@@ -228,14 +228,6 @@ static int ffs_readonly(const char *hostpath)
 	return 1;
 }
 
-static uint64_t parse_u64(const char *s)
-{
-	uint64_t v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	return v;
-}
-
 /* One marked sector through the raw device: written, then read back. */
 static int raw_sector(int fd, const char *name, uint64_t sector, const char *what)
 {
@@ -281,7 +273,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (nb_streq(mode, "raw") && argc > 3)
-		raw(hostpath, parse_u64(argv[3]));
+		raw(hostpath, nb_parse_u64(argv[3]));
 	else if (nb_streq(mode, "ffs-write"))
 		ffs_write(hostpath);
 	else if (nb_streq(mode, "ffs-verify"))

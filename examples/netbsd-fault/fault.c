@@ -37,14 +37,6 @@ enum { NB_EIO = 5, NB_ENXIO = 6, NB_POLLOUT = 0x4 };
 
 static char wbuf[BLOCK] __attribute__((aligned(4096)));
 
-static uint64_t parse_u64(const char *s)
-{
-	uint64_t v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	return v;
-}
-
 static long ms_since(int64_t t)
 {
 	return (long)((nb_now_ns() - t) / 1000000);
@@ -197,33 +189,6 @@ static int blk(const char *hostpath, long seconds)
 	return 1;
 }
 
-/* Dotted quad to network byte order; 0 when malformed. */
-static uint32_t parse_ipv4(const char *s)
-{
-	uint32_t a = 0;
-	for (int i = 0; i < 4; i++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		uint32_t o = 0;
-		while (*s >= '0' && *s <= '9')
-			o = o * 10 + (uint32_t)(*s++ - '0');
-		if (o > 255 || (i < 3 && *s++ != '.'))
-			return 0;
-		a = a << 8 | o;
-	}
-	return *s ? 0 : nb_htonl(a);
-}
-
-static uint16_t inet_cksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* ICMP echo requests to peer, one a second, up to tries: 1 on the first reply, 0 on none, -1 on an error. */
 static int ping(uint32_t peer, int tries)
 {
@@ -236,7 +201,7 @@ static int ping(uint32_t peer, int tries)
 		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, 0x66, 0x61, seq >> 8, seq & 0xff };
 		for (unsigned i = 8; i < sizeof(pkt); i++)
 			pkt[i] = (uint8_t)i;
-		uint16_t c = inet_cksum(pkt, sizeof(pkt));
+		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
 		pkt[2] = c >> 8;
 		pkt[3] = c & 0xff;
 		/* A frame netfront drops is no error here: the reply is what counts. */
@@ -260,7 +225,7 @@ static int ping(uint32_t peer, int tries)
 
 static int net(const char *addr_s, int prefix, const char *peer_s, long seconds)
 {
-	uint32_t addr = parse_ipv4(addr_s), peer = parse_ipv4(peer_s);
+	uint32_t addr = nb_parse_ipv4(addr_s), peer = nb_parse_ipv4(peer_s);
 	NB_CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
 	int rv = rump_pub_netconfig_ifcreate("virt0");
 	if (rv == 0)
@@ -338,9 +303,9 @@ int main(int argc, char **argv)
 	}
 	int64_t t0 = nb_now_ns();
 	if (nb_streq(mode, "blk") && argc > 3) {
-		blk(argv[2], (long)parse_u64(argv[3]));
+		blk(argv[2], (long)nb_parse_u64(argv[3]));
 	} else if (nb_streq(mode, "net") && argc > 5) {
-		net(argv[2], (int)parse_u64(argv[3]), argv[4], (long)parse_u64(argv[5]));
+		net(argv[2], (int)nb_parse_u64(argv[3]), argv[4], (long)nb_parse_u64(argv[5]));
 	} else {
 		rumpuser_dprintf("fault: unknown mode \"%s\" (blk HOSTPATH SECONDS, net ADDR PREFIX "
 		    "PEER SECONDS)\n", mode);

@@ -37,31 +37,6 @@
 static char buf[XFER] __attribute__((aligned(4096)));
 static unsigned char filler[512];
 
-static uint64_t parse_u64(const char *s)
-{
-	uint64_t v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	return v;
-}
-
-/* Dotted quad to network byte order; 0 when malformed. */
-static uint32_t parse_ipv4(const char *s)
-{
-	uint32_t a = 0;
-	for (int i = 0; i < 4; i++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		uint32_t o = 0;
-		while (*s >= '0' && *s <= '9')
-			o = o * 10 + (uint32_t)(*s++ - '0');
-		if (o > 255 || (i < 3 && *s++ != '.'))
-			return 0;
-		a = a << 8 | o;
-	}
-	return *s ? 0 : nb_htonl(a);
-}
-
 /* Network byte order to dotted quad. */
 static void format_ipv4(char *out, uint32_t net)
 {
@@ -256,18 +231,6 @@ static int bench_disk(uint64_t nrand)
 
 /* --- network */
 
-static uint16_t inet_cksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* ICMP echo to peer over a raw socket, once a second for up to 30 s, until a reply comes. */
 static int ping(const char *casename, uint32_t peer)
 {
@@ -280,7 +243,7 @@ static int ping(const char *casename, uint32_t peer)
 		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff, seq >> 8, seq & 0xff };
 		for (unsigned i = 8; i < sizeof(pkt); i++)
 			pkt[i] = (uint8_t)(i ^ 0x5a);
-		uint16_t c = inet_cksum(pkt, sizeof(pkt));
+		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
 		pkt[2] = c >> 8;
 		pkt[3] = c & 0xff;
 		NB_CASE(casename, nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
@@ -432,9 +395,9 @@ static int finish(int c)
 
 static int devices(char **argv)
 {
-	uint32_t addr0 = parse_ipv4(argv[0]), peer0 = parse_ipv4(argv[2]);
-	uint32_t addr1 = parse_ipv4(argv[3]), peer1 = parse_ipv4(argv[5]);
-	int prefix0 = (int)parse_u64(argv[1]), prefix1 = (int)parse_u64(argv[4]);
+	uint32_t addr0 = nb_parse_ipv4(argv[0]), peer0 = nb_parse_ipv4(argv[2]);
+	uint32_t addr1 = nb_parse_ipv4(argv[3]), peer1 = nb_parse_ipv4(argv[5]);
+	int prefix0 = (int)nb_parse_u64(argv[1]), prefix1 = (int)nb_parse_u64(argv[4]);
 	NB_CASE("args", addr0 && peer0 && addr1 && peer1 && prefix0 > 0 && prefix0 <= 32 &&
 	    prefix1 > 0 && prefix1 <= 32, "bad ADDR, PREFIX or PEER");
 
@@ -480,10 +443,10 @@ static int devices(char **argv)
 
 static int bench(char **argv)
 {
-	uint64_t nrand = parse_u64(argv[0]);
-	uint32_t addr = parse_ipv4(argv[1]), peer = parse_ipv4(argv[3]);
-	int prefix = (int)parse_u64(argv[2]);
-	uint64_t nbytes = parse_u64(argv[4]);
+	uint64_t nrand = nb_parse_u64(argv[0]);
+	uint32_t addr = nb_parse_ipv4(argv[1]), peer = nb_parse_ipv4(argv[3]);
+	int prefix = (int)nb_parse_u64(argv[2]);
+	uint64_t nbytes = nb_parse_u64(argv[4]);
 	NB_CASE("args", addr && peer && prefix > 0 && prefix <= 32 && nbytes > 0, "bad ADDR, PREFIX, PEER or NBYTES");
 	if (!bench_disk(nrand))
 		return 0;

@@ -28,43 +28,6 @@
 static char buf[64 * 1024];
 
 
-static uint64_t parse_u64(const char *s)
-{
-	uint64_t v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	return v;
-}
-
-/* Dotted quad to network byte order; 0 when malformed. */
-static uint32_t parse_ipv4(const char *s)
-{
-	uint32_t a = 0;
-	for (int i = 0; i < 4; i++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		uint32_t o = 0;
-		while (*s >= '0' && *s <= '9')
-			o = o * 10 + (uint32_t)(*s++ - '0');
-		if (o > 255 || (i < 3 && *s++ != '.'))
-			return 0;
-		a = a << 8 | o;
-	}
-	return *s ? 0 : nb_htonl(a);
-}
-
-static uint16_t inet_cksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* ICMP echo to peer over a raw socket: up to 30 tries a second apart, until a reply. */
 static int ping_peer(uint32_t peer)
 {
@@ -77,7 +40,7 @@ static int ping_peer(uint32_t peer)
 		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff, seq >> 8, seq & 0xff };
 		for (unsigned i = 8; i < sizeof(pkt); i++)
 			pkt[i] = (uint8_t)i;
-		uint16_t c = inet_cksum(pkt, sizeof(pkt));
+		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
 		pkt[2] = c >> 8;
 		pkt[3] = c & 0xff;
 		NB_CASE("ping_peer", nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
@@ -255,7 +218,7 @@ static uint32_t if_ipv4(int s, const char *name, unsigned long cmd)
 
 static int dhcp(const char *peer_s)
 {
-	uint32_t peer = parse_ipv4(peer_s);
+	uint32_t peer = nb_parse_ipv4(peer_s);
 	NB_CASE("dhcp", peer, "bad PEER");
 	if (!create_vifs(1))
 		return 0;
@@ -285,7 +248,7 @@ static int dhcp(const char *peer_s)
 
 static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nbytes, int nvifs)
 {
-	uint32_t addr = parse_ipv4(addr_s), peer = parse_ipv4(peer_s);
+	uint32_t addr = nb_parse_ipv4(addr_s), peer = nb_parse_ipv4(peer_s);
 	NB_CASE("ifconfig", addr && peer && prefix > 0 && prefix <= 32, "bad ADDR, PREFIX or PEER");
 	if (!create_vifs(nvifs))
 		return 0;
@@ -313,8 +276,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (nb_streq(mode, "serve") && argc > 5) {
-		int nvifs = argc > 6 ? (int)parse_u64(argv[6]) : 1;
-		serve(argv[2], (int)parse_u64(argv[3]), argv[4], parse_u64(argv[5]),
+		int nvifs = argc > 6 ? (int)nb_parse_u64(argv[6]) : 1;
+		serve(argv[2], (int)nb_parse_u64(argv[3]), argv[4], nb_parse_u64(argv[5]),
 		    nvifs < 1 || nvifs > 9 ? 1 : nvifs);
 	} else if (nb_streq(mode, "dhcp") && argc > 2) {
 		dhcp(argv[2]);

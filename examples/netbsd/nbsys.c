@@ -75,3 +75,39 @@ int nb_streq(const char *a, const char *b)
 	}
 	return *a == *b;
 }
+
+uint64_t nb_parse_u64(const char *s)
+{
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	return v;
+}
+
+uint32_t nb_parse_ipv4(const char *s)
+{
+	uint32_t a = 0;
+	for (int i = 0; i < 4; i++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		uint32_t o = 0;
+		while (*s >= '0' && *s <= '9')
+			o = o * 10 + (uint32_t)(*s++ - '0');
+		if (o > 255 || (i < 3 && *s++ != '.'))
+			return 0;
+		a = a << 8 | o;
+	}
+	return *s ? 0 : nb_htonl(a);
+}
+
+uint16_t nb_inet_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}

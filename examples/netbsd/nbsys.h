@@ -150,6 +150,12 @@ void nb_report(const char *name, int ok, const char *why, int err);
 
 /* 1 when the two strings are equal. */
 int nb_streq(const char *a, const char *b);
+/* The decimal number at the start of s (0 when there is none). */
+uint64_t nb_parse_u64(const char *s);
+/* A dotted quad in network byte order; 0 when malformed. */
+uint32_t nb_parse_ipv4(const char *s);
+/* The Internet checksum (RFC 1071) of len bytes, ready to store big-endian. */
+uint16_t nb_inet_cksum(const uint8_t *p, size_t len);
 
 int nb_thread_start(struct nb_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void nb_thread_wait(struct nb_thread *t);
