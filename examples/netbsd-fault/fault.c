@@ -192,35 +192,8 @@ static int blk(const char *hostpath, long seconds)
 /* ICMP echo requests to peer, one a second, up to tries: 1 on the first reply, 0 on none, -1 on an error. */
 static int ping(uint32_t peer, int tries)
 {
-	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
-	if (s < 0)
-		return -1;
-	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
-	int got = 0;
-	for (uint16_t seq = 1; seq <= tries && !got; seq++) {
-		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, 0x66, 0x61, seq >> 8, seq & 0xff };
-		for (unsigned i = 8; i < sizeof(pkt); i++)
-			pkt[i] = (uint8_t)i;
-		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
-		pkt[2] = c >> 8;
-		pkt[3] = c & 0xff;
-		/* A frame netfront drops is no error here: the reply is what counts. */
-		nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to));
-		int64_t end = nb_now_ns() + 1000000000LL;
-		while (!got && nb_now_ns() < end) {
-			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
-			if (nb_poll(&p, 1, 200) <= 0)
-				continue;
-			uint8_t r[256];
-			nb_ssize_t n = nb_recvfrom(s, r, sizeof(r), 0, 0, 0);
-			unsigned hl = n >= 20 ? (r[0] & 0xf) * 4u : 0;
-			if (hl >= 20 && n >= (nb_ssize_t)(hl + 8) && r[hl] == NB_ICMP_ECHOREPLY &&
-			    r[hl + 4] == 0x66 && r[hl + 5] == 0x61)
-				got = 1;
-		}
-	}
-	nb_close(s);
-	return got;
+	int seq = nb_ping(peer, 0x6661, tries);
+	return seq > 0 ? 1 : seq;
 }
 
 static int net(const char *addr_s, int prefix, const char *peer_s, long seconds)

@@ -55,24 +55,9 @@ static void format_ipv4(char *out, uint32_t net)
 	out[n] = '\0';
 }
 
-/*
- * The platform's monotonic clock (rumpuser_clock_gettime: Xen's system time), for timings:
- * the rump kernel's own clock (nb_now_ns) counts 10 ms hardclock ticks and, on Xen, only moves
- * when its clock thread gets the CPU.
- */
-static int64_t platform_ns(void)
-{
-	int64_t sec;
-	long nsec;
-
-	if (rumpuser_clock_gettime(RUMPUSER_CLOCK_ABSMONO, &sec, &nsec) != 0)
-		return -1;
-	return sec * 1000000000LL + nsec;
-}
-
 static int64_t ms_since(int64_t t0)
 {
-	return (platform_ns() - t0) / 1000000;
+	return (nb_platform_ns() - t0) / 1000000;
 }
 
 /* --- the disk pattern */
@@ -164,7 +149,7 @@ static int check_disk(char letter)
 	NB_CASE(casename, size > 0 && size % 512 == 0, "DIOCGMEDIASIZE");
 	pattern_init(letter);
 	long bad = 0;
-	int64_t t0 = platform_ns();
+	int64_t t0 = nb_platform_ns();
 	for (int64_t off = 0; off < size; off += XFER) {
 		long want = size - off < XFER ? (long)(size - off) : XFER;
 		nb_ssize_t got = nb_read(fd, buf, (size_t)want);
@@ -191,7 +176,7 @@ static int bench_disk(uint64_t nrand)
 	NB_CASE("disk_bench", size >= BLOCK && size % XFER == 0, "DIOCGMEDIASIZE (or not a multiple of 64 KiB)");
 	pattern_init('a');
 
-	int64_t t0 = platform_ns();
+	int64_t t0 = nb_platform_ns();
 	for (int64_t off = 0; off < size; off += XFER) {
 		pattern_fill('a', (uint64_t)off / 512, (unsigned char *)buf, XFER);
 		NB_CASE("disk_bench", nb_write(fd, buf, XFER) == XFER, "a sequential write failed");
@@ -200,7 +185,7 @@ static int bench_disk(uint64_t nrand)
 
 	NB_CASE("disk_bench", nb_lseek(fd, 0, NB_SEEK_SET) == 0, "lseek to 0");
 	long bad = 0;
-	t0 = platform_ns();
+	t0 = nb_platform_ns();
 	for (int64_t off = 0; off < size; off += XFER) {
 		NB_CASE("disk_bench", nb_read(fd, buf, XFER) == XFER, "a sequential read failed");
 		bad += pattern_check('a', (uint64_t)off / 512, (unsigned char *)buf, XFER, 1);
@@ -210,7 +195,7 @@ static int bench_disk(uint64_t nrand)
 
 	uint32_t x = RAND_SEED;
 	uint64_t nblocks = (uint64_t)size / BLOCK;
-	t0 = platform_ns();
+	t0 = nb_platform_ns();
 	for (uint64_t i = 0; i < nrand; i++) {
 		x ^= x << 13;
 		x ^= x >> 17;
@@ -231,44 +216,11 @@ static int bench_disk(uint64_t nrand)
 
 /* --- network */
 
-/* ICMP echo to peer over a raw socket, once a second for up to 30 s, until a reply comes. */
+/* ICMP echo to peer, once a second for up to 30 s, until a reply comes. */
 static int ping(const char *casename, uint32_t peer)
 {
-	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
-	NB_CASE(casename, s >= 0, "raw ICMP socket");
-	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
-	const uint16_t ident = 0x696f;
-	int replied = 0;
-	for (uint16_t seq = 1; seq <= 30 && !replied; seq++) {
-		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff, seq >> 8, seq & 0xff };
-		for (unsigned i = 8; i < sizeof(pkt); i++)
-			pkt[i] = (uint8_t)(i ^ 0x5a);
-		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
-		pkt[2] = c >> 8;
-		pkt[3] = c & 0xff;
-		NB_CASE(casename, nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
-		    "sendto of the echo request");
-		int64_t end = nb_now_ns() + 1000000000LL;
-		while (!replied && nb_now_ns() < end) {
-			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
-			if (nb_poll(&p, 1, 200) <= 0)
-				continue;
-			uint8_t r[256];
-			nb_ssize_t n = nb_recvfrom(s, r, sizeof(r), 0, 0, 0);
-			if (n < 28)
-				continue;
-			unsigned hl = (r[0] & 0xf) * 4u;
-			uint32_t from;
-			__builtin_memcpy(&from, r + 12, 4);
-			if (hl < 20 || n < (nb_ssize_t)(hl + 8) || from != peer)
-				continue;
-			const uint8_t *icmp = r + hl;
-			if (icmp[0] == NB_ICMP_ECHOREPLY && (icmp[4] << 8 | icmp[5]) == ident &&
-			    (icmp[6] << 8 | icmp[7]) == seq)
-				replied = seq;
-		}
-	}
-	nb_close(s);
+	int replied = nb_ping(peer, 0x696f, 30);
+	NB_CASE(casename, replied >= 0, "raw ICMP socket");
 	char a[16];
 	format_ipv4(a, peer);
 	if (replied)
@@ -463,7 +415,7 @@ static int bench(char **argv)
 	int c = accept_one(sink);
 	NB_CASE("tcp_bench", c >= 0, "no connection on port 5001 within 600 s");
 	tcp_stats(0);
-	int64_t t0 = platform_ns();
+	int64_t t0 = nb_platform_ns();
 	uint64_t done = 0;
 	while (done < nbytes) {
 		size_t want = nbytes - done < XFER ? (size_t)(nbytes - done) : XFER;
@@ -483,7 +435,7 @@ static int bench(char **argv)
 	for (int i = 0; i < XFER; i++)
 		buf[i] = (char)(i * 13 + 5);
 	tcp_stats(0);
-	t0 = platform_ns();
+	t0 = nb_platform_ns();
 	done = 0;
 	while (done < nbytes) {
 		size_t n = nbytes - done < XFER ? (size_t)(nbytes - done) : XFER;

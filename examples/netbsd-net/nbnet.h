@@ -47,10 +47,7 @@ _Static_assert(sizeof(struct nb_ifreq) == 144, "NetBSD's struct ifreq is 144 byt
 int nb_setsockopt(int fd, int level, int name, const void *val, nb_socklen_t len) NB_SYSCALL("setsockopt");
 
 enum {
-	NB_SOCK_RAW = 3,
 	NB_SOL_SOCKET = 0xffff, NB_SO_SNDBUF = 0x1001, NB_SO_RCVBUF = 0x1002,
-	NB_IPPROTO_ICMP = 1,
-	NB_ICMP_ECHO = 8, NB_ICMP_ECHOREPLY = 0,
 	NB_EINTR = 4, NB_EAGAIN = 35,
 };
 

@@ -28,46 +28,15 @@
 static char buf[64 * 1024];
 
 
-/* ICMP echo to peer over a raw socket: up to 30 tries a second apart, until a reply. */
+/* ICMP echo to peer: up to 30 requests a second apart, until a reply. */
 static int ping_peer(uint32_t peer)
 {
-	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
-	NB_CASE("ping_peer", s >= 0, "raw ICMP socket");
-	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
-	const uint16_t ident = 0x7278;
-	int replies = 0;
-	for (uint16_t seq = 1; seq <= 30 && !replies; seq++) {
-		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff, seq >> 8, seq & 0xff };
-		for (unsigned i = 8; i < sizeof(pkt); i++)
-			pkt[i] = (uint8_t)i;
-		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
-		pkt[2] = c >> 8;
-		pkt[3] = c & 0xff;
-		NB_CASE("ping_peer", nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
-		    "sendto of the echo request");
-		int64_t end = nb_now_ns() + 1000000000LL;
-		while (!replies && nb_now_ns() < end) {
-			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
-			if (nb_poll(&p, 1, 200) <= 0)
-				continue;
-			uint8_t r[256];
-			nb_ssize_t n = nb_recvfrom(s, r, sizeof(r), 0, 0, 0);
-			if (n < 28)
-				continue;
-			unsigned hl = (r[0] & 0xf) * 4u;
-			if (hl < 20 || n < (nb_ssize_t)(hl + 8))
-				continue;
-			const uint8_t *icmp = r + hl;
-			if (icmp[0] == NB_ICMP_ECHOREPLY && (icmp[4] << 8 | icmp[5]) == ident &&
-			    (icmp[6] << 8 | icmp[7]) == seq) {
-				replies++;
-				rumpuser_dprintf("net: echo reply from the peer, seq %u\n", seq);
-			}
-		}
-	}
-	nb_close(s);
-	nb_report("ping_peer", replies > 0, "no echo reply from the peer in 30 s", 0);
-	return replies > 0;
+	int seq = nb_ping(peer, 0x7278, 30);
+	NB_CASE("ping_peer", seq >= 0, "raw ICMP socket");
+	if (seq > 0)
+		rumpuser_dprintf("net: echo reply from the peer, seq %d\n", seq);
+	nb_report("ping_peer", seq > 0, "no echo reply from the peer in 30 s", 0);
+	return seq > 0;
 }
 
 /* Sends all of len bytes. */

@@ -20,24 +20,6 @@
 #define UDP_ROUNDS 1000
 #define UDP_WARMUP 20
 
-/*
- * The platform's monotonic clock (the rumpuser hypercall, no system call): Xen's system time
- * (since Xen booted) on Xen, CLOCK_MONOTONIC on posix. Timed loops use it rather than
- * nb_now_ns: the rump kernel's own clock counts hardclock ticks (10 ms at hz=100), and on Xen
- * its clock thread does not run while a loop keeps the only CPU busy (threads yield only when
- * they block), so it would read the same value before and after the loop. Before rump_init
- * returns it is also the only clock there is.
- */
-static int64_t platform_ns(void)
-{
-	int64_t sec;
-	long nsec;
-
-	if (rumpuser_clock_gettime(RUMPUSER_CLOCK_ABSMONO, &sec, &nsec) != 0)
-		return -1;
-	return sec * 1000000000LL + nsec;
-}
-
 static int fail(const char *what)
 {
 	rumpuser_dprintf("bench: %s failed (errno %d)\nTest result: FAILURE\n", what, nb_errno());
@@ -60,13 +42,13 @@ static int bench_getpid(void)
 		return fail("getpid");
 	for (long i = 0; i < 10000; i++)
 		(void)nb_getpid();
-	t0 = platform_ns();
+	t0 = nb_platform_ns();
 	do {
 		for (long i = 0; i < GETPID_BATCH; i++)
 			if (nb_getpid() != pid)
 				return fail("getpid (another pid)");
 		calls += GETPID_BATCH;
-		elapsed = platform_ns() - t0;
+		elapsed = nb_platform_ns() - t0;
 	} while (elapsed < GETPID_MIN_NS && calls < GETPID_MAX_CALLS);
 	h = hundredths(elapsed, calls);
 	rumpuser_dprintf("bench getpid_ns %ld.%02ld calls %ld ms %ld\n", h / 100, h % 100, calls, (long)(elapsed / 1000000));
@@ -88,7 +70,7 @@ static unsigned (*volatile call_ptr)(unsigned) = empty_call;
 
 static int bench_call(void)
 {
-	int64_t t0 = platform_ns(), elapsed;
+	int64_t t0 = nb_platform_ns(), elapsed;
 	unsigned acc = 0;
 	long calls = 0, h;
 
@@ -96,7 +78,7 @@ static int bench_call(void)
 		for (long i = 0; i < CALL_BATCH; i++)
 			acc = call_ptr(acc);
 		calls += CALL_BATCH;
-		elapsed = platform_ns() - t0;
+		elapsed = nb_platform_ns() - t0;
 	} while (elapsed < CALL_MIN_NS && calls < CALL_MAX_CALLS);
 	if (acc != (unsigned)calls)
 		return fail("the empty call loop (wrong count)");
@@ -147,11 +129,11 @@ static int bench_udp(void)
 	for (unsigned i = 0; i < UDP_WARMUP; i++)
 		if (round_trip(sa, sb, &a, &b, i) != 0)
 			return fail("UDP round trip (warm-up)");
-	t0 = platform_ns();
+	t0 = nb_platform_ns();
 	for (unsigned i = 0; i < UDP_ROUNDS; i++)
 		if (round_trip(sa, sb, &a, &b, i) != 0)
 			return fail("UDP round trip");
-	elapsed = platform_ns() - t0;
+	elapsed = nb_platform_ns() - t0;
 	nb_close(sa);
 	nb_close(sb);
 	h = hundredths(elapsed, UDP_ROUNDS * 1000LL); /* microseconds per round trip */
@@ -161,10 +143,10 @@ static int bench_udp(void)
 
 int main(void)
 {
-	int64_t start = platform_ns(), now;
+	int64_t start = nb_platform_ns(), now;
 	int rv = rump_init();
 
-	now = platform_ns();
+	now = nb_platform_ns();
 	/* First line after rump_init: the host timestamps its arrival. */
 	rumpuser_dprintf("bench rump_init_ms %ld uptime_ms %ld\n", (long)((now - start) / 1000000), (long)(now / 1000000));
 	if (rv != 0) {

@@ -111,3 +111,54 @@ uint16_t nb_inet_cksum(const uint8_t *p, size_t len)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
+
+int nb_ping(uint32_t peer, uint16_t ident, int tries)
+{
+	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
+	if (s < 0)
+		return -1;
+	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
+	int answered = 0;
+	for (int seq = 1; seq <= tries && seq <= 0xffff && !answered; seq++) {
+		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff,
+		    (uint8_t)(seq >> 8), (uint8_t)seq };
+		for (unsigned i = 8; i < sizeof(pkt); i++)
+			pkt[i] = (uint8_t)i;
+		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
+		pkt[2] = c >> 8;
+		pkt[3] = c & 0xff;
+		nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to));
+		int64_t end = nb_now_ns() + 1000000000LL;
+		while (!answered && nb_now_ns() < end) {
+			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
+			if (nb_poll(&p, 1, 200) <= 0)
+				continue;
+			/* The raw socket hands over the IP header too: its length, then the ICMP header. */
+			uint8_t r[256];
+			nb_ssize_t n = nb_recvfrom(s, r, sizeof(r), 0, 0, 0);
+			if (n < 28)
+				continue;
+			unsigned hl = (r[0] & 0xf) * 4u;
+			uint32_t from;
+			__builtin_memcpy(&from, r + 12, 4);
+			if (hl < 20 || n < (nb_ssize_t)(hl + 8) || from != peer)
+				continue;
+			const uint8_t *icmp = r + hl;
+			if (icmp[0] == NB_ICMP_ECHOREPLY && (icmp[4] << 8 | icmp[5]) == ident &&
+			    (icmp[6] << 8 | icmp[7]) == seq)
+				answered = seq;
+		}
+	}
+	nb_close(s);
+	return answered;
+}
+
+int64_t nb_platform_ns(void)
+{
+	int64_t sec;
+	long nsec;
+
+	if (rumpuser_clock_gettime(RUMPUSER_CLOCK_ABSMONO, &sec, &nsec) != 0)
+		return -1;
+	return sec * 1000000000LL + nsec;
+}

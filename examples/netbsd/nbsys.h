@@ -57,7 +57,8 @@ enum {
 	NB_O_RDONLY = 0x0, NB_O_WRONLY = 0x1, NB_O_RDWR = 0x2, NB_O_APPEND = 0x8,
 	NB_O_CREAT = 0x200, NB_O_TRUNC = 0x400, NB_O_EXCL = 0x800, NB_O_DIRECTORY = 0x200000,
 	NB_SEEK_SET = 0, NB_SEEK_END = 2,
-	NB_AF_INET = 2, NB_SOCK_STREAM = 1, NB_SOCK_DGRAM = 2,
+	NB_AF_INET = 2, NB_SOCK_STREAM = 1, NB_SOCK_DGRAM = 2, NB_SOCK_RAW = 3,
+	NB_IPPROTO_ICMP = 1, NB_ICMP_ECHO = 8, NB_ICMP_ECHOREPLY = 0,
 	NB_SHUT_WR = 1,
 	NB_POLLIN = 0x1,
 	NB_CTL_KERN = 1, NB_KERN_OSTYPE = 1, NB_KERN_OSRELEASE = 2, NB_KERN_VERSION = 4,
@@ -125,6 +126,15 @@ int nb_errno(void);
 
 /* Monotonic nanoseconds from the rump kernel's clock. */
 int64_t nb_now_ns(void);
+/*
+ * The platform's monotonic clock in ns (rumpuser_clock_gettime: Xen's system time since boot
+ * on Xen, CLOCK_MONOTONIC on posix); -1 when it cannot be read. Timed loops use it rather than
+ * nb_now_ns: the rump kernel's own clock counts hardclock ticks (10 ms at hz=100), and on Xen
+ * its clock thread does not run while a loop keeps the only CPU busy (threads yield only when
+ * they block), so it would read the same value before and after the loop. Before rump_init
+ * returns it is also the only clock there is.
+ */
+int64_t nb_platform_ns(void);
 
 /*
  * Application threads until a C library provides pthreads: a host thread from the
@@ -156,6 +166,14 @@ uint64_t nb_parse_u64(const char *s);
 uint32_t nb_parse_ipv4(const char *s);
 /* The Internet checksum (RFC 1071) of len bytes, ready to store big-endian. */
 uint16_t nb_inet_cksum(const uint8_t *p, size_t len);
+/*
+ * ICMP echo to peer (network byte order) over a raw socket: a request a second, up to tries,
+ * until a reply comes from peer with this ident and that request's sequence number. Returns
+ * the sequence number answered (1..tries), 0 when no reply came, -1 when no raw socket could
+ * be made. A request that cannot be sent is not an error: only a reply counts (a device may
+ * drop frames).
+ */
+int nb_ping(uint32_t peer, uint16_t ident, int tries);
 
 int nb_thread_start(struct nb_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void nb_thread_wait(struct nb_thread *t);

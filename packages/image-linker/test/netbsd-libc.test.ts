@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetbsdLibc } from '@rumpxen/netbsd-build';
-import { Testbed } from '@rumpxen/xen-testbed';
+import { fullTestbed } from './full-testbed.js';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-libc-hello', 'rumpxen.json');
@@ -101,13 +101,7 @@ describe('a NetBSD libc program as the only domain', () => {
 });
 
 describe('a NetBSD libc program in DomUs of a full testbed', () => {
-  let tb: Testbed | undefined;
-  beforeAll(async () => {
-    tb = await Testbed.start({ edu: false, pvh: true });
-  }, 240_000);
-  afterAll(async () => {
-    await tb?.stop();
-  });
+  const testbed = fullTestbed();
 
   const runs: Record<Target, Run> = {
     'xen-pv': { n: 5, x: 6.25, word: 'domu', status: 7, greeting: 'from-xenstore' },
@@ -115,7 +109,7 @@ describe('a NetBSD libc program in DomUs of a full testbed', () => {
   };
   for (const target of TARGETS) {
     it(`${target}: argv and env from the guest config, exit(${runs[target].status}) as the domain's end`, async () => {
-      if (!tb) throw new Error('the full testbed did not start (see beforeAll)');
+      const tb = testbed();
       const r = runs[target];
       const cfg = { argv: ['hello', ...argv(r)], env: [`GREETING=${r.greeting}`] };
       const domu = await tb.createDomU({

@@ -18,9 +18,9 @@
  * `Xen` first.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { parseExitLine } from '@rumpxen/protocol';
 
-import { call, XenConfigError, XenError } from './errors.js';
+import { ConsoleLines } from './console-lines.js';
+import { call, XenError } from './errors.js';
 import type { NativeConsoleRing } from './native.js';
 
 /**
@@ -41,24 +41,22 @@ export interface ConsoleRingTimings {
 /** One native read at most waits this long, so close() and deadlines are noticed promptly. */
 const READ_SLICE_MS = 200;
 
-export class ConsoleRing implements AsyncIterableIterator<string>, Disposable {
-  private readonly lines: string[] = [];
+export class ConsoleRing extends ConsoleLines {
   private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  private ended = false;
   private closed = false;
   private pending: Promise<void> | undefined;
   private lostBytes = 0;
   readonly timings: ConsoleRingTimings;
 
   constructor(
-    readonly domid: number,
+    domid: number,
     private readonly ring: NativeConsoleRing,
     private readonly attachedAtMs: number,
     attachMs: number,
-    private readonly onExitStatus: (status: number) => void = () => undefined,
+    onExitStatus: (status: number) => void = () => undefined,
     private readonly onClose: () => void = () => undefined,
   ) {
+    super(domid, 'console ring', "the guest's output", onExitStatus);
     this.timings = { attach: attachMs, attachedAt: attachedAtMs };
   }
 
@@ -73,12 +71,12 @@ export class ConsoleRing implements AsyncIterableIterator<string>, Disposable {
       try {
         const c = await call(this.ring.read(Math.max(0, Math.min(READ_SLICE_MS, Math.ceil(timeoutMs)))));
         this.lostBytes += c.lost;
-        if (c.data.length > 0) this.take(this.decoder.write(c.data), c.atMs);
-        if (c.ended) this.finish();
+        if (c.data.length > 0) this.takeAt(this.decoder.write(c.data), c.atMs);
+        if (c.ended) this.finish(this.decoder.end());
       } catch (e) {
         // close() cancels a read in flight: that is the end, not an error.
         if (!(e instanceof XenError && e.code === 'ECANCELED' && this.closed)) throw e;
-        this.finish();
+        this.finish(this.decoder.end());
       } finally {
         this.pending = undefined;
       }
@@ -86,67 +84,19 @@ export class ConsoleRing implements AsyncIterableIterator<string>, Disposable {
     return this.pending;
   }
 
-  private take(text: string, atMs: number): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
-    if (parts.length > 0 && this.timings.firstLine === undefined) {
+  private takeAt(text: string, atMs: number): void {
+    if (this.take(text) > 0 && this.timings.firstLine === undefined) {
       this.timings.firstLine = Math.max(0, atMs - this.attachedAtMs);
       this.timings.firstLineAt = atMs;
     }
-    for (const raw of parts) this.push(raw);
   }
 
-  private push(raw: string): void {
-    const line = raw.replace(/\r/g, '');
-    const status = parseExitLine(line);
-    if (status !== undefined) this.onExitStatus(status);
-    this.lines.push(line);
+  protected more(timeoutMs: number): Promise<void> {
+    return this.fill(Math.min(timeoutMs, READ_SLICE_MS));
   }
 
-  private finish(): void {
-    if (this.ended) return;
-    const rest = this.partial + this.decoder.end();
-    this.partial = '';
-    if (rest.length > 0) this.push(rest);
-    this.ended = true;
-  }
-
-  /** The next line; done once the domain has shut down (or is gone) and its output is read, or on close(). */
-  async next(): Promise<IteratorResult<string>> {
-    for (;;) {
-      const line = this.lines.shift();
-      if (line !== undefined) return { done: false, value: line };
-      if (this.ended || this.closed) return { done: true, value: undefined };
-      await this.fill(READ_SLICE_MS);
-    }
-  }
-
-  async return(): Promise<IteratorResult<string>> {
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /** The next line matching re (lines before it are consumed), or an error after timeoutMs. */
-  async waitForLine(re: RegExp, timeoutMs = 30_000): Promise<string> {
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new XenConfigError('timeoutMs', `must be a non-negative number, got ${timeoutMs}`, 'pass e.g. 30000');
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const line = this.lines.shift();
-      if (line !== undefined) {
-        if (re.test(line)) return line;
-        continue;
-      }
-      if (this.ended || this.closed) throw new Error(`domain ${this.domid} console ring ended before a line matched ${re}`);
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Error(`domain ${this.domid} console ring: no line matched ${re} within ${timeoutMs} ms; check the guest's output or raise the timeout`);
-      }
-      await this.fill(left);
-    }
+  protected override get done(): boolean {
+    return this.ended || this.closed;
   }
 
   /** Unmaps the page; a read in flight ends (the iterator is done). */
@@ -155,9 +105,5 @@ export class ConsoleRing implements AsyncIterableIterator<string>, Disposable {
     this.closed = true;
     this.ring.close();
     this.onClose();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }

@@ -5,9 +5,9 @@
 import { closeSync, constants, openSync, write as fsWrite } from 'node:fs';
 import { ReadStream } from 'node:tty';
 
+import { ConsoleLines } from './console-lines.js';
 import { XenConfigError } from './errors.js';
 import { loadAddon } from './native.js';
-import { parseExitLine } from '@rumpxen/protocol';
 import type { XenStore } from './xenstore.js';
 
 export interface ConsoleOptions {
@@ -16,33 +16,34 @@ export interface ConsoleOptions {
 }
 
 /** Console output as an async iterable of lines (without line ends), and a writer for input. */
-export class DomainConsole implements AsyncIterableIterator<string>, Disposable {
-  private readonly lines: string[] = [];
-  private partial = '';
-  private ended = false;
-  private failure: Error | undefined;
+export class DomainConsole extends ConsoleLines {
   private waiter: (() => void) | undefined;
   private lastDataAt = performance.now();
   private readonly stream: ReadStream;
   private writeFd: number;
 
   private constructor(
-    readonly domid: number,
+    domid: number,
     readonly ttyPath: string,
     readFd: number,
     writeFd: number,
-    private readonly onExitStatus: (status: number) => void,
+    onExitStatus: (status: number) => void,
   ) {
+    super(domid, 'console', "the guest's output (xenconsoled log)", onExitStatus);
     this.writeFd = writeFd;
     // Raw: no echo (echo would send the guest's output back to it as input), no CR/LF rewriting.
     loadAddon().ttyMakeRaw(readFd);
     this.stream = new ReadStream(readFd);
-    this.stream.on('data', (chunk: Buffer) => this.take(chunk.toString('utf8')));
-    this.stream.on('end', () => this.finish());
+    this.stream.on('data', (chunk: Buffer) => {
+      this.lastDataAt = performance.now();
+      this.take(chunk.toString('utf8'));
+      this.wake();
+    });
+    this.stream.on('end', () => this.end());
     this.stream.on('error', (e: NodeJS.ErrnoException) => {
       // EIO: xenconsoled closed the pty's other side because the domain is gone.
       if (e.code !== 'EIO') this.failure = e;
-      this.finish();
+      this.end();
     });
   }
 
@@ -83,26 +84,8 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
     }
   }
 
-  private take(text: string): void {
-    this.lastDataAt = performance.now();
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const raw of parts) {
-      const line = raw.replace(/\r/g, '');
-      const status = parseExitLine(line);
-      if (status !== undefined) this.onExitStatus(status);
-      this.lines.push(line);
-    }
-    this.wake();
-  }
-
-  private finish(): void {
-    if (this.ended) return;
-    if (this.partial.length > 0) {
-      this.lines.push(this.partial.replace(/\r/g, ''));
-      this.partial = '';
-    }
-    this.ended = true;
+  private end(): void {
+    this.finish();
     this.wake();
   }
 
@@ -112,46 +95,14 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
     w?.();
   }
 
-  async next(): Promise<IteratorResult<string>> {
-    for (;;) {
-      const line = this.lines.shift();
-      if (line !== undefined) return { done: false, value: line };
-      if (this.failure) throw this.failure;
-      if (this.ended) return { done: true, value: undefined };
-      await new Promise<void>((r) => (this.waiter = r));
-    }
-  }
-
-  async return(): Promise<IteratorResult<string>> {
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /** The next line matching re, or an error after timeoutMs (the console stays open). */
-  async waitForLine(re: RegExp, timeoutMs = 30_000): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`domain ${this.domid} console: no line matched ${re} within ${timeoutMs} ms; check the guest's output (xenconsoled log) or raise the timeout`));
-        this.wake();
-      }, timeoutMs);
+  protected more(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => this.wake(), timeoutMs) : undefined;
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
-    const search = (async () => {
-      for (;;) {
-        const r = await this.next();
-        if (r.done) throw new Error(`domain ${this.domid} console ended before a line matched ${re}`);
-        if (re.test(r.value)) return r.value;
-      }
-    })();
-    try {
-      return await Promise.race([search, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
@@ -186,10 +137,6 @@ export class DomainConsole implements AsyncIterableIterator<string>, Disposable 
       this.writeFd = -1;
     }
     this.stream.destroy();
-    this.finish();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+    this.end();
   }
 }

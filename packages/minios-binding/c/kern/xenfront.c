@@ -164,19 +164,18 @@ int mk_xenfront_bind_event(struct mk_xenfront *f, mk_evtchn_handler_t h, void *a
 	return 0;
 }
 
-static int write_nodes(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
-	unsigned n)
+/*
+ * Runs body in a xenstore transaction, again while the store answers EAGAIN (another writer
+ * got in between), at most 8 times. body's error aborts the transaction and is returned.
+ */
+static int in_transaction(int (*body)(mk_xs_tx_t tx, const void *arg), const void *arg)
 {
 	int err = 0;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		mk_xs_tx_t tx;
 		if ((err = mk_xs_tx_start(&tx)))
 			return err;
-		char path[80];
-		for (unsigned i = 0; i < n && !err; i++) {
-			mk_snprintf(path, sizeof(path), "%s/%s", f->front, nodes[i].key);
-			err = mk_xs_write(tx, path, nodes[i].value);
-		}
+		err = body(tx, arg);
 		int end = mk_xs_tx_end(tx, err == 0);
 		if (err)
 			return err;
@@ -184,6 +183,31 @@ static int write_nodes(const struct mk_xenfront *f, const struct mk_xenfront_nod
 			return end;
 	}
 	return XEN_EAGAIN;
+}
+
+struct nodes_write {
+	const struct mk_xenfront *f;
+	const struct mk_xenfront_node *nodes;
+	unsigned n;
+};
+
+static int write_nodes_tx(mk_xs_tx_t tx, const void *arg)
+{
+	const struct nodes_write *w = arg;
+	char path[80];
+	int err = 0;
+	for (unsigned i = 0; i < w->n && !err; i++) {
+		mk_snprintf(path, sizeof(path), "%s/%s", w->f->front, w->nodes[i].key);
+		err = mk_xs_write(tx, path, w->nodes[i].value);
+	}
+	return err;
+}
+
+static int write_nodes(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
+	unsigned n)
+{
+	const struct nodes_write w = { f, nodes, n };
+	return in_transaction(write_nodes_tx, &w);
 }
 
 int mk_xenfront_publish(const struct mk_xenfront *f, const struct mk_xenfront_node *nodes,
@@ -341,29 +365,23 @@ int mk_xenfront_watch_backend(struct mk_xenfront *f, mk_xenfront_left_fn left, v
 	return rc;
 }
 
-int mk_xenfront_close_after_backend(const struct mk_xenfront *f)
+/* Writes Closed to the front's state node, but only while that node still exists. */
+static int close_if_present_tx(mk_xs_tx_t tx, const void *arg)
 {
-	char path[64], value[4];
+	const struct mk_xenfront *f = arg;
+	char path[64], value[4], *v;
 	mk_snprintf(path, sizeof(path), "%s/state", f->front);
 	mk_snprintf(value, sizeof(value), "%u", MK_XENBUS_CLOSED);
-	int err = 0;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		mk_xs_tx_t tx;
-		if ((err = mk_xs_tx_start(&tx)))
-			return err;
-		char *v;
-		err = mk_xs_read(tx, path, &v, NULL);
-		if (!err) {
-			mk_free(v);
-			err = mk_xs_write(tx, path, value);
-		}
-		int end = mk_xs_tx_end(tx, err == 0);
-		if (err)
-			return err;
-		if (end != XEN_EAGAIN)
-			return end;
-	}
-	return XEN_EAGAIN;
+	int err = mk_xs_read(tx, path, &v, NULL);
+	if (err)
+		return err;
+	mk_free(v);
+	return mk_xs_write(tx, path, value);
+}
+
+int mk_xenfront_close_after_backend(const struct mk_xenfront *f)
+{
+	return in_transaction(close_if_present_tx, f);
 }
 
 void mk_xenfront_release_event(struct mk_xenfront *f)
