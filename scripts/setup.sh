@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # gzip/xz to unpack the Xen and kernel images, pciutils and the libvirt/libxml2 validators for
 # the PCI and config tests, pkg-config for the addon's library flags, clang for the libFuzzer
 # runs over the ring parsers, git for fetching NetBSD's sources where no tarball is given.
+# patch applies tools/netbsd-build/patches/ to copies of NetBSD files in a build folder.
 need=(gcc g++ make binutils cmake pkg-config libxen-dev qemu-system-x86 gzip xz-utils pciutils libxml2-utils libvirt-clients
-      ca-certificates clang git)
+      ca-certificates clang git makefs patch)
 missing=()
 for p in "${need[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

@@ -334,15 +334,9 @@ static int send_all(int fd, const char *p, size_t len)
  */
 static int finish(int c)
 {
-	nb_shutdown(c, NB_SHUT_WR);
-	int queued = -1;
-	int64_t end = nb_now_ns() + 60 * 1000000000LL;
-	while (nb_ioctl(c, NB_FIONWRITE, &queued) == 0 && queued > 0 && nb_now_ns() < end) {
-		struct nb_timespec ts = { 0, 10 * 1000000 };
-		nb_nanosleep(&ts, 0);
-	}
+	int drained = nb_tcp_drain(c);
 	nb_close(c);
-	return queued == 0;
+	return drained;
 }
 
 static int devices(char **argv)

@@ -51,4 +51,19 @@ enum {
 	NB_EINTR = 4, NB_EAGAIN = 35,
 };
 
+/*
+ * A TCP echo server on addr port 7 (nbnet.c): prints "PROG: ready" once listening, takes one
+ * connection within 240 s and sends back every byte of nbytes, then waits until the peer has
+ * acknowledged them all. Reports case tcp_listen and tcp_echo; 1 when both passed.
+ */
+int nb_tcp_echo(const char *prog, uint32_t addr, uint64_t nbytes);
+/*
+ * Ends what we send on connection c (FIN), then waits up to 60 s until the peer has
+ * acknowledged every byte (FIONWRITE counts sent but unacknowledged bytes too): the domain's
+ * end takes the send queue with it. 1 when all were acknowledged.
+ */
+int nb_tcp_drain(int c);
+/* The IPv4 address (cmd NB_SIOCGIFADDR) or netmask (NB_SIOCGIFNETMASK) of interface name; 0 when none. */
+uint32_t nb_if_ipv4(int s, const char *name, unsigned long cmd);
+
 #endif

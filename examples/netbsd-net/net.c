@@ -39,66 +39,6 @@ static int ping_peer(uint32_t peer)
 	return seq > 0;
 }
 
-/* Sends all of len bytes. */
-static int send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		nb_ssize_t n = nb_write(fd, p, len);
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
-static int tcp_echo(uint32_t addr, uint64_t nbytes)
-{
-	int l = nb_socket(NB_AF_INET, NB_SOCK_STREAM, 0);
-	struct nb_sockaddr_in sin = { .sin_len = sizeof(sin), .sin_family = NB_AF_INET,
-	    .sin_port = nb_htons(ECHO_PORT), .sin_addr = addr };
-	NB_CASE("tcp_listen", l >= 0 && nb_bind(l, &sin, sizeof(sin)) == 0 && nb_listen(l, 4) == 0,
-	    "socket, bind or listen on port 7");
-	nb_report("tcp_listen", 1, "", 0);
-	rumpuser_dprintf("net: ready\n");
-	struct nb_pollfd p = { .fd = l, .events = NB_POLLIN };
-	NB_CASE("tcp_echo", nb_poll(&p, 1, WAIT_MS) == 1, "no connection within 240 s");
-	int c = nb_accept(l, 0, 0);
-	NB_CASE("tcp_echo", c >= 0, "accept");
-	uint64_t done = 0;
-	int64_t t0 = nb_now_ns();
-	while (done < nbytes) {
-		size_t want = nbytes - done < sizeof(buf) ? (size_t)(nbytes - done) : sizeof(buf);
-		p = (struct nb_pollfd){ .fd = c, .events = NB_POLLIN };
-		NB_CASE("tcp_echo", nb_poll(&p, 1, 60 * 1000) == 1, "no data for 60 s");
-		nb_ssize_t n = nb_read(c, buf, want);
-		NB_CASE("tcp_echo", n > 0, "the connection ended before NBYTES bytes");
-		NB_CASE("tcp_echo", send_all(c, buf, (size_t)n), "write back");
-		done += (uint64_t)n;
-	}
-	int64_t ms = (nb_now_ns() - t0) / 1000000;
-	rumpuser_dprintf("net: tcp echoed %lu bytes in %ld ms\n", (unsigned long)done, (long)ms);
-	nb_shutdown(c, NB_SHUT_WR);
-	/*
-	 * The domain ends when main returns, taking the socket's send queue with it: wait until
-	 * the peer acknowledged every byte (FIONWRITE counts sent but unacknowledged bytes too),
-	 * then a little for our FIN.
-	 */
-	int queued = -1;
-	int64_t drain_end = nb_now_ns() + 60 * 1000000000LL;
-	while (nb_ioctl(c, NB_FIONWRITE, &queued) == 0 && queued > 0 && nb_now_ns() < drain_end) {
-		struct nb_timespec ts = { 0, 20 * 1000000 };
-		nb_nanosleep(&ts, 0);
-	}
-	NB_CASE("tcp_echo", queued == 0, "the peer did not acknowledge every byte within 60 s");
-	struct nb_timespec fin = { 2, 0 };
-	nb_nanosleep(&fin, 0);
-	nb_close(c);
-	nb_close(l);
-	nb_report("tcp_echo", 1, "", 0);
-	return 1;
-}
-
 /*
  * A UDP socket bound to addr port 7, with buffers for datagrams up to 64 KiB; -1 and the
  * errno of the failed call (the socket left open: the program ends) on failure.
@@ -174,17 +114,6 @@ static int create_vifs(int nvifs)
 	return 1;
 }
 
-/* The IPv4 address (cmd NB_SIOCGIFADDR) or netmask (NB_SIOCGIFNETMASK) of interface name; 0 when none. */
-static uint32_t if_ipv4(int s, const char *name, unsigned long cmd)
-{
-	struct nb_ifreq ifr = { .ifr_name = { 0 } };
-	for (size_t i = 0; name[i] && i + 1 < sizeof(ifr.ifr_name); i++)
-		ifr.ifr_name[i] = name[i];
-	if (nb_ioctl(s, cmd, &ifr) != 0 || ifr.ifr_ifru.addr.sin_family != NB_AF_INET)
-		return 0;
-	return ifr.ifr_ifru.addr.sin_addr;
-}
-
 static int dhcp(const char *peer_s)
 {
 	uint32_t peer = nb_parse_ipv4(peer_s);
@@ -199,8 +128,8 @@ static int dhcp(const char *peer_s)
 	/* What the kernel now has on virt0, not what the DHCP client said. */
 	int s = nb_socket(NB_AF_INET, NB_SOCK_DGRAM, 0);
 	NB_CASE("dhcp_addr", s >= 0, "a socket for the ioctls");
-	uint32_t addr = if_ipv4(s, "virt0", NB_SIOCGIFADDR);
-	uint32_t mask = addr ? if_ipv4(s, "virt0", NB_SIOCGIFNETMASK) : 0;
+	uint32_t addr = nb_if_ipv4(s, "virt0", NB_SIOCGIFADDR);
+	uint32_t mask = addr ? nb_if_ipv4(s, "virt0", NB_SIOCGIFNETMASK) : 0;
 	nb_close(s);
 	NB_CASE("dhcp_addr", addr != 0, "SIOCGIFADDR on virt0");
 	const uint8_t *a = (const uint8_t *)&addr, *m = (const uint8_t *)&mask;
@@ -229,7 +158,7 @@ static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nb
 	int u = udp_open(addr);
 	NB_CASE("udp_bind", u >= 0, "UDP socket on port 7");
 	nb_report("udp_bind", 1, "", 0);
-	if (!tcp_echo(addr, nbytes)) {
+	if (!nb_tcp_echo("net", addr, nbytes)) {
 		nb_close(u);
 		return 0;
 	}

@@ -104,3 +104,27 @@ if (io.status !== 0) {
   console.error(`bench: bench/netbsd-io.mjs failed (exit ${io.status ?? io.signal})`);
   process.exit(io.status ?? 1);
 }
+
+// SQLite with NetBSD's libc (examples/netbsd-sqlite): build time, stripped size, least memory
+// (bench/netbsd-sqlite.mjs; of the arguments only --no-domu goes to it).
+const sqlite = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'netbsd-sqlite.mjs'), ...process.argv.slice(2).filter((a) => a === '--no-domu')], { stdio: 'inherit' });
+if (sqlite.status !== 0) {
+  console.error(`bench: bench/netbsd-sqlite.mjs failed (exit ${sqlite.status ?? sqlite.signal})`);
+  process.exit(sqlite.status ?? 1);
+}
+
+// examples/httpd in DomUs against its Linux build in dom0, one full testbed: small-file
+// requests/s and 5 MiB MB/s (bench/httpd.mjs; node bench/httpd.mjs --help for its options).
+const httpd = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'httpd.mjs')], { stdio: 'inherit' });
+if (httpd.status !== 0) {
+  console.error(`bench: bench/httpd.mjs failed (exit ${httpd.status ?? httpd.signal})`);
+  process.exit(httpd.status ?? 1);
+}
+
+// NetBSD PCI NIC drivers on passed-through e1000 and pcnet against netfront, one full testbed:
+// ping round trip and TCP echo MB/s (bench/netbsd-pci-nic.mjs; --help for its options).
+const pcinic = spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'netbsd-pci-nic.mjs')], { stdio: 'inherit' });
+if (pcinic.status !== 0) {
+  console.error(`bench: bench/netbsd-pci-nic.mjs failed (exit ${pcinic.status ?? pcinic.signal})`);
+  process.exit(pcinic.status ?? 1);
+}

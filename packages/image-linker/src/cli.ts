@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * image-linker CLI: build, inspect, config, run. Exit codes: 0 ok (run: the image's verdict
- * code), 2 bad input (one paragraph on stderr naming the input and the fix), 1 other failure.
+ * image-linker CLI: build, inspect, config, run, mkfs (and pci). Exit codes: 0 ok (run: the
+ * image's verdict code), 2 bad input (one paragraph on stderr naming the input and the fix),
+ * 1 other failure.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -11,6 +12,7 @@ import { parseEnv, renderConfig } from './config.js';
 import { ImageLinkerError } from './errors.js';
 import { formatReport, inspect, reportToJson } from './inspect.js';
 import { isManifestPath, loadManifest } from './manifest.js';
+import { makeFfsImage } from './mkfs.js';
 import { buildProject } from './project.js';
 import { run, type RunPlace } from './run/index.js';
 
@@ -51,6 +53,10 @@ commands:
       to xen-pciback first (remembering its driver: give it back with image-linker pci
       restore BDF). On a full testbed the same check (or assignment) runs in the
       testbed's dom0, whose QEMU edu device 0000:00:03.0 is on xen-pciback already.
+  mkfs FOLDER IMAGE [--size MIB] [--ffs 1|2]
+      An FFS image (little-endian, FFSv2 unless --ffs 1, sized to fit unless --size) of
+      the folder, for a DomU's vbd (a NetBSD rump kernel mounts it: component fs_ffs).
+      Runs NetBSD's makefs as Debian packages it (apt-get install makefs).
   pci list [--json] [-v] [--sysfs-root DIR] [BDF...]
   pci assign [--dry-run] [--state-dir DIR] [--sysfs-root DIR] [--no-iommu-check] BDF...
   pci restore [--driver NAME | --unbound] [--dry-run] [--state-dir DIR] [--sysfs-root DIR] BDF...
@@ -88,6 +94,8 @@ const OPTIONS = {
   on: { type: 'string' },
   timeout: { type: 'string' },
   'pci-assign': { type: 'boolean' },
+  size: { type: 'string' },
+  ffs: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, string[]> = {
@@ -95,6 +103,7 @@ const ALLOWED: Record<string, string[]> = {
   inspect: ['json'],
   config: ['memory', 'vcpus', 'disk', 'net', 'pci', 'env', 'name', 'format'],
   run: ['on', 'memory', 'vcpus', 'disk', 'net', 'pci', 'pci-assign', 'env', 'name', 'timeout'],
+  mkfs: ['size', 'ffs'],
 };
 
 function usageError(problem: string): never {
@@ -138,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  if (!(command in ALLOWED)) usageError(`has no command "${command}"; the commands are build, inspect, config, run and pci.`);
+  if (!(command in ALLOWED)) usageError(`has no command "${command}"; the commands are build, inspect, config, run, mkfs and pci.`);
   for (const key of Object.keys(values)) {
     if (['help', 'quiet', 'verbose'].includes(key)) continue;
     if (!ALLOWED[command]!.includes(key)) usageError(`${command} does not take --${key}.`);
@@ -181,6 +190,20 @@ async function main(argv: string[]): Promise<number> {
     if (rest.length !== 1) usageError('inspect takes exactly one image.');
     const r = await inspect(rest[0]!);
     process.stdout.write(`${values.json ? reportToJson(r) : formatReport(r)}\n`);
+    return 0;
+  }
+
+  if (command === 'mkfs') {
+    if (rest.length !== 2) usageError('mkfs takes a folder and an image path: image-linker mkfs FOLDER IMAGE.');
+    if (values.ffs !== undefined && values.ffs !== '1' && values.ffs !== '2') {
+      throw new ImageLinkerError(`--ffs ${values.ffs}`, 'is not an FFS version.', 'Use --ffs 1 or --ffs 2 (the default).');
+    }
+    const r = makeFfsImage(rest[0]!, rest[1]!, {
+      sizeMib: intFlag(values.size, '--size'),
+      ffsVersion: values.ffs === '1' ? 1 : 2,
+    });
+    progress?.(r.log.trim());
+    process.stdout.write(`${r.image} (${r.bytes} bytes)\n`);
     return 0;
   }
 

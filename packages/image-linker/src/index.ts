@@ -13,4 +13,5 @@ export * from './build.js';
 export * from './config.js';
 export * from './manifest.js';
 export * from './project.js';
+export * from './mkfs.js';
 export * from './run/index.js';

@@ -8,7 +8,7 @@ import { build, type BuildResult } from './build.js';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { ImageLinkerError } from './errors.js';
 import { isComponentPath } from './inputs.js';
-import { libcLink } from './libc.js';
+import { libcCompile } from './libc.js';
 import type { Manifest } from './manifest.js';
 import { resolveTarget, type TargetDefinition } from './targets.js';
 
@@ -30,9 +30,28 @@ export async function compileSources(sources: string[], target: TargetDefinition
       onOutput: () => {},
     });
   } catch (e) {
-    if (!(e instanceof GuestCompileError)) throw e;
-    const command = e.command.slice(0, -4).join(' ');
-    throw new ImageLinkerError(e.source, `does not compile for target ${target.name}: ${e.firstLines.slice(0, 8).join(' | ') || e.problem}`, `Fix the source (it is compiled with: ${command}).`);
+    throw compileError(e, target.name);
+  }
+}
+
+/** A source that did not compile, as this tool's error (other errors as they are). */
+function compileError(e: unknown, target: string): unknown {
+  // By name: a libc package's compile step throws its own instance of @rumpxen/protocol's class.
+  if (!(e instanceof GuestCompileError) && !(e instanceof Error && e.name === 'GuestCompileError')) return e;
+  const g = e as GuestCompileError;
+  const command = g.command.slice(0, -4).join(' ');
+  return new ImageLinkerError(g.source, `does not compile for target ${target}: ${g.firstLines.slice(0, 8).join(' | ') || g.problem}`, `Fix the source (it is compiled with: ${command}).`);
+}
+
+/** Compiles sources against a libc, through the libc package's compile step (libc.ts). */
+async function compileWithLibc(libc: string, sources: string[], target: TargetDefinition, outDir: string, cflags: string[], onProgress?: (l: string) => void): Promise<string[]> {
+  try {
+    return await libcCompile({
+      libc, target: target.name, sources, outDir, cflags, cc: 'cc', onProgress,
+      objectName: (src) => `${basename(src).replace(/\.[cS]$/, '')}.${target.name}.o`,
+    });
+  } catch (e) {
+    throw compileError(e, target.name);
   }
 }
 
@@ -51,9 +70,12 @@ export async function buildProject(m: Manifest, opts: ProjectBuildOptions = {}):
   // Sources of an image with NetBSD components by name see that build's headers (<rump/…>).
   const netbsdNames = m.sysroot ? [] : m.components.filter((c) => !isComponentPath(c));
   const netbsdInclude = netbsdNames.length ? [`-I${(await buildNetbsd(def, { onProgress: opts.onProgress })).includeDir}`] : [];
-  // With a libc, sources see its headers (NetBSD's usr/include) before anything else.
-  const libcFlags = m.libc ? (await libcLink(m.libc, def.name, opts.onProgress)).cflags : [];
-  const objects = await compileSources(m.sources, def, join(dirname(output), 'obj'), 'cc', opts.onProgress, [...libcFlags, ...m.cflags, ...netbsdInclude]);
+  const objDir = join(dirname(output), 'obj');
+  // With a libc, its package compiles the sources (for NetBSD's: its headers before anything
+  // else, the same step as its rumpxen-cc driver).
+  const objects = m.libc
+    ? await compileWithLibc(m.libc, m.sources, def, objDir, [...m.cflags, ...netbsdInclude], opts.onProgress)
+    : await compileSources(m.sources, def, objDir, 'cc', opts.onProgress, [...m.cflags, ...netbsdInclude]);
   return build({
     inputs: [...objects, ...m.inputs],
     target: def,

@@ -11,15 +11,11 @@
  * NetBSD's libc build is made here when missing (about two minutes on top of the kernel
  * build that `npm test` makes first); the image-linker runs as its built CLI.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildNetbsdLibc } from '@rumpxen/netbsd-build';
+import { describe, expect, it } from 'vitest';
 import { fullTestbed } from './full-testbed.js';
+import { CLI, cli, libcTestFolder } from './netbsd-libc-setup.js';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-libc-hello', 'rumpxen.json');
 const TARGETS = ['xen-pv', 'xen-pvh'] as const;
 type Target = (typeof TARGETS)[number];
@@ -40,6 +36,7 @@ function expectedLines(r: Run): string[] {
     `env GREETING=${r.greeting}`,
     'open: -1, errno 2 (No such file or directory)',
     `heap ${size * 2} ${r.n.toString(16).padStart(5, '0')}`,
+    'netbsd-libc: fork: no processes in a rumpxen domain (one program, no fork or exec), so it fails with ENOSYS',
     'fork: -1, errno 78 (Function not implemented)',
     'write(2) on fd 2',
     `exiting with ${r.status}`,
@@ -57,20 +54,10 @@ function programLines(lines: string[], r: Run): string[] {
   return first < 0 ? [] : lines.slice(first).filter((l) => l.trim() !== '');
 }
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const images: Partial<Record<Target, string>> = {};
-let dir: string;
 
-beforeAll(async () => {
-  expect(existsSync(CLI), `${CLI} (build the monorepo first: npm run build)`).toBe(true);
-  const t0 = Date.now();
-  const lc = await buildNetbsdLibc('xen-pv', { onProgress: (l) => console.error(l) });
-  if (!lc.cached) console.log(`NetBSD libc for xen-pv built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  dir = mkdtempSync(join(tmpdir(), 'netbsd-libc-test-'));
+libcTestFolder('netbsd-libc-test', async (dir) => {
   for (const target of TARGETS) {
     const out = join(dir, `hello.${target}`);
     const b = cli(['build', MANIFEST, '--target', target, '-o', out]);
@@ -79,9 +66,6 @@ beforeAll(async () => {
   }
 }, 900_000);
 
-afterAll(() => {
-  if (dir && !process.env.RUMPXEN_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
-});
 
 describe('a NetBSD libc program as the only domain', () => {
   const runs: Record<Target, Run> = {

@@ -25,6 +25,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import type { Testbed } from '@rumpxen/xen-testbed';
 import { buildProject, loadManifest } from '../src/index.js';
+import { startUdhcpd } from './dom0-udhcpd.js';
 import { fullTestbed } from './full-testbed.js';
 import { workdir } from './helpers.js';
 
@@ -138,21 +139,7 @@ describe('NetBSD in Xen DomUs over netfront', () => {
    */
   async function runDhcp(target: Target) {
     const tb = testbed();
-    const dir = `/tmp/netbsd-net-udhcpd-${target}`;
-    const conf = [
-      `start 10.77.0.${POOL_FIRST}`, `end 10.77.0.${POOL_LAST}`, 'interface xenbr0',
-      `max_leases ${POOL_LAST - POOL_FIRST + 1}`, `lease_file ${dir}/leases`, `pidfile ${dir}/udhcpd.pid`,
-      'option subnet 255.255.255.0', 'option lease 3600',
-    ];
-    const started = await tb.dom0.exec([
-      `rm -rf ${dir} && mkdir -p ${dir} && : > ${dir}/leases`,
-      `printf '%s\\n' ${conf.map((l) => `'${l}'`).join(' ')} > ${dir}/udhcpd.conf`,
-      `busybox udhcpd -f ${dir}/udhcpd.conf > ${dir}/log 2>&1 &`,
-      `echo $! > ${dir}/bg.pid`,
-      `sleep 1; kill -0 $(cat ${dir}/bg.pid) || { cat ${dir}/log; exit 1; }`,
-    ].join('\n'));
-    expect(started.code, started.stdout + started.stderr).toBe(0);
-    const udhcpdLog = async () => (await tb.dom0.exec(`cat ${dir}/log`)).stdout;
+    const udhcpd = await startUdhcpd(tb, `netbsd-net-udhcpd-${target}`, POOL_FIRST, POOL_LAST);
     let domu: Awaited<ReturnType<Testbed['createDomU']>> | undefined;
     try {
       const t0 = Date.now();
@@ -162,7 +149,7 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       });
       await domu.waitForLine(/^net: ready$|^Test result:/, 240_000);
       const leaseSeconds = (Date.now() - t0) / 1000;
-      const early = `${domu.lines.join('\n')}\n--- udhcpd:\n${await udhcpdLog()}`;
+      const early = `${domu.lines.join('\n')}\n--- udhcpd:\n${await udhcpd.log()}`;
       expect(caseVerdicts(domu.lines), early).toEqual(pass('ifcreate', 'dhcp', 'dhcp_addr', 'ping_peer', 'udp_bind'));
       const m = /^net: virt0 dhcp address (\d+\.\d+\.\d+\.\d+) netmask (\S+)$/m.exec(early);
       expect(m, early).toBeTruthy();
@@ -178,13 +165,9 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       expect(ping.code, ping.stdout + ping.stderr).toBe(0);
       expect(ping.stdout).toMatch(/3 packets transmitted, 3 packets received/);
       // udhcpd writes its lease file on SIGUSR1 (from its main loop, so wait for it).
-      const leases = await tb.dom0.exec([
-        `kill -USR1 $(cat ${dir}/bg.pid)`,
-        `for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1; busybox dumpleases -f ${dir}/leases > ${dir}/dump 2>&1; grep -qi '${mac}' ${dir}/dump && break; done`,
-        `cat ${dir}/dump`,
-      ].join('\n'), { timeoutMs: 60_000 });
+      const leases = await udhcpd.leases(`${mac!}`);
       const lease = leases.stdout.split('\n').find((l) => l.toLowerCase().startsWith(mac!));
-      expect(lease, `${leases.stdout}${leases.stderr}\n--- udhcpd:\n${await udhcpdLog()}`).toBeTruthy();
+      expect(lease, `${leases.stdout}${leases.stderr}\n--- udhcpd:\n${await udhcpd.log()}`).toBeTruthy();
       expect(lease!.trim().split(/\s+/)[1]).toBe(addr);
       const udp = await udpPeer(addr!, domu);
       const r = await domu.wait({ timeoutMs: 120_000 });
@@ -195,7 +178,7 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       console.log(`${target}: DHCP lease ${addr}/${mask} for ${mac} (udhcpd), net: ready after ${leaseSeconds.toFixed(1)} s; dom0 pinged it; ${udp}`);
     } finally {
       await domu?.destroy().catch(() => undefined);
-      await tb.dom0.exec(`kill $(cat ${dir}/bg.pid) 2>/dev/null; sleep 1; kill -9 $(cat ${dir}/bg.pid) 2>/dev/null; true`).catch(() => undefined);
+      await udhcpd.stop();
     }
   }
 

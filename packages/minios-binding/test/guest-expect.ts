@@ -36,4 +36,4 @@ export function expectXenPasses(report: ConformanceReport): void {
 }
 
 /** The guest kernel self-test's cases (c/test/ktest.c), in order. */
-export const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'block_wake', 'time', 'sleep_while_yielding', 'evtchn_loopback', 'gnttab', 'daemonize'];
+export const KTEST_CASES = ['pages', 'heap', 'malloc_oom', 'threads_tls', 'tls_many_threads', 'thread_on_stack', 'block_wake', 'time', 'sleep_while_yielding', 'evtchn_loopback', 'gnttab', 'daemonize'];

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuestArchive, protocolIncludeDir } from '@rumpxen/protocol';
 import { guestIncludeDir, xenPvhTarget, xenPvTarget } from '@rumpxen/minios-binding';
+import { hypercallApiArtifacts } from '@rumpxen/hypercall-api';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = dirname(here);
@@ -20,7 +21,7 @@ for (const target of [xenPvTarget, xenPvhTarget]) {
     sources,
     cflags: [...target.cflags, '-std=gnu11', '-O2', '-g', '-fno-asynchronous-unwind-tables', '-Wall', '-Wextra', '-Werror'],
     compilerHeaders: true,
-    includeDirs: [here, guestIncludeDir, protocolIncludeDir],
+    includeDirs: [here, guestIncludeDir, protocolIncludeDir, hypercallApiArtifacts.includeDir],
     sourceRoot: here,
     archive,
   });

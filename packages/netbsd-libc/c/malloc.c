@@ -6,10 +6,8 @@
 #include <mk/mm.h>
 #include <mk/lib.h>
 
-#define NB_ENOMEM 12
-#define NB_EINVAL 22
+#include "nblibc.h"
 
-extern int errno;
 
 struct header {
 	void *block;
@@ -23,12 +21,12 @@ static void *alloc_aligned(size_t size, size_t align)
 	if (align < sizeof(struct header))
 		align = sizeof(struct header);
 	if (size > (size_t)-1 / 2 - align) {
-		errno = NB_ENOMEM;
+		*__errno() = RUMPXEN_NETBSD_ENOMEM;
 		return NULL;
 	}
 	char *block = mk_malloc(size + align, align);
 	if (block == NULL) {
-		errno = NB_ENOMEM;
+		*__errno() = RUMPXEN_NETBSD_ENOMEM;
 		return NULL;
 	}
 	char *p = block + align;
@@ -53,7 +51,7 @@ void free(void *p)
 void *calloc(size_t n, size_t size)
 {
 	if (size != 0 && n > (size_t)-1 / size) {
-		errno = NB_ENOMEM;
+		*__errno() = RUMPXEN_NETBSD_ENOMEM;
 		return NULL;
 	}
 	void *p = malloc(n * size);
@@ -82,10 +80,10 @@ void *realloc(void *old, size_t size)
 int posix_memalign(void **out, size_t align, size_t size)
 {
 	if (align < sizeof(void *) || (align & (align - 1)) != 0)
-		return NB_EINVAL;
+		return RUMPXEN_NETBSD_EINVAL;
 	void *p = alloc_aligned(size, align);
 	if (p == NULL)
-		return NB_ENOMEM;
+		return RUMPXEN_NETBSD_ENOMEM;
 	*out = p;
 	return 0;
 }
@@ -95,7 +93,7 @@ void *aligned_alloc(size_t align, size_t size)
 	void *p;
 	int error = posix_memalign(&p, align, size);
 	if (error != 0) {
-		errno = error;
+		*__errno() = error;
 		return NULL;
 	}
 	return p;

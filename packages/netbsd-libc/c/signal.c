@@ -10,15 +10,12 @@
 #include "nblibc.h"
 
 #define NB_NSIG 64
-#define NB_EINVAL 22
-#define NB_ESRCH 3
 #define NB_SIG_BLOCK 1
 #define NB_SIG_UNBLOCK 2
 #define NB_SIG_SETMASK 3
 #define NB_SIGKILL 9
 #define NB_SIGSTOP 17
 
-extern int errno;
 
 /* NetBSD's sigset_t and struct sigaction (sys/sigtypes.h, sys/signal.h). */
 typedef struct {
@@ -40,7 +37,7 @@ static nb_sigset_t blocked;
 int __sigaction14(int sig, const struct nb_sigaction *act, struct nb_sigaction *oact)
 {
 	if (sig <= 0 || sig > NB_NSIG || (act != NULL && (sig == NB_SIGKILL || sig == NB_SIGSTOP))) {
-		errno = NB_EINVAL;
+		*__errno() = RUMPXEN_NETBSD_EINVAL;
 		return -1;
 	}
 	if (oact != NULL)
@@ -50,7 +47,7 @@ int __sigaction14(int sig, const struct nb_sigaction *act, struct nb_sigaction *
 	return 0;
 }
 
-int __sigprocmask14(int how, const nb_sigset_t *set, nb_sigset_t *oset)
+int _sys___sigprocmask14(int how, const nb_sigset_t *set, nb_sigset_t *oset)
 {
 	nb_sigset_t old = blocked;
 	if (set != NULL) {
@@ -66,7 +63,7 @@ int __sigprocmask14(int how, const nb_sigset_t *set, nb_sigset_t *oset)
 				blocked.bits[i] = set->bits[i];
 				break;
 			default:
-				errno = NB_EINVAL;
+				*__errno() = RUMPXEN_NETBSD_EINVAL;
 				return -1;
 			}
 		}
@@ -76,23 +73,12 @@ int __sigprocmask14(int how, const nb_sigset_t *set, nb_sigset_t *oset)
 	return 0;
 }
 
-int _lwp_self(void)
+int nblibc_signal_self(int sig)
 {
-	return 1;
-}
-
-int _lwp_kill(int lid, int sig)
-{
-	if (lid != 1) {
-		errno = NB_ESRCH;
+	if (sig <= 0 || sig > NB_NSIG) {
+		*__errno() = RUMPXEN_NETBSD_EINVAL;
 		return -1;
 	}
-	if (sig < 0 || sig > NB_NSIG) {
-		errno = NB_EINVAL;
-		return -1;
-	}
-	if (sig == 0)
-		return 0;
 	void (*handler)(int) = actions[sig].handler;
 	if (handler == NB_SIG_IGN)
 		return 0;
@@ -103,3 +89,15 @@ int _lwp_kill(int lid, int sig)
 	mk_printk("netbsd-libc: the program got signal %d, which ends it\n", sig);
 	_exit(128 + sig);
 }
+/*
+ * The guest kernel's hook for the rump kernel's signals to the program (rumpuser_kill), e.g.
+ * SIGPIPE on a write to a reset socket: the program's disposition applies, as for raise.
+ */
+int rumpxen_signal_self(int sig)
+{
+	return nblibc_signal_self(sig);
+}
+
+/* libpthread's __sigprocmask14 (pthread_sigmask) calls _sys___sigprocmask14; without it this one is sigprocmask's. */
+int __sigprocmask14(int how, const nb_sigset_t *set, nb_sigset_t *oset)
+	__attribute__((weak, alias("_sys___sigprocmask14")));

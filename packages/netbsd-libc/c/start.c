@@ -4,7 +4,9 @@
  * first thread with argv and env from the domain's config (its TLS block already set up from
  * the image's PT_TLS); an image linked with libc is linked with `--wrap=main`, so that call
  * lands here first: libc's globals are set, the rump kernel is booted (its fds 0, 1 and 2 are
- * the console), libc initialised (_libc_init, as crt0 calls it in a static program) and the
+ * the console), the first thread made lwp 1 with an lwp of its own in the program's process
+ * (lwp.c), RLIMIT_STACK set to the first thread's stack size (libpthread's default for new
+ * threads' stacks), libc initialised (_libc_init, as crt0 calls it in a static program) and the
  * image's constructors run, then the program's main runs and its return value goes to exit(),
  * which runs the atexit handlers and destructors, flushes stdio and ends the domain.
  *
@@ -12,6 +14,7 @@
  * entry points used here are declared by hand with NetBSD's signatures.
  */
 #include <mk/console.h>
+#include <mk/sched.h>
 
 #include "nblibc.h"
 
@@ -24,6 +27,55 @@ extern void exit(int status) __attribute__((noreturn));
 extern int atexit(void (*fn)(void));
 extern void _libc_init(void);
 extern int rump_init(void);
+
+/* NetBSD's struct rlimit, RLIMIT_STACK and Aux64Info with the AT_* tags used here. */
+struct nb_rlimit {
+	unsigned long long cur;
+	unsigned long long max;
+};
+#define NB_RLIMIT_STACK 3
+extern int getrlimit(int resource, struct nb_rlimit *rl);
+extern int setrlimit(int resource, const struct nb_rlimit *rl);
+
+struct nb_auxinfo {
+	unsigned int type;
+	unsigned long value;
+};
+#define NB_AT_NULL 0
+#define NB_AT_PAGESZ 6
+#define NB_AT_STACKBASE 13
+
+/*
+ * The auxiliary vector a NetBSD kernel would give: libpthread reads the first thread's stack
+ * from it (AT_STACKBASE, its top). libc's own _dlauxinfo (weak) would find none here.
+ */
+static struct nb_auxinfo auxinfo[] = {
+	{ NB_AT_PAGESZ, 4096 },
+	{ NB_AT_STACKBASE, 0 },
+	{ NB_AT_NULL, 0 },
+};
+
+void *_dlauxinfo(void)
+{
+	return auxinfo;
+}
+
+/* The first thread's stack as its top for AT_STACKBASE and its size as RLIMIT_STACK. */
+static void describe_first_stack(void)
+{
+	void *base;
+	size_t size;
+	mk_thread_stack(mk_thread_self(), &base, &size);
+	auxinfo[1].value = (unsigned long)base + size;
+	struct nb_rlimit rl;
+	if (getrlimit(NB_RLIMIT_STACK, &rl) != 0)
+		return;
+	rl.cur = size;
+	if (rl.max < rl.cur)
+		rl.max = rl.cur;
+	if (setrlimit(NB_RLIMIT_STACK, &rl) != 0)
+		mk_printk("netbsd-libc: setrlimit(RLIMIT_STACK, %zu) failed\n", size);
+}
 
 /* The image's constructors and destructors (the target's linker script gathers them). */
 typedef void (*init_fn)(void);
@@ -71,6 +123,9 @@ int __wrap_main(int argc, char **argv, char **envp)
 		_exit(127);
 	}
 
+	nblibc_lwp_init();
+	describe_first_stack();
+	nblibc_clock_link();
 	_libc_init();
 	for (init_fn *f = __init_array_start; f < __init_array_end; f++)
 		(*f)();

@@ -35,6 +35,20 @@ export function glueArchive(target: LibcTargetName): string {
  */
 export const NETBSD_CPPFLAGS: readonly string[] = ['-D__NetBSD__', '-Ulinux', '-U__linux', '-U__linux__', '-U__gnu_linux__'];
 
+/**
+ * NetBSD's libraries linked into every image with this libc, after the layer (`libnblibc.a`),
+ * by name in the libc build (`lib<name>.a`), in link order (one group, but the first archive
+ * that defines a symbol gives it). Edit here to link another of the build's libraries.
+ */
+export const LINKED_LIBRARIES: readonly string[] = [
+  // libpthread before libc, as NetBSD links -lpthread -lc: a program that uses threads pulls
+  // its members, whose strong definitions replace libc's weak thread stubs.
+  'pthread',
+  'c',
+  'm',
+  'util',
+];
+
 export interface NetbsdLibcLink {
   target: LibcTargetName;
   /**
@@ -44,8 +58,8 @@ export interface NetbsdLibcLink {
   cflags: string[];
   includeDir: string;
   /**
-   * Archives linked as libraries (in one group with the target's): the layer, libc, libm,
-   * libutil. libpthread is built but not linked yet (its _lwp_* are not implemented).
+   * Archives linked as libraries (in one group with the target's): the layer, libpthread,
+   * libc, libm, libutil.
    */
   archives: string[];
   /** The base rump kernel with system calls under libc's names: replaces the `rump` component. */
@@ -76,13 +90,21 @@ export async function netbsdLibc(target: string, opts: BuildOptions = {}): Promi
     throw new Error(`${glue} does not exist: build @rumpxen/netbsd-libc first (npx nx run @rumpxen/netbsd-libc:build).`);
   }
   const build = await buildNetbsdLibc(target, opts);
+  const archives = LINKED_LIBRARIES.map((name) => {
+    const a = build.archives[name];
+    if (!a) throw new Error(`NetBSD's libc build in ${build.dir} has no lib${name}.a: rebuild it (npx rumpxen-netbsd-build build libc ${target}).`);
+    return a;
+  });
   return {
     target,
     cflags: ['-isystem', build.includeDir, ...NETBSD_CPPFLAGS],
     includeDir: build.includeDir,
-    archives: [glue, build.archives.c!, build.archives.m!, build.archives.util!],
+    archives: [glue, ...archives],
     rumpKernel: build.rumpKernelLibc,
     ldflags: ['--wrap=main'],
     build,
   };
 }
+
+export { compileNetbsdSources, netbsdCompileFlags, type NetbsdCompileOptions } from './compile.js';
+export { ccMain, parseCcArgs, runCc, defaultObjectName, CcUsageError, CcLinkError, CC_USAGE, CC_TARGET_ENV, type CcPlan, type CcCommand, type CcIo } from './cc.js';

@@ -13,13 +13,15 @@ import { netbsdCacheDir, withLock } from './cache.js';
 import { componentGraph, type Component } from './components.js';
 import { buildConfig, targetDefinition, type BuildMode, type NetbsdBuildConfig } from './configs.js';
 import { NetbsdBuildError } from './errors.js';
+import { pciKeyPart, pciStepScript } from './pci.js';
 import { resolveSource, type SourceTree } from './sources.js';
 
 /** Bumped when the layout of a build folder or the way it is made changes. */
 const FORMAT = 1;
 
 export const BUILD_STEPS = ['tools', 'build', 'install'] as const;
-export type BuildStep = (typeof BUILD_STEPS)[number];
+/** After buildrump.sh's steps, kernel mode builds NetBSD's PCI driver components (src/pci.ts). */
+export type BuildStep = (typeof BUILD_STEPS)[number] | 'pci';
 
 export interface NetbsdBuild {
   /** The target asked for (xen-pv and xen-pvh share one kernel-mode build when their flags agree). */
@@ -67,6 +69,8 @@ function compilerIdentity(): string {
 
 export function buildKey(src: SourceTree, driver: SourceTree, config: NetbsdBuildConfig): string {
   const what = { format: FORMAT, netbsd: src.identity, buildrump: driver.identity, mode: config.mode, args: config.args, cflags: config.cflags, env: config.env, cc: compilerIdentity() };
+  // Only kernel builds get the PCI step, so the userspace (posix) key stays as it was.
+  if (config.mode === 'kernel') Object.assign(what, { pci: pciKeyPart() });
   return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }
 
@@ -187,6 +191,23 @@ export async function buildNetbsd(target: string | TargetDefinition, opts: Build
       progress(`${label}: ${step} done in ${fmt(stepSeconds[step]!)}`);
     }
     const libDir = join(dest, 'lib');
+    const rumpmake = join(tools, 'bin', 'brrumpmake');
+    if (config.mode === 'kernel') {
+      const t0 = Date.now();
+      progress(`${label}: pci ...`);
+      const script = pciStepScript(dir, src.dir, rumpmake, libDir, jobs);
+      const code = await runStep('pci', [script], driverEnv(config), dir, log, label, progress);
+      stepSeconds.pci = (Date.now() - t0) / 1000;
+      if (code !== 0) {
+        throw new NetbsdBuildError(
+          `NetBSD build for ${def.name}`,
+          `failed in the "pci" step (NetBSD's PCI driver components, ${script}; exit ${code}) after ${fmt(stepSeconds.pci)}. Last lines of ${log}:\n${lastLines(log, 15)}\n`,
+          `Read ${log}; the folder is rebuilt from scratch on the next run.`,
+          1,
+        );
+      }
+      progress(`${label}: pci done in ${fmt(stepSeconds.pci)}`);
+    }
     const components = componentGraph(libDir);
     const result: NetbsdBuild = {
       target: def.name,
@@ -195,7 +216,7 @@ export async function buildNetbsd(target: string | TargetDefinition, opts: Build
       dir,
       libDir,
       includeDir: join(dest, 'include'),
-      rumpmake: join(tools, 'bin', 'brrumpmake'),
+      rumpmake,
       buildrumpDir: driver.dir,
       netbsdSrcDir: src.dir,
       components,

@@ -6,3 +6,4 @@ export * from './components.js';
 export * from './build.js';
 export * from './hosttools.js';
 export * from './libc.js';
+export * from './pci.js';

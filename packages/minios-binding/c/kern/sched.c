@@ -20,7 +20,8 @@ struct mk_thread {
 	bool joinable;
 	struct mk_thread *joiner;
 	void *retval;
-	void *tls_alloc;
+	bool foreign;		/* stack and TLS block are the creator's (mk_thread_create_on) */
+	unsigned long tls_own;	/* thread pointer of the TLS block allocated here, or 0 */
 	unsigned long tls_tp;
 	unsigned long tls_token;	/* from mk_arch_tls_attach */
 	void *cookie;
@@ -76,7 +77,7 @@ const char *mk_fault_guard_owner(unsigned long addr)
 		return NULL;
 	do {
 		unsigned long g = (unsigned long)t->stack;
-		if (addr >= g && addr < g + 4096)
+		if (t->stack && addr >= g && addr < g + 4096)
 			return t->name;
 		t = t->next;
 	} while (t != threads);
@@ -112,9 +113,12 @@ void mk_thread_backtrace(struct mk_thread *t)
 {
 	if (!t || t == current)
 		return;
-	/* mk_context_switch saved r15, r14, r13, r12, rbx, rbp, then its return address. */
+	/*
+	 * mk_context_switch saved the control words, r15, r14, r13, r12, rbx, rbp, then its
+	 * return address.
+	 */
 	const unsigned long *sp = (const unsigned long *)t->sp;
-	mk_backtrace(sp[6], sp[5]);
+	mk_backtrace(sp[7], sp[6]);
 }
 
 void mk_sched_memory(size_t *threads_out, size_t *bytes)
@@ -123,23 +127,56 @@ void mk_sched_memory(size_t *threads_out, size_t *bytes)
 	*bytes = live_thread_bytes;
 }
 
-/* TLS block per x86-64 variant II: data below the thread pointer, fs:0 = tp. */
-static bool tls_setup(struct mk_thread *t)
+/* Offset of the thread pointer in a TLS block: the template rounded up to its alignment. */
+static size_t tls_tp_offset(void)
 {
-	unsigned long align = tls_align();
-	size_t memsz = (size_t)(mk_tls_end - mk_tls_start);
+	return MK_ALIGN_UP((size_t)(mk_tls_end - mk_tls_start), tls_align());
+}
+
+/* TLS block per x86-64 variant II: data below the thread pointer, fs:0 = tp. */
+unsigned long mk_tls_alloc(void)
+{
 	size_t filesz = (size_t)(mk_tdata_end - mk_tls_start);
-	size_t off = MK_ALIGN_UP(memsz, align);
-	char *block = mk_malloc(tls_block_size(), align);
+	size_t off = tls_tp_offset();
+	char *block = mk_malloc(tls_block_size(), tls_align());
 	if (!block)
-		return false;
+		return 0;
 	mk_memcpy(block, mk_tls_start, filesz);
 	mk_memset(block + filesz, 0, off - filesz + 64);
-	t->tls_alloc = block;
-	t->tls_tp = (unsigned long)block + off;
-	*(unsigned long *)t->tls_tp = t->tls_tp;
+	unsigned long tp = (unsigned long)block + off;
+	*(unsigned long *)tp = tp;
+	return tp;
+}
+
+void mk_tls_free(unsigned long tp)
+{
+	if (tp)
+		mk_free((char *)tp - tls_tp_offset());
+}
+
+static bool tls_setup(struct mk_thread *t)
+{
+	t->tls_own = mk_tls_alloc();
+	if (!t->tls_own)
+		return false;
+	t->tls_tp = t->tls_own;
 	t->tls_token = mk_arch_tls_attach(t->tls_tp);
 	return true;
+}
+
+void mk_thread_set_tls(unsigned long tp)
+{
+	struct mk_thread *t = current;
+	mk_arch_tls_detach(t->tls_token);
+	t->tls_tp = tp;
+	t->tls_token = mk_arch_tls_attach(tp);
+	mk_arch_set_tls(tp, t->tls_token);
+}
+
+void mk_thread_stack(struct mk_thread *t, void **base, size_t *size)
+{
+	*base = t->stack ? t->stack + 4096 : NULL;
+	*size = t->stack ? (t->stack_pages - 1) * 4096 : 0;
 }
 
 /* Canary words just above the guard page catch overflows that stopped short of it. */
@@ -148,6 +185,8 @@ static bool tls_setup(struct mk_thread *t)
 
 static void canary_check(struct mk_thread *t)
 {
+	if (!t->stack)
+		return;
 	const unsigned long *c = (const unsigned long *)(t->stack + 4096);
 	for (int i = 0; i < STACK_CANARY_WORDS; i++)
 		if (c[i] != STACK_CANARY)
@@ -158,12 +197,63 @@ static void canary_check(struct mk_thread *t)
 static void thread_free(struct mk_thread *t)
 {
 	live_threads--;
-	live_thread_bytes -= mk_thread_cost((t->stack_pages - 1) * 4096);
-	mk_arch_remap_page((unsigned long)t->stack);
-	mk_page_free(t->stack, t->stack_pages);
 	mk_arch_tls_detach(t->tls_token);
-	mk_free(t->tls_alloc);
+	if (t->foreign) {
+		live_thread_bytes -= mk_malloc_footprint(sizeof(struct mk_thread), 0);
+	} else {
+		live_thread_bytes -= mk_thread_cost((t->stack_pages - 1) * 4096);
+		mk_arch_remap_page((unsigned long)t->stack);
+		mk_page_free(t->stack, t->stack_pages);
+		mk_tls_free(t->tls_own);
+	}
 	mk_free(t);
+}
+
+/*
+ * The first frame for mk_context_switch below top (16-byte aligned): the control words, r15
+ * r14 r13 r12 rbx rbp, then the return address; then links t last in the thread list.
+ */
+static void thread_start(struct mk_thread *t, unsigned long top, mk_thread_fn fn, void *arg)
+{
+	unsigned long *sp = (unsigned long *)top;
+	/* After the final ret the trampoline runs with rsp 16-byte aligned, as a call needs. */
+	*--sp = (unsigned long)mk_thread_trampoline;
+	*--sp = 0;			/* rbp: ends backtraces */
+	*--sp = 0;			/* rbx */
+	*--sp = (unsigned long)fn;	/* r12 */
+	*--sp = (unsigned long)arg;	/* r13 */
+	*--sp = 0;			/* r14 */
+	*--sp = 0;			/* r15 */
+	/* The ABI's initial control words: x87 0x37f and MXCSR 0x1f80 (all exceptions masked). */
+	*--sp = (0x37fUL << 32) | 0x1f80UL;
+	t->sp = (unsigned long)sp;
+	t->state = T_RUNNABLE;
+	live_threads++;
+	if (!threads) {
+		threads = t;
+		t->next = t;
+	} else {
+		struct mk_thread *last = threads;
+		while (last->next != threads)
+			last = last->next;
+		last->next = t;
+		t->next = threads;
+	}
+}
+
+struct mk_thread *mk_thread_create_on(const char *name, mk_thread_fn fn, void *arg,
+	unsigned long stack_top, unsigned long tls_tp)
+{
+	struct mk_thread *t = mk_zalloc(sizeof(*t), 0);
+	if (!t)
+		return NULL;
+	mk_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
+	t->foreign = true;
+	t->tls_tp = tls_tp;
+	t->tls_token = mk_arch_tls_attach(tls_tp);
+	live_thread_bytes += mk_malloc_footprint(sizeof(struct mk_thread), 0);
+	thread_start(t, stack_top & ~15UL, fn, arg);
+	return t;
 }
 
 struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
@@ -190,30 +280,8 @@ struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 	for (int i = 0; i < STACK_CANARY_WORDS; i++)
 		((unsigned long *)(t->stack + 4096))[i] = STACK_CANARY;
 	t->joinable = joinable;
-	t->state = T_RUNNABLE;
-	live_threads++;
 	live_thread_bytes += mk_thread_cost((pages - 1) * 4096);
-	/* Initial frame for mk_context_switch: r15 r14 r13 r12 rbx rbp, then return address. */
-	unsigned long *sp = (unsigned long *)(t->stack + pages * 4096);
-	/* After the final ret the trampoline runs with rsp 16-byte aligned, as a call needs. */
-	*--sp = (unsigned long)mk_thread_trampoline;
-	*--sp = 0;			/* rbp: ends backtraces */
-	*--sp = 0;			/* rbx */
-	*--sp = (unsigned long)fn;	/* r12 */
-	*--sp = (unsigned long)arg;	/* r13 */
-	*--sp = 0;			/* r14 */
-	*--sp = 0;			/* r15 */
-	t->sp = (unsigned long)sp;
-	if (!threads) {
-		threads = t;
-		t->next = t;
-	} else {
-		struct mk_thread *last = threads;
-		while (last->next != threads)
-			last = last->next;
-		last->next = t;
-		t->next = threads;
-	}
+	thread_start(t, (unsigned long)(t->stack + pages * 4096), fn, arg);
 	return t;
 }
 

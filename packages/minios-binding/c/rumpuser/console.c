@@ -27,6 +27,16 @@ void rumpuser_putchar(int c)
 	}
 }
 
+/*
+ * Ends a partial last line (output that did not end with a newline) with one, so that it is
+ * printed; for the program's exit (netbsd-libc's _exit). Nothing when no line is pending.
+ */
+void rumpxen_console_end_line(void)
+{
+	if (line_len > 0)
+		rumpuser_putchar('\n');
+}
+
 /* What NetBSD's pagedaemon prints when it freed nothing for an allocation that waits (vm.c). */
 #define PAGEDAEMON_STUCK "pagedaemoness: failed to reclaim memory"
 

@@ -98,9 +98,17 @@ void rumpuser_seterrno(int error)
 }
 
 /*
- * There are no host processes: signal 0 to ourselves checks existence; any other signal
- * to ourselves ends the domain with a crash, as an uncaught fatal signal would.
+ * Where the rump kernel's signals to the domain itself go (SIGPIPE from a write to a reset
+ * socket, for one). Without a program layer that keeps signal dispositions, the domain ends
+ * with a crash, as an uncaught fatal signal would; netbsd-libc overrides this hook and
+ * applies the program's sigaction (ignore, handler, or end with 128 + sig).
  */
+__attribute__((weak)) int rumpxen_signal_self(int sig)
+{
+	mk_panic("rumpuser_kill: signal %d sent to the domain itself", sig);
+}
+
+/* There are no host processes: signal 0 to ourselves checks existence. */
 int rumpuser_kill(int64_t pid, int sig)
 {
 	if (pid != RUMPUSER_PID_SELF && pid != 1)
@@ -109,5 +117,6 @@ int rumpuser_kill(int64_t pid, int sig)
 		return 0;
 	if (sig < 0 || sig > 64)
 		return RUMPXEN_NETBSD_EINVAL;
-	mk_panic("rumpuser_kill: signal %d sent to the domain itself", sig);
+	rumpxen_signal_self(sig);
+	return 0;
 }

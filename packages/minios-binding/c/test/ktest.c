@@ -176,6 +176,76 @@ static bool case_tls_many_threads(void)
 	return true;
 }
 
+/*
+ * A thread on a stack and TLS block the caller owns (mk_thread_create_on): it starts with that
+ * block's thread pointer and the TLS template's values, runs on that stack, moves its thread
+ * pointer to a second block (mk_thread_set_tls), and at exit leaves both to the caller.
+ */
+static struct on_stack_report {
+	unsigned long fs0, sp, fs0_moved;
+	int tls_first, tls_moved;
+	bool done;
+} on_stack;
+static unsigned long second_tp;
+
+static void *on_stack_worker(void *arg)
+{
+	(void)arg;
+	unsigned long fs0, sp;
+	__asm__ __volatile__("movq %%fs:0, %0; movq %%rsp, %1" : "=r"(fs0), "=r"(sp));
+	on_stack.fs0 = fs0;
+	on_stack.sp = sp;
+	on_stack.tls_first = tls_value;
+	tls_value = 5;
+	mk_thread_set_tls(second_tp);
+	__asm__ __volatile__("movq %%fs:0, %0" : "=r"(fs0));
+	on_stack.fs0_moved = fs0;
+	on_stack.tls_moved = tls_value;
+	on_stack.done = true;
+	return NULL;
+}
+
+static bool case_thread_on_stack(void)
+{
+	size_t threads_before, bytes_before, threads_after, bytes_after;
+	mk_sched_memory(&threads_before, &bytes_before);
+	char *stack = mk_page_alloc(4, 1);
+	unsigned long tp = mk_tls_alloc();
+	second_tp = mk_tls_alloc();
+	CHECK(stack && tp && second_tp, "no memory for the stack or the TLS blocks");
+	CHECK(*(unsigned long *)tp == tp, "mk_tls_alloc's TCB does not point to itself");
+	on_stack.done = false;
+	struct mk_thread *t = mk_thread_create_on("onstack", on_stack_worker, NULL,
+		(unsigned long)stack + 4 * 4096 - 8, tp);
+	CHECK(t, "mk_thread_create_on failed");
+	for (int i = 0; i < 100 && !on_stack.done; i++)
+		mk_thread_yield();
+	CHECK(on_stack.done, "the thread did not run");
+	mk_thread_yield(); /* its record is freed after the switch away from it */
+	mk_sched_memory(&threads_after, &bytes_after);
+	CHECK(on_stack.fs0 == tp, "fs:0 was %#lx, not the thread pointer %#lx", on_stack.fs0, tp);
+	CHECK(on_stack.sp > (unsigned long)stack && on_stack.sp < (unsigned long)stack + 4 * 4096,
+		"the thread ran on %#lx, not on the stack given at %p", on_stack.sp, stack);
+	CHECK(on_stack.tls_first == 1234, "the thread's TLS started with %d, not the template's",
+		on_stack.tls_first);
+	CHECK(on_stack.fs0_moved == second_tp && on_stack.tls_moved == 1234,
+		"after mk_thread_set_tls fs:0 was %#lx (want %#lx), TLS %d", on_stack.fs0_moved,
+		second_tp, on_stack.tls_moved);
+	/* tls_value's place in a block: as far below the thread pointer as in this thread's. */
+	unsigned long own_tp;
+	__asm__ __volatile__("movq %%fs:0, %0" : "=r"(own_tp));
+	int first_block_value = *(int *)(tp - (own_tp - (unsigned long)&tls_value));
+	CHECK(first_block_value == 5, "the first block holds %d, not the 5 the thread wrote",
+		first_block_value);
+	CHECK(threads_after == threads_before && bytes_after == bytes_before,
+		"%zu threads holding %zu bytes after the exit, %zu and %zu before", threads_after,
+		bytes_after, threads_before, bytes_before);
+	mk_tls_free(tp);
+	mk_tls_free(second_tp);
+	mk_page_free(stack, 4);
+	return true;
+}
+
 static struct mk_thread *blocked;
 static void *waker(void *arg)
 {
@@ -345,6 +415,7 @@ int main(int argc, char **argv)
 	case_run("malloc_oom", case_malloc_oom);
 	case_run("threads_tls", case_threads_tls);
 	case_run("tls_many_threads", case_tls_many_threads);
+	case_run("thread_on_stack", case_thread_on_stack);
 	case_run("block_wake", case_block_wake);
 	case_run("time", case_time);
 	case_run("sleep_while_yielding", case_sleep_while_yielding);

@@ -30,14 +30,17 @@ int pcix_iospace_init(void)
 	static bool done;
 	if (done)
 		return 0;
-	if (!mk_boot.is_dom0)
-		return pcix_fail(XEN_EPERM, "pcix: I/O ports are only available to dom0; as a DomU "
-			"use the device's memory BARs (pcifront gives no port access)");
+	/*
+	 * The virtual IOPL lets a PV kernel's in/out reach Xen's emulation; Xen then passes
+	 * through only the ports in the domain's I/O permissions (dom0: all; a DomU: the I/O
+	 * BARs xl granted with its PCI devices) and reads others as all ones.
+	 */
 	struct pcix_physdev_set_iopl iopl = { .iopl = 3 };
 	long rc = pcix_physdev_op(PCIX_PHYSDEVOP_set_iopl, &iopl);
 	if (rc)
-		return pcix_fail((int)-rc, "pcix: PHYSDEVOP_set_iopl refused (Xen error %ld): this "
-			"dom0 has no I/O port permission", rc);
+		return pcix_fail((int)-rc, "pcix: PHYSDEVOP_set_iopl refused (Xen error %ld): no "
+			"port I/O for this %s; use the device's memory BARs", rc,
+			mk_boot.is_dom0 ? "dom0" : "DomU");
 	done = true;
 	return 0;
 }

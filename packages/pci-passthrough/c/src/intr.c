@@ -10,10 +10,6 @@
 #include <mk/sched.h>
 #include "pcix_int.h"
 
-void rumpuser_component_kthread(void);
-void rumpuser_component_kthread_release(void);
-void rumpuser_component_schedule(void *cookie);
-void *rumpuser_component_unschedule(void);
 
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_INTX_DISABLE (1u << 10)

@@ -9,7 +9,6 @@
 #include "pcix_int.h"
 
 #define PTE_UNCACHED 0x07fUL /* P RW U PWT PCD A D */
-#define XENMEM_maximum_ram_page 2
 #define E820_RAM 1
 
 static struct pcix_e820_entry machine_map[128];
@@ -27,13 +26,20 @@ static void read_machine_map(void)
 	machine_map_read = true;
 }
 
-static bool own_frame(unsigned long mfn, long max_ram_page)
+/*
+ * Whether any of the domain's own frames lies in [lo, hi): its p2m names them all, exchanged
+ * DMA pages included. The M2P table is not read for the range: Xen leaves its pages for holes
+ * in the machine's memory (where device BARs sit, below 4 GiB on a host with more memory)
+ * unmapped, and a read there faults.
+ */
+static bool own_frames_in(unsigned long lo, unsigned long hi)
 {
-	if (max_ram_page <= 0 || mfn >= (unsigned long)max_ram_page)
-		return false;
-	/* Exchanged DMA pages included: the kernel's p2m and M2P name their frames. */
-	unsigned long pfn = mk_arch_mfn_to_pfn(mfn);
-	return pfn < mk_boot.nr_pages && mk_arch_pfn_to_mfn(pfn) == mfn;
+	for (unsigned long pfn = 0; pfn < mk_boot.nr_pages; pfn++) {
+		unsigned long mfn = mk_arch_pfn_to_mfn(pfn);
+		if (mfn >= lo && mfn < hi)
+			return true;
+	}
+	return false;
 }
 
 bool pcix_range_is_ram(uint64_t maddr, uint64_t len)
@@ -45,11 +51,7 @@ bool pcix_range_is_ram(uint64_t maddr, uint64_t len)
 		if (e->type == E820_RAM && maddr < e->addr + e->size && e->addr < end)
 			return true;
 	}
-	long max_ram_page = mk_hc_memory_op(XENMEM_maximum_ram_page, NULL);
-	for (uint64_t a = MK_ALIGN_DOWN(maddr, 4096UL); a < end; a += 4096)
-		if (own_frame(a >> 12, max_ram_page))
-			return true;
-	return false;
+	return own_frames_in(maddr >> 12, (end + 4095) >> 12);
 }
 
 /*

@@ -34,4 +34,10 @@ void pcix_unmap_frames_of(unsigned long mfn, unsigned long n);
 /* Xen/Linux errno -> NetBSD errno. */
 int pcix_netbsd_errno(int err);
 
+/* The rump kernel's component hypercalls (rumpuser.h) that intr.c and rumpcomp_pci.c use. */
+void rumpuser_component_kthread(void);
+void rumpuser_component_kthread_release(void);
+void rumpuser_component_schedule(void *cookie);
+void *rumpuser_component_unschedule(void);
+
 #endif

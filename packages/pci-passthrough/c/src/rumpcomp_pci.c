@@ -87,11 +87,17 @@ void *rumpcomp_pci_irq_establish(unsigned cookie, int (*handler)(void *), void *
 	return ih;
 }
 
+/*
+ * NetBSD's bus_dmamem_alloc passes neither the tag's address limit nor a boundary: allocate
+ * below 4 GiB, which every device reaches (32-bit descriptors and DMA engines are common).
+ */
+#define RUMPCOMP_DMA_ADDR_BITS 32
+
 int rumpcomp_pci_dmalloc(size_t size, size_t align, unsigned long *pap, unsigned long *vap)
 {
 	void *va;
 	uint64_t ma;
-	int err = pcix_dma_alloc(size, align, 0, 0, &va, &ma);
+	int err = pcix_dma_alloc(size, align, 0, RUMPCOMP_DMA_ADDR_BITS, &va, &ma);
 	if (err)
 		return pcix_netbsd_errno(err);
 	*pap = ma;
@@ -134,6 +140,32 @@ int rumpcomp_pci_dmamem_map(struct rumpcomp_pci_dmaseg *dss, size_t nseg, size_t
 unsigned long rumpcomp_pci_virt_to_mach(void *va)
 {
 	return pcix_virt_to_mach(va);
+}
+
+/*
+ * Extensions of the rumpcomp_pci hypercalls (not in rumpuser v17's pci_user.h), called by the
+ * patched librumpdev_pci of @rumpxen/netbsd-build (patches/libpci-intr-disestablish.patch,
+ * libpci-bus-space-unmap.patch) so that a NetBSD driver can detach.
+ */
+void rumpcomp_pci_irq_disestablish(void *cookie);
+void rumpcomp_pci_unmap(void *va, unsigned long size);
+
+/*
+ * Takes down an interrupt from rumpcomp_pci_irq_establish: its event channel closed, its
+ * thread joined. Called holding a rump CPU, which the handler thread may be waiting for: give
+ * it up around the join.
+ */
+void rumpcomp_pci_irq_disestablish(void *cookie)
+{
+	void *cpu = rumpuser_component_unschedule();
+	pcix_intr_disestablish(cookie);
+	rumpuser_component_schedule(cpu);
+}
+
+/* Unmaps device memory from rumpcomp_pci_map. */
+void rumpcomp_pci_unmap(void *va, unsigned long size)
+{
+	pcix_unmap_mmio(va, size);
 }
 
 int rumpcomp_pci_iospace_init(void)

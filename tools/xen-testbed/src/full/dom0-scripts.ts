@@ -110,6 +110,13 @@ ip link set lo up
 brctl addbr xenbr0 || fail "brctl addbr xenbr0"
 ip addr add "$TB_BRIDGE_ADDR" dev xenbr0 || fail "address $TB_BRIDGE_ADDR on xenbr0"
 ip link set xenbr0 up
+# dom0's ends of the passed-through NICs' QEMU hubs (TB_PT_NIC_MACS): found by MAC, on xenbr0.
+for mac in $TB_PT_NIC_MACS; do
+  nic=
+  for a in /sys/class/net/*/address; do [ "$(cat "$a")" = "$mac" ] && nic=$(basename "$(dirname "$a")"); done
+  [ -n "$nic" ] || fail "no dom0 interface with MAC $mac (the passed-through NIC's peer)"
+  ip link set "$nic" up && brctl addif xenbr0 "$nic" || fail "$nic ($mac) on xenbr0"
+done
 xl list >/dev/null || fail "xl list"
 step "ready"
 `;

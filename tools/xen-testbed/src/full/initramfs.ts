@@ -38,6 +38,8 @@ export const DOM0_MODULES = [
   'xen-pciback',
   'virtio_pci',
   'virtio_console',
+  // dom0's end of a passed-through NIC's QEMU hub (TestbedOptions.passthroughNics).
+  'virtio_net',
   '9pnet_virtio',
   '9p',
   'bridge',

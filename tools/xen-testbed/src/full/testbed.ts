@@ -17,6 +17,30 @@ import { buildDom0Initramfs } from './initramfs.js';
 /** Where QEMU's `edu` device sits (we place it at slot 3 of the root bus). */
 export const EDU_BDF = '0000:00:03.0';
 
+/** QEMU NIC models the testbed can pass to a DomU (NetBSD drivers: wm(4), pcn(4)). */
+export type PassthroughNicModel = 'e1000' | 'pcnet';
+
+/**
+ * A NIC for a DomU: QEMU's `model` at `bdf`, hidden by xen-pciback, whose network is a QEMU
+ * hub joined to a virtio-net NIC of dom0 (MAC `dom0Mac`) on the bridge xenbr0. No traffic
+ * leaves QEMU.
+ */
+export interface PassthroughNic {
+  model: PassthroughNicModel;
+  /** Where it sits on the root bus, for `pci: [bdf]`. */
+  bdf: string;
+  /** The MAC QEMU gives it (the DomU's driver reads it from the device). */
+  mac: string;
+  /** dom0's peer NIC on the hub, on xenbr0. */
+  dom0Mac: string;
+}
+
+/** Slots and MACs of each model, fixed so tests can name them. */
+export const PASSTHROUGH_NICS: Readonly<Record<PassthroughNicModel, PassthroughNic>> = {
+  e1000: { model: 'e1000', bdf: '0000:00:04.0', mac: '52:54:00:72:78:04', dom0Mac: '52:54:00:72:78:d4' },
+  pcnet: { model: 'pcnet', bdf: '0000:00:05.0', mac: '52:54:00:72:78:05', dom0Mac: '52:54:00:72:78:d5' },
+};
+
 export interface TestbedOptions {
   /** QEMU machine memory in MiB (default 2048): dom0 gets `dom0MemoryMb`, DomUs the rest. */
   memoryMb?: number;
@@ -37,6 +61,13 @@ export interface TestbedOptions {
   hostRoot?: boolean;
   /** Add QEMU's `edu` PCI device at 0000:00:03.0 and bind it to xen-pciback (default true). */
   edu?: boolean;
+  /**
+   * NICs to pass to DomUs (`PASSTHROUGH_NICS[model]`: e1000 at 0000:00:04.0, pcnet at
+   * 0000:00:05.0), each bound to xen-pciback at boot; its network is a QEMU hub joined to a
+   * virtio-net NIC of dom0 that sits on xenbr0, so dom0 (10.77.0.1, udhcpd there) reaches the
+   * DomU's driver and no traffic leaves QEMU. Default none.
+   */
+  passthroughNics?: PassthroughNicModel[];
   /** dom0's address on the bridge `xenbr0` (default 10.77.0.1/24). */
   bridgeAddress?: string;
   /** How long to wait for dom0 to be ready (default 180 s). */
@@ -120,6 +151,12 @@ export class Testbed {
     }
     const bridgeAddress = opts.bridgeAddress ?? '10.77.0.1/24';
     if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(bridgeAddress)) throw new TestbedError(`bridgeAddress '${bridgeAddress}' is not an IPv4 address with prefix length, like 10.77.0.1/24`);
+    const nics = [...new Set(opts.passthroughNics ?? [])].map((m) => {
+      const nic = PASSTHROUGH_NICS[m];
+      if (!nic) throw new TestbedError(`passthroughNics: '${String(m)}' is not a NIC model the testbed passes through; use ${Object.keys(PASSTHROUGH_NICS).map((k) => `'${k}'`).join(' or ')}`);
+      return nic;
+    });
+    const hidden = [...(edu ? [EDU_BDF] : []), ...nics.map((n) => n.bdf)];
     const cpu = opts.cpu ?? `qemu64,+rdrand${(opts.pvh ?? true) ? ',+svm,+npt' : ''}`;
 
     let control: ControlChannel | undefined;
@@ -147,6 +184,7 @@ export class Testbed {
           // kept visible at its own path to the host's programs in dom0 even under /tmp.
           `TB_HOST_KEEP=${shellQuote(repoRoot() ?? '')}`,
           `TB_BRIDGE_ADDR=${shellQuote(bridgeAddress)}`,
+          `TB_PT_NIC_MACS=${shellQuote(nics.map((n) => n.dom0Mac).join(' '))}`,
         ];
         writeFileSync(join(runDir, 'testbed.conf'), conf.join('\n') + '\n');
         const socket = join(tmp, 'ctl.sock');
@@ -163,7 +201,7 @@ export class Testbed {
           'dom0_max_vcpus=1',
           ...(opts.xenArgs ?? []),
         ];
-        const dom0Cmdline = ['console=hvc0', 'earlyprintk=xen', 'rdinit=/init', ...(edu ? [`xen_pciback.hide=(${EDU_BDF})`] : []), ...(opts.dom0Args ?? [])];
+        const dom0Cmdline = ['console=hvc0', 'earlyprintk=xen', 'rdinit=/init', ...(hidden.length ? [`xen_pciback.hide=${hidden.map((b) => `(${b})`).join('')}`] : []), ...(opts.dom0Args ?? [])];
         const esc = (s: string) => s.replace(/,/g, ',,');
         return [
           '-machine', 'q35',
@@ -175,6 +213,16 @@ export class Testbed {
           '-append', xenCmdline.join(' '),
           '-initrd', `${esc(vmlinux)} ${esc(dom0Cmdline.join(' '))},${esc(initramfs.path)}`,
           ...(edu ? ['-device', 'edu,addr=0x3'] : []),
+          // Each passed-through NIC and dom0's virtio-net on one QEMU hub (dom0's at slot + 8).
+          ...nics.flatMap((n, i) => {
+            const slot = Number.parseInt(n.bdf.slice(8, 10), 16);
+            return [
+              '-netdev', `hubport,id=ptnic${i},hubid=${i + 1}`,
+              '-device', `${n.model},netdev=ptnic${i},mac=${n.mac},addr=0x${slot.toString(16)}`,
+              '-netdev', `hubport,id=ptnicdom0${i},hubid=${i + 1}`,
+              '-device', `virtio-net-pci,netdev=ptnicdom0${i},mac=${n.dom0Mac},addr=0x${(slot + 8).toString(16)}`,
+            ];
+          }),
           '-virtfs', `local,path=${runDir},mount_tag=${SHARE_TAGS.run},security_model=none`,
           ...(shareDir ? ['-virtfs', `local,path=${shareDir},mount_tag=${SHARE_TAGS.repo},security_model=none`] : []),
           ...(hostRoot ? ['-virtfs', `local,path=/,mount_tag=${SHARE_TAGS.hostRoot},security_model=none,readonly=on,multidevs=remap`] : []),

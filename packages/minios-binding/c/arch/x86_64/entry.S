@@ -81,6 +81,9 @@ mk_trap_common:
 /*
  * mk_context_switch(old_sp_slot, new_sp): saves callee-saved registers on the current
  * stack, stores %rsp in *old_sp_slot, and resumes the thread whose saved %rsp is new_sp.
+ * The callee-saved state includes the SSE and x87 control words (MXCSR in the low half of
+ * the last slot, the x87 control word above it): a thread's rounding mode and exception
+ * masks (fesetround, fesetenv) stay its own.
  */
 	.globl mk_context_switch
 mk_context_switch:
@@ -90,8 +93,14 @@ mk_context_switch:
 	pushq %r13
 	pushq %r14
 	pushq %r15
+	subq $8, %rsp
+	stmxcsr (%rsp)
+	fnstcw 4(%rsp)
 	movq %rsp, (%rdi)
 	movq %rsi, %rsp
+	ldmxcsr (%rsp)
+	fldcw 4(%rsp)
+	addq $8, %rsp
 	popq %r15
 	popq %r14
 	popq %r13

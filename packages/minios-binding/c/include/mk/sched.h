@@ -16,6 +16,15 @@ typedef void *(*mk_thread_fn)(void *arg);
 /* Creates a runnable thread; NULL when out of memory. Joinable threads must be joined. */
 struct mk_thread *mk_thread_create(const char *name, mk_thread_fn fn, void *arg,
 	size_t stack_size, bool joinable);
+/*
+ * Creates a runnable thread that runs fn(arg) on a stack and with a thread pointer (fs base)
+ * that the caller owns: stack_top is the address just above the stack (rounded down to 16
+ * bytes here), tls_tp a TLS block's thread pointer (mk_tls_alloc's, or laid out the same
+ * way). The thread is not joinable; when it exits only its record is freed, after the switch
+ * away from its stack, which the caller may then reuse. NULL when out of memory.
+ */
+struct mk_thread *mk_thread_create_on(const char *name, mk_thread_fn fn, void *arg,
+	unsigned long stack_top, unsigned long tls_tp);
 MK_NORETURN void mk_thread_exit(void *retval);
 /* Waits for a joinable thread to exit, frees it and returns its exit value. */
 void *mk_thread_join(struct mk_thread *t);
@@ -24,6 +33,18 @@ const char *mk_thread_name(struct mk_thread *t);
 /* Per-thread slot for the layer above (rumpuser keeps the current lwp there). */
 void **mk_thread_cookie(struct mk_thread *t);
 void mk_thread_yield(void);
+/* Moves the calling thread's thread pointer (fs base) to tp; its own TLS block stays its. */
+void mk_thread_set_tls(unsigned long tp);
+/*
+ * A TLS block from the image's PT_TLS template, laid out as x86-64 TLS variant II: the
+ * template below the thread pointer, a 64-byte TCB from it whose first word points to itself
+ * (NetBSD's and the ELF ABI's tcb_self), the rest of the TCB zeroed. mk_tls_alloc returns the
+ * thread pointer (0 when out of memory); mk_tls_free takes it back.
+ */
+unsigned long mk_tls_alloc(void);
+void mk_tls_free(unsigned long tp);
+/* The stack thread t was created with: lowest usable byte and size (0, 0 for mk_thread_create_on's). */
+void mk_thread_stack(struct mk_thread *t, void **base, size_t *size);
 /*
  * Called from hypercalls a thread may poll in a loop (clock reads): after a 1 ms slice the
  * caller yields, so busy-waiting on another thread's progress works as it does on a

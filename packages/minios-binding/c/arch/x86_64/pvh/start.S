@@ -73,6 +73,12 @@ mk_pvh_start:
 	movl %eax, %gs
 	leaq mk_boot_stack_top(%rip), %rsp
 	xorl %ebp, %ebp
+	/*
+	 * The x87 unit comes out of reset with its exceptions unmasked (FCW 0x40) and CR0.NE
+	 * makes them trap (#MF): put it in the state programs expect (FCW 0x37f, all masked), as
+	 * Xen does for a PV guest. Seen: libm's fmod (x87 fprem) trapped with vector 16.
+	 */
+	fninit
 	movl %esi, %edi
 	call mk_pvh_setup
 4:	hlt
