@@ -315,18 +315,6 @@ static int accept_one(int l)
 	return nb_accept(l, 0, 0);
 }
 
-static int send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		nb_ssize_t n = nb_write(fd, p, len);
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
 /*
  * Ends a connection we sent on: FIN, then wait until the peer acknowledged every byte
  * (FIONWRITE counts sent but unacknowledged bytes too), since the domain's end takes the send
@@ -380,7 +368,7 @@ static int devices(char **argv)
 		while (text[n])
 			n++;
 		text[n++] = '\n';
-		NB_CASE("tcp_local_addr", send_all(c, text, (size_t)n) && finish(c), "the answer");
+		NB_CASE("tcp_local_addr", nb_send_all(c, text, (size_t)n) && finish(c), "the answer");
 	}
 	nb_close(l);
 	nb_report("tcp_local_addr", 1, "", 0);
@@ -433,7 +421,7 @@ static int bench(char **argv)
 	done = 0;
 	while (done < nbytes) {
 		size_t n = nbytes - done < XFER ? (size_t)(nbytes - done) : XFER;
-		NB_CASE("tcp_bench", send_all(c, buf, n), "a write failed");
+		NB_CASE("tcp_bench", nb_send_all(c, buf, n), "a write failed");
 		done += n;
 	}
 	NB_CASE("tcp_bench", finish(c), "the peer did not acknowledge every byte within 60 s");

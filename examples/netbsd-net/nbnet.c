@@ -31,8 +31,7 @@ uint32_t nb_if_ipv4(int s, const char *name, unsigned long cmd)
 /* What one read takes. */
 static char buf[64 * 1024];
 
-/* Sends all of len bytes. */
-static int send_all(int fd, const char *p, size_t len)
+int nb_send_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		nb_ssize_t n = nb_write(fd, p, len);
@@ -65,7 +64,7 @@ int nb_tcp_echo(const char *prog, uint32_t addr, uint64_t nbytes)
 		NB_CASE("tcp_echo", nb_poll(&p, 1, 60 * 1000) == 1, "no data for 60 s");
 		nb_ssize_t n = nb_read(c, buf, want);
 		NB_CASE("tcp_echo", n > 0, "the connection ended before NBYTES bytes");
-		NB_CASE("tcp_echo", send_all(c, buf, (size_t)n), "write back");
+		NB_CASE("tcp_echo", nb_send_all(c, buf, (size_t)n), "write back");
 		done += (uint64_t)n;
 	}
 	int64_t ms = (nb_now_ns() - t0) / 1000000;

@@ -63,6 +63,8 @@ int nb_tcp_echo(const char *prog, uint32_t addr, uint64_t nbytes);
  * end takes the send queue with it. 1 when all were acknowledged.
  */
 int nb_tcp_drain(int c);
+/* Writes all of len bytes to fd; 0 when a write fails or writes nothing. */
+int nb_send_all(int fd, const char *p, size_t len);
 /* The IPv4 address (cmd NB_SIOCGIFADDR) or netmask (NB_SIOCGIFNETMASK) of interface name; 0 when none. */
 uint32_t nb_if_ipv4(int s, const char *name, unsigned long cmd);
 
