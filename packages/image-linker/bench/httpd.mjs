@@ -11,57 +11,34 @@
 // server (and with netback for the DomU); the ratios (DomU / dom0) are what to read.
 // Usage: node bench/httpd.mjs [--targets xen-pv,xen-pvh] [--seconds 10] [--conc 4]
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest, makeFfsImage } from '../dist/index.js';
+import { benchArgs, progress, scratchDir } from './common.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : dflt;
-};
-if (args.includes('--help')) {
-  console.log('usage: node bench/httpd.mjs [--targets xen-pv,xen-pvh] [--seconds 10] [--conc 4]\n' +
-    'examples/httpd in DomUs against its Linux build in dom0: small-file requests/s and 5 MiB file MB/s.');
-  process.exit(0);
-}
-const TARGETS = opt('targets', process.env.BENCH_HTTPD_TARGETS ?? 'xen-pv,xen-pvh').split(',');
-const SECONDS = Number(opt('seconds', 10));
-const CONC = Number(opt('conc', 4));
-for (const [n, v] of [['seconds', SECONDS], ['conc', CONC]]) {
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`bench: --${n} needs a positive whole number`);
-    process.exit(2);
-  }
-}
-for (const t of TARGETS) {
-  if (t !== 'xen-pv' && t !== 'xen-pvh') {
-    console.error(`bench: target ${t}: only xen-pv and xen-pvh`);
-    process.exit(2);
-  }
-}
+const { num, targets: TARGETS } = benchArgs({
+  script: 'httpd.mjs',
+  usage: 'node bench/httpd.mjs [--targets xen-pv,xen-pvh] [--seconds 10] [--conc 4]',
+  about: 'examples/httpd in DomUs against its Linux build in dom0: small-file requests/s and 5 MiB file MB/s.',
+  numbers: { seconds: 10, conc: 4 },
+  targets: { env: 'BENCH_HTTPD_TARGETS', dflt: 'xen-pv,xen-pvh' },
+});
+const SECONDS = num.seconds;
+const CONC = num.conc;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const example = join(here, '..', '..', '..', 'examples', 'httpd');
 const DOMU_ADDR = '10.77.0.2';
 const LINUX_PORT = 8080;
-const progress = (l) => process.stderr.write(`bench: ${l}\n`);
 // Under the repository (shared into dom0 at the same path; the host's /tmp is not), so that
 // dom0 can run the Linux build and serve the folder.
 const cacheDir = join(here, '..', '..', '..', '.cache');
 mkdirSync(cacheDir, { recursive: true });
-const dir = mkdtempSync(join(cacheDir, 'httpd-bench-'));
-const cleanup = () => rmSync(dir, { recursive: true, force: true });
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    cleanup();
-    process.kill(process.pid, sig);
-  });
-}
+const { dir, cleanup } = scratchDir('httpd-bench-', cacheDir);
 
 let tb;
 try {

@@ -19,43 +19,26 @@
 // Progress goes to stderr, the figures to stdout. Run by bench.mjs (npm run bench).
 // Usage: node bench/netbsd-io.mjs [--targets xen-pv,xen-pvh] [--disk-mib 256] [--rand 2000]
 //        [--tcp-mib 32] [--pings 20]
-import { writeSync, openSync, closeSync, ftruncateSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { writeSync, openSync, closeSync, ftruncateSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest } from '../dist/index.js';
+import { benchArgs, progress, scratchDir } from './common.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : dflt;
-};
-if (args.includes('--help')) {
-  console.log('usage: node bench/netbsd-io.mjs [--targets xen-pv,xen-pvh] [--disk-mib 256] [--rand 2000] [--tcp-mib 32] [--pings 20]\n' +
-    'Disk and network figures of a NetBSD DomU (examples/netbsd-io) against dom0 on one full testbed.');
-  process.exit(0);
-}
-const TARGETS = opt('targets', process.env.BENCH_IO_TARGETS ?? 'xen-pv,xen-pvh').split(',');
-const num = (name, dflt) => {
-  const v = Number(opt(name, dflt));
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`bench: --${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return v;
-};
-const DISK = num('disk-mib', 256) * 1024 * 1024;
-const NRAND = num('rand', 2000);
-const TCP = num('tcp-mib', 32) * 1024 * 1024;
-const PINGS = num('pings', 20);
-for (const t of TARGETS) {
-  if (t !== 'xen-pv' && t !== 'xen-pvh') {
-    console.error(`bench: target ${t}: only xen-pv and xen-pvh`);
-    process.exit(2);
-  }
-}
+const { num, targets: TARGETS } = benchArgs({
+  script: 'netbsd-io.mjs',
+  usage: 'node bench/netbsd-io.mjs [--targets xen-pv,xen-pvh] [--disk-mib 256] [--rand 2000] [--tcp-mib 32] [--pings 20]',
+  about: 'Disk and network figures of a NetBSD DomU (examples/netbsd-io) against dom0 on one full testbed.',
+  numbers: { 'disk-mib': 256, rand: 2000, 'tcp-mib': 32, pings: 20 },
+  targets: { env: 'BENCH_IO_TARGETS', dflt: 'xen-pv,xen-pvh' },
+});
+const DISK = num['disk-mib'] * 1024 * 1024;
+const NRAND = num.rand;
+const TCP = num['tcp-mib'] * 1024 * 1024;
+const PINGS = num.pings;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -63,15 +46,7 @@ const RANDREAD = join(here, 'dom0', 'randread.mjs');
 const TCP_PEER = join(here, 'dom0', 'tcp-peer.mjs');
 const DOMU_ADDR = '10.77.0.2';
 const DOM0_ADDR = '10.77.0.1';
-const dir = mkdtempSync(join(tmpdir(), 'image-linker-io-bench-'));
-const progress = (l) => process.stderr.write(`bench: ${l}\n`);
-const cleanup = () => rmSync(dir, { recursive: true, force: true });
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    cleanup();
-    process.kill(process.pid, sig);
-  });
-}
+const { dir, cleanup } = scratchDir('image-linker-io-bench-');
 
 /** The disk image with io.c's pattern of disk 'a' (see io.c): sector s starts with ('a' << 56 | s). */
 function patternImage(file, size) {

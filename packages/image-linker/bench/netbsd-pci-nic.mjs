@@ -9,39 +9,26 @@
 // The NIC DomUs take their address by DHCP from udhcpd in dom0; the netfront one is given
 // 10.77.0.2/24. Progress goes to stderr, the figures to stdout.
 // Usage: node bench/netbsd-pci-nic.mjs [--tcp-mib 10] [--pings 20]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PASSTHROUGH_NICS, Testbed } from '@rumpxen/xen-testbed';
 import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { buildProject, loadManifest } from '../dist/index.js';
+import { benchArgs, progress, scratchDir } from './common.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : dflt;
-};
-if (args.includes('--help')) {
-  console.log('usage: node bench/netbsd-pci-nic.mjs [--tcp-mib 10] [--pings 20]\n' +
-    'Ping and TCP echo through passed-through e1000 (wm) and pcnet (pcn) against netfront, xen-pv, one full testbed.');
-  process.exit(0);
-}
-const num = (name, dflt) => {
-  const v = Number(opt(name, dflt));
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`bench: --${name} needs a positive whole number, not ${opt(name, dflt)}`);
-    process.exit(2);
-  }
-  return v;
-};
-const TCP = num('tcp-mib', 10) * 1024 * 1024;
-const PINGS = num('pings', 20);
+const { num } = benchArgs({
+  script: 'netbsd-pci-nic.mjs',
+  usage: 'node bench/netbsd-pci-nic.mjs [--tcp-mib 10] [--pings 20]',
+  about: 'Ping and TCP echo through passed-through e1000 (wm) and pcnet (pcn) against netfront, xen-pv, one full testbed.',
+  numbers: { 'tcp-mib': 10, pings: 20 },
+});
+const TCP = num['tcp-mib'] * 1024 * 1024;
+const PINGS = num.pings;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const DOM0_ADDR = '10.77.0.1';
-const dir = mkdtempSync(join(tmpdir(), 'image-linker-pcinic-bench-'));
-const progress = (l) => process.stderr.write(`bench: ${l}\n`);
+const { dir, cleanup } = scratchDir('image-linker-pcinic-bench-');
 const UDHCPD = '/tmp/pcinic-bench-udhcpd';
 
 function pingAvg(out) {
@@ -107,5 +94,5 @@ try {
   }
 } finally {
   await tb?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  cleanup();
 }

@@ -10,33 +10,27 @@
 //   - boot-to-exit time at 64 MiB as the only domain (what `run` reports).
 // Called by bench/bench.mjs; alone: node bench/netbsd-sqlite.mjs [--no-domu].
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testbed } from '@rumpxen/xen-testbed';
 import { buildProject, loadManifest, run } from '../dist/index.js';
+import { benchArgs, bisectLeastMemory, progress, scratchDir, verdictWhy } from './common.mjs';
 import { MANIFEST, prepareSqlite } from '../../../examples/netbsd-sqlite/prepare.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  console.log('usage: node bench/netbsd-sqlite.mjs [--no-domu]\n' +
-    'Build time, stripped size and least memory (only domain and full-testbed DomU) of the SQLite\n' +
-    'image (examples/netbsd-sqlite) on xen-pv and xen-pvh. --no-domu: skip the DomU bisection.');
-  process.exit(0);
-}
-const unknown = args.find((a) => a !== '--no-domu');
-if (unknown) {
-  console.error(`bench/netbsd-sqlite.mjs: unknown argument ${unknown}; see --help`);
-  process.exit(2);
-}
-const DOMU = !args.includes('--no-domu');
+const { flag } = benchArgs({
+  script: 'netbsd-sqlite.mjs',
+  usage: 'node bench/netbsd-sqlite.mjs [--no-domu]',
+  about: 'Build time, stripped size and least memory (only domain and full-testbed DomU) of the SQLite\n' +
+    'image (examples/netbsd-sqlite) on xen-pv and xen-pvh. --no-domu: skip the DomU bisection.',
+  flags: ['no-domu'],
+});
+const DOMU = !flag['no-domu'];
 const TARGETS = ['xen-pv', 'xen-pvh'];
 const MEM_LO = 4;
 const MEM_HI = 64;
 const PROBE_TIMEOUT_S = 60; // a good run takes about 2 s; one short of memory may hang
 
-const progress = (l) => process.stderr.write(`bench: ${l}\n`);
-const dir = mkdtempSync(join(tmpdir(), 'image-linker-sqlite-bench-'));
+const { dir, cleanup } = scratchDir('image-linker-sqlite-bench-');
 const summary = [];
 const ranWell = (exitCode, lines) => exitCode === 0 && lines.some((l) => l.replace(/\r$/, '') === 'done');
 
@@ -70,32 +64,12 @@ try {
     summary.push(`sqlite ${t}: build ${buildS[t].toFixed(1)} s, ${full} bytes unstripped, ${small} stripped (runs: ${runs}), boot to exit ${secs}`);
   }
 
-  // lo fails, hi runs; the least M in (lo, hi] that runs, or a note.
-  const bisect = async (label, runsAt) => {
-    const probes = [];
-    const probe = async (mem) => {
-      const r = await runsAt(mem);
-      probes.push(`${mem}:${r.ok ? 'ok' : r.why}`);
-      progress(`${label}: ${mem} MiB ${r.ok ? 'runs' : `does not run (${r.why})`}`);
-      return r.ok;
-    };
-    if (!(await probe(MEM_HI))) return { probes, note: `does not run even in ${MEM_HI} MiB` };
-    if (await probe(MEM_LO)) return { least: MEM_LO, probes, note: `runs in ${MEM_LO} MiB, the lower end of the search` };
-    let lo = MEM_LO;
-    let hi = MEM_HI;
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (await probe(mid)) hi = mid;
-      else lo = mid;
-    }
-    return { least: hi, probes };
-  };
-  const why = (exitCode, verdict) => (exitCode === 124 ? 'hangs (timeout)' : verdict === 'CRASH' ? 'crash' : `exit ${exitCode}`);
+  const bisect = (label, runsAt) => bisectLeastMemory(label, MEM_LO, MEM_HI, runsAt);
   const least = {};
   for (const t of TARGETS) {
     least[`dom0.${t}`] = await bisect(`sqlite least memory, ${t} as the only domain`, async (mem) => {
       const r = await run({ image: images[t], memoryMb: mem, timeoutS: PROBE_TIMEOUT_S });
-      return { ok: ranWell(r.exitCode, r.console), why: why(r.exitCode, r.verdict) };
+      return { ok: ranWell(r.exitCode, r.console), why: verdictWhy(r.exitCode, r.verdict) };
     });
   }
   let domuNote = 'not measured (--no-domu)';
@@ -109,7 +83,7 @@ try {
           const d = await tb.createDomU({ kernel: images[t], memory: mem, type: t === 'xen-pvh' ? 'pvh' : 'pv' });
           try {
             const r = await d.wait({ timeoutMs: PROBE_TIMEOUT_S * 1000 });
-            return { ok: ranWell(r.exitCode, r.console), why: why(r.exitCode, r.verdict) };
+            return { ok: ranWell(r.exitCode, r.console), why: verdictWhy(r.exitCode, r.verdict) };
           } finally {
             await d.destroy().catch(() => undefined);
           }
@@ -139,5 +113,5 @@ try {
   console.log('\nsummary (netbsd-sqlite):');
   for (const l of summary) console.log(`  ${l}`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  cleanup();
 }

@@ -14,28 +14,25 @@
 // Progress goes to stderr, the figures to stdout. Run by bench.mjs (npm run bench).
 // Usage: node bench/netbsd.mjs [--runs N] [--no-domu]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testbed } from '@rumpxen/xen-testbed';
 import { GUEST_CONFIG_XENSTORE_KEY, buildProject, loadManifest, renderConfig, run } from '../dist/index.js';
+import { benchArgs, bisectLeastMemory, progress, scratchDir, verdictWhy } from './common.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  console.log('usage: node bench/netbsd.mjs [--runs N] [--no-domu]\n' +
-    'Sizes, least memory (only domain and full-testbed DomU) and run-time figures of the NetBSD\n' +
+const { num, flag } = benchArgs({
+  script: 'netbsd.mjs',
+  usage: 'node bench/netbsd.mjs [--runs N] [--no-domu]',
+  about: 'Sizes, least memory (only domain and full-testbed DomU) and run-time figures of the NetBSD\n' +
     'images in examples/netbsd on xen-pv, xen-pvh and posix. --runs: runs per target for the\n' +
-    'timings (default 3, median); --no-domu: skip the full-testbed DomU bisection.');
-  process.exit(0);
-}
-const runsAt = args.indexOf('--runs');
-const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : Number(process.env.BENCH_NETBSD_RUNS ?? 3);
-if (!(Number.isInteger(RUNS) && RUNS > 0)) {
-  console.error('bench: --runs needs a positive whole number, e.g. --runs 3');
-  process.exit(2);
-}
-const DOMU = !args.includes('--no-domu');
+    'timings (default 3, or BENCH_NETBSD_RUNS; median); --no-domu: skip the full-testbed DomU bisection.',
+  numbers: { runs: Number(process.env.BENCH_NETBSD_RUNS ?? 3) },
+  flags: ['no-domu'],
+});
+const RUNS = num.runs;
+const DOMU = !flag['no-domu'];
 
 const SIZE_GOAL = 3_000_000; // bytes, stripped
 const MEMORY_GOAL = 8; // MiB
@@ -45,8 +42,7 @@ const PROBE_TIMEOUT_S = 30; // a good run takes 2-5 s; an image short of memory 
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ex = join(root, 'examples', 'netbsd');
-const dir = mkdtempSync(join(tmpdir(), 'image-linker-netbsd-bench-'));
-const progress = (l) => process.stderr.write(`bench: ${l}\n`);
+const { dir, cleanup } = scratchDir('image-linker-netbsd-bench-');
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -57,13 +53,6 @@ const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 const summary = [];
 const sum = (line) => summary.push(line);
 
-const cleanup = () => rmSync(dir, { recursive: true, force: true });
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    cleanup();
-    process.kill(process.pid, sig);
-  });
-}
 
 try {
   const load0 = loadavg()[0];
@@ -100,26 +89,7 @@ try {
 
   // --- least memory
   // lo fails, hi runs; returns the least M in (lo, hi] that runs, or a note.
-  const bisect = async (label, runsAt) => {
-    const probes = [];
-    const probe = async (m) => {
-      const r = await runsAt(m);
-      probes.push(`${m}:${r.ok ? 'ok' : r.why}`);
-      progress(`${label}: ${m} MiB ${r.ok ? 'runs' : `does not run (${r.why})`}`);
-      return r.ok;
-    };
-    if (!(await probe(MEM_HI))) return { least: undefined, probes, note: `does not run even in ${MEM_HI} MiB` };
-    if (await probe(MEM_LO)) return { least: MEM_LO, probes, note: `runs in ${MEM_LO} MiB, the lower end of the search` };
-    let lo = MEM_LO;
-    let hi = MEM_HI;
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (await probe(mid)) hi = mid;
-      else lo = mid;
-    }
-    return { least: hi, probes };
-  };
-  const verdictWhy = (exitCode, verdict) => (exitCode === 124 ? 'hangs (timeout)' : verdict === 'CRASH' ? 'crash' : `exit ${exitCode}`);
+  const bisect = (label, runsAt) => bisectLeastMemory(label, MEM_LO, MEM_HI, runsAt);
   const least = {};
   for (const t of ['xen-pv', 'xen-pvh']) {
     least[`dom0.${t}`] = await bisect(`least memory, ${t} as the only domain`, async (m) => {

@@ -22,13 +22,15 @@
  * Mutexes and condition variables sit directly on Linux futexes: the uncontended paths
  * are one atomic instruction each (glibc's pthread_mutex_trylock, which a try-then-block
  * enter needs, is markedly slower than its lock), and a signal with nobody waiting makes
- * no system call. Reader/writer locks are
- * rarer and use pthreads.
+ * no system call. A signal or broadcast made while the waiters' mutex is held is delivered
+ * by that mutex's unlock (cv_defer): a waiter cannot go on before it has the mutex anyway.
+ * Reader/writer locks are rarer and use pthreads.
  */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,6 +45,7 @@ struct rumpuser_mtx {
 	int word;
 	int flags;
 	struct lwp *owner; /* tracked for every mutex; read only for RUMPUSER_MTX_KMUTEX */
+	uintptr_t deferred; /* a condition variable wake held for the unlock (see cv_defer) */
 };
 
 struct rumpuser_rw {
@@ -59,7 +62,11 @@ struct rumpuser_rw {
 struct rumpuser_cv {
 	unsigned seq;
 	int waiters;
+	struct rumpuser_mtx *interlock; /* its waiters' mutex: NULL, one, or CV_MIXED */
 };
+
+/* A cv whose current waiters came with different mutexes: its wakes are never deferred. */
+#define CV_MIXED ((struct rumpuser_mtx *)1)
 
 static int futex_wait(int *addr, int expected, const struct timespec *abs_monotonic)
 {
@@ -109,10 +116,22 @@ static inline void mtx_relock(struct rumpuser_mtx *mtx)
 		mtx_lock_slow(mtx);
 }
 
+/* A deferred wake: the cv's address, bit 0 set for a broadcast. */
+static void cv_deliver(uintptr_t d)
+{
+	struct rumpuser_cv *cv = (struct rumpuser_cv *)(d & ~(uintptr_t)1);
+	futex_wake((int *)&cv->seq, (d & 1) ? INT_MAX : 1);
+}
+
 static inline void mtx_unlock(struct rumpuser_mtx *mtx)
 {
-	if (__atomic_exchange_n(&mtx->word, MTX_FREE, __ATOMIC_RELEASE) == MTX_CONTENDED)
+	if (__atomic_exchange_n(&mtx->word, MTX_FREE, __ATOMIC_SEQ_CST) == MTX_CONTENDED)
 		futex_wake(&mtx->word, 1);
+	if (__atomic_load_n(&mtx->deferred, __ATOMIC_SEQ_CST) != 0) {
+		uintptr_t d = __atomic_exchange_n(&mtx->deferred, 0, __ATOMIC_SEQ_CST);
+		if (d != 0)
+			cv_deliver(d);
+	}
 }
 
 static void *posix_alloc_or_die(size_t len, const char *what)
@@ -132,6 +151,7 @@ void rumpuser_mutex_init(struct rumpuser_mtx **mtxp, int flags)
 
 	mtx->word = MTX_FREE;
 	mtx->flags = flags;
+	mtx->deferred = 0;
 	mtx_set_owner(mtx, NULL);
 	*mtxp = mtx;
 }
@@ -314,6 +334,7 @@ void rumpuser_cv_init(struct rumpuser_cv **cvp)
 
 	cv->seq = 0;
 	cv->waiters = 0;
+	cv->interlock = NULL;
 	*cvp = cv;
 }
 
@@ -343,6 +364,21 @@ static void cv_rejoin(struct rumpuser_mtx *mtx, int nlocks)
 }
 
 /*
+ * Records the waiter's mutex: the first one the cv ever waits with, or CV_MIXED for good once
+ * another one comes (never reset, so while the cv has waiters a recorded mutex is the one
+ * every one of them holds again when it wakes: alive, and the one its wake must wait for).
+ */
+static void cv_note_interlock(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx)
+{
+	struct rumpuser_mtx *cur = __atomic_load_n(&cv->interlock, __ATOMIC_RELAXED);
+
+	while (cur != mtx && cur != CV_MIXED &&
+	    !__atomic_compare_exchange_n(&cv->interlock, &cur, cur == NULL ? mtx : CV_MIXED, 0,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/*
  * The common wait: announce ourselves, note the sequence, drop the mutex, sleep while the
  * sequence is unchanged. A signal between the unlock and the sleep changes the sequence,
  * so the futex does not sleep and the wakeup is not lost. Returns the futex result.
@@ -355,6 +391,7 @@ static int cv_sleep(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx, int releas
 	unsigned seq;
 	int rv;
 
+	cv_note_interlock(cv, mtx);
 	__atomic_add_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
 	seq = __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST);
 	if (release_cpu)
@@ -399,17 +436,51 @@ int rumpuser_cv_timedwait(struct rumpuser_cv *cv, struct rumpuser_mtx *mtx,
 	return rv == ETIMEDOUT ? posix_errtrans(ETIMEDOUT) : 0;
 }
 
+/*
+ * Hold a wake of cv for the unlock of its waiters' mutex while that mutex is held: a woken
+ * waiter needs the mutex before it can go on, so waking it now only makes it run, find the
+ * mutex taken and sleep again (on one CPU it preempts the signaller to do so). Returns 0 when
+ * the wake must be done now: the mutex is free, or its slot holds another cv's wake.
+ */
+static int cv_defer(struct rumpuser_cv *cv, int all)
+{
+	struct rumpuser_mtx *mtx = __atomic_load_n(&cv->interlock, __ATOMIC_RELAXED);
+	uintptr_t want = (uintptr_t)cv | (uintptr_t)all, cur = 0;
+
+	if (mtx == NULL || mtx == CV_MIXED ||
+	    __atomic_load_n(&mtx->word, __ATOMIC_SEQ_CST) == MTX_FREE)
+		return 0;
+	while (!__atomic_compare_exchange_n(&mtx->deferred, &cur, want | (cur & 1), 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		if ((cur & ~(uintptr_t)1) != (uintptr_t)cv)
+			return 0;
+		/* This cv's wake is already held: two wakes become a broadcast. */
+		want = (uintptr_t)cv | 1;
+	}
+	/*
+	 * The unlock stores FREE and then reads the slot; this stored the slot and now reads the
+	 * word. One of the two sees the other's store: if the mutex went free meanwhile, deliver
+	 * here unless the unlock took the wake first.
+	 */
+	if (__atomic_load_n(&mtx->word, __ATOMIC_SEQ_CST) == MTX_FREE) {
+		uintptr_t d = __atomic_exchange_n(&mtx->deferred, 0, __ATOMIC_SEQ_CST);
+		if (d != 0)
+			cv_deliver(d);
+	}
+	return 1;
+}
+
 void rumpuser_cv_signal(struct rumpuser_cv *cv)
 {
 	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0)
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0 && !cv_defer(cv, 0))
 		futex_wake((int *)&cv->seq, 1);
 }
 
 void rumpuser_cv_broadcast(struct rumpuser_cv *cv)
 {
 	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0)
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST) > 0 && !cv_defer(cv, 1))
 		futex_wake((int *)&cv->seq, INT_MAX);
 }
 

@@ -12,24 +12,30 @@
 #define POSIX_MALLOC_ALIGN 16
 
 /*
- * Small blocks, per thread, by size class. rumpuser_free is told the size it frees (the
- * kernel's kmem_free passes it), so a freed small block goes on this thread's list for its
- * class and the next rumpuser_malloc of that class takes it back: no header to read, no
- * lock, no call into libc on either path. Every block is glibc's own (malloc'ed at its
- * class's full size, so any request of the class fits it), so one freed with size 0 (NetBSD's
- * legacy free(9) passes 0) or by another thread is still just free()d or cached there.
- * Each list holds at most SMALL_DEPTH blocks; a thread's lists go back to glibc when it
- * exits (a pthread key's destructor).
+ * Freed blocks, per thread, by size class. rumpuser_free is told the size it frees (the
+ * kernel's kmem_free passes it), so a freed block goes on this thread's list for its class and
+ * the next rumpuser_malloc of that class takes it back: no header to read, no lock, no call
+ * into libc on either path. The classes: 16 small ones, 16 bytes apart up to 256, aligned as
+ * glibc's malloc aligns; and one page class, (256, 4096] bytes at page alignment, which is what
+ * the kernel's page allocator asks for (a page, page-aligned). Every block is glibc's own,
+ * allocated at its class's full size and alignment, so any request of the class fits it, and
+ * one freed with size 0 (NetBSD's legacy free(9) passes 0) or by another thread is still just
+ * free()d or cached there. Each list holds a bounded number of blocks; a thread's lists go back
+ * to glibc when it exits (a pthread key's destructor).
  */
 #define SMALL_STEP 16
 #define SMALL_MAX 256
 #define SMALL_CLASSES (SMALL_MAX / SMALL_STEP)
 #define SMALL_DEPTH 32
+#define PAGE_CLASS SMALL_CLASSES	/* index of the page class */
+#define PAGE_CLASS_SIZE 4096
+#define PAGE_DEPTH 16
+#define CLASSES (SMALL_CLASSES + 1)
 
 struct small_cache {
-	void *head[SMALL_CLASSES];	/* each free block's first word points to the next */
-	uint8_t count[SMALL_CLASSES];
-	uint8_t registered;		/* the key's destructor will empty it */
+	void *head[CLASSES];	/* each free block's first word points to the next */
+	uint8_t count[CLASSES];
+	uint8_t registered;	/* the key's destructor will empty it */
 };
 
 static __thread struct small_cache small
@@ -40,7 +46,7 @@ static pthread_once_t small_once = PTHREAD_ONCE_INIT;
 static void small_drain(void *arg)
 {
 	struct small_cache *c = arg;
-	for (unsigned i = 0; i < SMALL_CLASSES; i++) {
+	for (unsigned i = 0; i < CLASSES; i++) {
 		while (c->head[i]) {
 			void *b = c->head[i];
 			c->head[i] = *(void **)b;
@@ -56,7 +62,7 @@ static void small_key_init(void)
 		small_key = (pthread_key_t)-1;
 }
 
-/* The first free of a small block on this thread: arrange for its lists to be emptied. */
+/* The first free of a cached block on this thread: arrange for its lists to be emptied. */
 static int small_register(void)
 {
 	pthread_once(&small_once, small_key_init);
@@ -69,7 +75,24 @@ static int small_register(void)
 /* 0 for sizes the cache does not keep, else the class index + 1. */
 static inline unsigned small_class(size_t len)
 {
-	return len - 1 < SMALL_MAX ? (unsigned)((len - 1) / SMALL_STEP) + 1 : 0;
+	if (len - 1 < SMALL_MAX)
+		return (unsigned)((len - 1) / SMALL_STEP) + 1;
+	return len - 1 < PAGE_CLASS_SIZE ? PAGE_CLASS + 1 : 0;
+}
+
+static inline size_t class_size(unsigned k)
+{
+	return k - 1 == PAGE_CLASS ? PAGE_CLASS_SIZE : (size_t)k * SMALL_STEP;
+}
+
+static inline int class_align(unsigned k)
+{
+	return k - 1 == PAGE_CLASS ? PAGE_CLASS_SIZE : POSIX_MALLOC_ALIGN;
+}
+
+static inline unsigned class_depth(unsigned k)
+{
+	return k - 1 == PAGE_CLASS ? PAGE_DEPTH : SMALL_DEPTH;
 }
 
 int rumpuser_malloc(size_t len, int alignment, void **memp)
@@ -79,14 +102,17 @@ int rumpuser_malloc(size_t len, int alignment, void **memp)
 	unsigned k = small_class(len);
 
 	if (k) {
-		if (alignment <= POSIX_MALLOC_ALIGN && small.head[k - 1]) {
+		if (alignment <= class_align(k) && small.head[k - 1]) {
 			mem = small.head[k - 1];
 			small.head[k - 1] = *(void **)mem;
 			small.count[k - 1]--;
 			*memp = mem;
 			return 0;
 		}
-		len = (size_t)k * SMALL_STEP;	/* the class's full size: any request of it fits */
+		/* The class's full size and alignment: any request of the class fits the block. */
+		len = class_size(k);
+		if (alignment < class_align(k))
+			alignment = class_align(k);
 	}
 	if (alignment <= POSIX_MALLOC_ALIGN) {
 		mem = malloc(len);
@@ -108,7 +134,8 @@ void rumpuser_free(void *mem, size_t len)
 {
 	unsigned k = small_class(len);
 
-	if (k && mem && small.count[k - 1] < SMALL_DEPTH && (small.registered || small_register())) {
+	if (k && mem && small.count[k - 1] < class_depth(k) &&
+	    (small.registered || small_register())) {
 		*(void **)mem = small.head[k - 1];
 		small.head[k - 1] = mem;
 		small.count[k - 1]++;
