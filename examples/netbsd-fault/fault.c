@@ -192,8 +192,8 @@ static int blk(const char *hostpath, long seconds)
 /* ICMP echo requests to peer, one a second, up to tries: 1 on the first reply, 0 on none, -1 on an error. */
 static int ping(uint32_t peer, int tries)
 {
-	int seq = nb_ping(peer, 0x6661, tries);
-	return seq > 0 ? 1 : seq;
+	int replies = nb_ping(peer, 0x6661, tries, 1, NULL);
+	return replies > 0 ? 1 : replies;
 }
 
 static int net(const char *addr_s, int prefix, const char *peer_s, long seconds)

@@ -3,8 +3,8 @@
  * net_config, NetBSD's brlib/libnetconfig <rump/netconfig.h>: each returns 0 or an errno),
  * ioctl(FIONWRITE) and an interface's IPv4 address and netmask by ioctl (sys/sockio.h,
  * net/if.h's struct ifreq), setsockopt's socket buffer sizes (sys/socket.h), a raw ICMP
- * socket's numbers (netinet/in.h, netinet/ip_icmp.h) and the errors the program expects.
- * Values as NetBSD defines them.
+ * socket's numbers (netinet/in.h, netinet/ip_icmp.h), the errors the program expects, and the
+ * IP forwarding switches and counters read by sysctl. Values as NetBSD defines them.
  */
 #ifndef RUMPXEN_EXAMPLE_NBNET_H
 #define RUMPXEN_EXAMPLE_NBNET_H
@@ -67,5 +67,41 @@ int nb_tcp_drain(int c);
 int nb_send_all(int fd, const char *p, size_t len);
 /* The IPv4 address (cmd NB_SIOCGIFADDR) or netmask (NB_SIOCGIFNETMASK) of interface name; 0 when none. */
 uint32_t nb_if_ipv4(int s, const char *name, unsigned long cmd);
+
+/*
+ * What a host must not do and a router does, read from the kernel by sysctl: the IPv4
+ * forwarding switches and counters (net.inet.ip.forwarding and .forwsrcrt, net.inet.ip.stats, the ICMP output
+ * histogram of net.inet.icmp.stats), and the IPv6 ones when the image has IPv6 (component
+ * net_netinet6). Numbers as NetBSD defines them (netinet/in.h, ip_var.h, icmp_var.h,
+ * netinet6/in6.h, ip6_var.h, netinet/icmp6.h).
+ */
+struct nb_ip_counters {
+	int forwarding;           /* net.inet.ip.forwarding */
+	int forwsrcrt;            /* net.inet.ip.forwsrcrt: forward source-routed packets for us */
+	uint64_t forwarded;       /* IP_STAT_FORWARD: packets not for us sent on */
+	uint64_t cantforward;     /* IP_STAT_CANTFORWARD: packets not for us dropped */
+	uint64_t redirects;       /* IP_STAT_REDIRECTSENT: forwarded out of the interface they came in on */
+	uint64_t icmp_redirects;  /* ICMP redirects sent (ICMP_STAT_OUTHIST + ICMP_REDIRECT) */
+	uint64_t icmp_timxceed;   /* ICMP time exceeded sent (a forwarded packet's TTL ran out) */
+	int inet6;                /* 1 when the kernel has IPv6; the fields below are then read */
+	int forwarding6;          /* net.inet6.ip6.forwarding */
+	uint64_t forwarded6;      /* IP6_STAT_FORWARD */
+	uint64_t redirects6;      /* IP6_STAT_REDIRECTSENT */
+	uint64_t icmp6_redirects; /* ICMPv6 redirects sent (ICMP6_STAT_OUTHIST + ND_REDIRECT) */
+};
+/* Fills c; 1 on success, 0 when a sysctl failed (errno from nb_errno). */
+int nb_ip_counters(struct nb_ip_counters *c);
+/*
+ * Reads c and prints it as one line, "PROG: ip counters WHEN: forwarding F, source-routed S,
+ * forwarded N, not forwarded N, redirects sent N (icmp N), time exceeded sent N; " and then
+ * "ipv6 forwarding F, forwarded N, redirects sent N (icmp6 N)" or "no ipv6". 1 on success.
+ */
+int nb_print_ip_counters(const char *prog, const char *when, struct nb_ip_counters *c);
+/*
+ * Reports case not_a_router, for the end of a run (after its traffic): forwarding off (also
+ * of source-routed packets) and nothing forwarded, no redirect sent (IPv4, and IPv6 when the kernel has it). Prints the
+ * counters first (WHEN "at the end"). 1 when the case passed.
+ */
+int nb_check_not_a_router(const char *prog);
 
 #endif

@@ -14,7 +14,9 @@
  * the address and netmask the kernel then has on virt0 back by ioctl and prints them
  * (`net: virt0 dhcp address A.B.C.D netmask M.M.M.M`), pings PEER, binds UDP port 7 on that
  * address, prints `net: ready` and echoes UDP as serve does.
- * Meanwhile PEER may ping the DomU (the kernel answers). One `case NAME: PASS|FAIL why` line
+ * Meanwhile PEER may ping the DomU (the kernel answers). Last, both modes check that the
+ * kernel acted as a host, not a router: IP forwarding off, nothing forwarded, no ICMP redirect
+ * sent (nb_check_not_a_router, which prints the counters). One `case NAME: PASS|FAIL why` line
  * per step, then `Test result: SUCCESS|FAILURE`.
  */
 #include <rumpuser.h>
@@ -31,12 +33,10 @@ static char buf[64 * 1024];
 /* ICMP echo to peer: up to 30 requests a second apart, until a reply. */
 static int ping_peer(uint32_t peer)
 {
-	int seq = nb_ping(peer, 0x7278, 30);
-	NB_CASE("ping_peer", seq >= 0, "raw ICMP socket");
-	if (seq > 0)
-		rumpuser_dprintf("net: echo reply from the peer, seq %d\n", seq);
-	nb_report("ping_peer", seq > 0, "no echo reply from the peer in 30 s", 0);
-	return seq > 0;
+	int replies = nb_ping(peer, 0x7278, 30, 1, "net");
+	NB_CASE("ping_peer", replies >= 0, "raw ICMP socket");
+	nb_report("ping_peer", replies > 0, "no echo reply from the peer in 30 s", 0);
+	return replies > 0;
 }
 
 /*
@@ -140,8 +140,10 @@ static int dhcp(const char *peer_s)
 	int u = udp_open(addr);
 	NB_CASE("udp_bind", u >= 0, "UDP socket on port 7");
 	nb_report("udp_bind", 1, "", 0);
+	struct nb_ip_counters c;
+	nb_print_ip_counters("net", "before dom0's traffic", &c);
 	rumpuser_dprintf("net: ready\n");
-	return udp_echo(u);
+	return udp_echo(u) && nb_check_not_a_router("net");
 }
 
 static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nbytes, int nvifs)
@@ -158,11 +160,13 @@ static int serve(const char *addr_s, int prefix, const char *peer_s, uint64_t nb
 	int u = udp_open(addr);
 	NB_CASE("udp_bind", u >= 0, "UDP socket on port 7");
 	nb_report("udp_bind", 1, "", 0);
+	struct nb_ip_counters c;
+	nb_print_ip_counters("net", "before dom0's traffic", &c);
 	if (!nb_tcp_echo("net", addr, nbytes)) {
 		nb_close(u);
 		return 0;
 	}
-	return udp_echo(u);
+	return udp_echo(u) && nb_check_not_a_router("net");
 }
 
 int main(int argc, char **argv)

@@ -26,7 +26,15 @@
  * two pages whose machine frames are not adjacent (two DMA pages mapped back to back) must give
  * segments whose machine addresses hold the buffer's bytes: each segment's frames are mapped
  * again from its bus address and compared with what was written through the buffer. Every DMA
- * page must lie below 4 GiB (rumpcomp_pci_dmalloc's default limit).
+ * page must lie below 4 GiB (rumpcomp_pci_dmalloc's default limit), so this load, on pa_dmat
+ * (a 32-bit device's tag), must not bounce. Then case `dma_bounce`: 9000 bytes of ordinary
+ * memory (this image's own pages) loaded on pa_dmat. If any of its pages lies above 4 GiB the
+ * load must have bounced (pci-passthrough's counters say so), every segment must lie below
+ * 4 GiB, after a PREWRITE sync the segments' machine bytes must equal the buffer's, and bytes
+ * written at the segments must reach the buffer after a POSTREAD sync (a partial one copies
+ * only its range); below 4 GiB the segments must be the buffer's own frames (zero-copy).
+ * `nic: bounce: …` lines give pci-passthrough's bounce totals after the DMA cases and at the
+ * end, so the test sees whether the driver's own loads bounced.
  * One `case NAME: PASS|FAIL why` line per step, then `Test result: SUCCESS|FAILURE`.
  */
 #include <pci_user.h>
@@ -35,52 +43,11 @@
 #include "../netbsd-net/nbnet.h"
 
 
+/* Three ICMP echo replies from peer, each with its request's payload; up to 30 requests a second apart. */
 static int ping_peer(uint32_t peer)
 {
-	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
-	NB_CASE("ping_peer", s >= 0, "raw ICMP socket");
-	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
-	const uint16_t ident = 0x6e63;
-	int replies = 0;
-	/* Three replies wanted; up to 30 requests a second apart (the first may wait for ARP). */
-	for (uint16_t seq = 1; seq <= 30 && replies < 3; seq++) {
-		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff, seq >> 8, seq & 0xff };
-		for (unsigned i = 8; i < sizeof(pkt); i++)
-			pkt[i] = (uint8_t)(i ^ seq);
-		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
-		pkt[2] = c >> 8;
-		pkt[3] = c & 0xff;
-		NB_CASE("ping_peer", nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to)) == sizeof(pkt),
-		    "sendto of the echo request");
-		int64_t sent = nb_now_ns(), end = sent + 1000000000LL;
-		int got = 0;
-		while (!got && nb_now_ns() < end) {
-			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
-			if (nb_poll(&p, 1, 200) <= 0)
-				continue;
-			uint8_t r[256];
-			nb_ssize_t n = nb_recvfrom(s, r, sizeof(r), 0, 0, 0);
-			if (n < 28)
-				continue;
-			unsigned hl = (r[0] & 0xf) * 4u;
-			if (hl < 20 || n < (nb_ssize_t)(hl + sizeof(pkt)))
-				continue;
-			const uint8_t *icmp = r + hl;
-			if (icmp[0] != NB_ICMP_ECHOREPLY || (icmp[4] << 8 | icmp[5]) != ident ||
-			    (icmp[6] << 8 | icmp[7]) != seq)
-				continue;
-			int same = 1;
-			for (unsigned i = 8; i < sizeof(pkt); i++)
-				same &= icmp[i] == pkt[i];
-			if (!same)
-				continue;
-			got = 1;
-			replies++;
-			rumpuser_dprintf("nic: echo reply from the peer, seq %u, %ld us\n", seq,
-			    (long)((nb_now_ns() - sent) / 1000));
-		}
-	}
-	nb_close(s);
+	int replies = nb_ping(peer, 0x6e63, 30, 3, "nic");
+	NB_CASE("ping_peer", replies >= 0, "raw ICMP socket");
 	nb_report("ping_peer", replies == 3, "fewer than 3 echo replies from the peer in 30 tries", 0);
 	return replies == 3;
 }
@@ -153,6 +120,14 @@ struct nb_dmamap {
 };
 _Static_assert(__builtin_offsetof(struct nb_dmamap, dm_segs) == 80, "rump's bus_dmamap layout");
 #define NB_BUS_DMA_NOWAIT 0x001
+#define NB_BUS_DMASYNC_POSTREAD 0x02
+#define NB_BUS_DMASYNC_PREWRITE 0x04
+/*
+ * The DMA tags of rump's pci bus (sys/rump/dev/lib/libpci/pci_at_mainbus.c): pa_dmat, which
+ * pcn(4) uses and pci-passthrough takes for a 32-bit device, and pa_dmat64 (0x40), which wm(4)
+ * takes (pci_dma64_available) and which never bounces.
+ */
+#define NB_PCI_DMAT ((void *)0x20)
 /*
  * NetBSD's bus_dma in librumpdev_pci, by its link names (the rump kernel's symbols carry the
  * rumpns_ prefix; plain bus_dmamap_* are pci-passthrough's own MD layer in libpcix.a).
@@ -162,13 +137,37 @@ int nb_dmamap_create(void *tag, unsigned long size, int nsegs, unsigned long max
 int nb_dmamap_load(void *tag, struct nb_dmamap *map, void *buf, unsigned long len, void *proc,
     int flags) __asm__("rumpns_bus_dmamap_load");
 void nb_dmamap_unload(void *tag, struct nb_dmamap *map) __asm__("rumpns_bus_dmamap_unload");
+void nb_dmamap_sync(void *tag, struct nb_dmamap *map, unsigned long off, unsigned long len,
+    int ops) __asm__("rumpns_bus_dmamap_sync");
 void nb_dmamap_destroy(void *tag, struct nb_dmamap *map) __asm__("rumpns_bus_dmamap_destroy");
 /* The kernel's own calls need a rump CPU (the application holds none between system calls). */
 void rump_schedule(void);
 void rump_unschedule(void);
 
+/* pci-passthrough's <pcix/pcix.h> (libpcix.a): bounce totals since boot. */
+struct pcix_bounce_stats {
+	uint64_t maps, loads, bytes_to_area, bytes_from_area, area_bytes;
+};
+void pcix_bounce_get_stats(struct pcix_bounce_stats *out);
+
+static struct pcix_bounce_stats bounce_stats(const char *when)
+{
+	struct pcix_bounce_stats s;
+	pcix_bounce_get_stats(&s);
+	rumpuser_dprintf("nic: bounce: %s: maps %lu loads %lu bytes to-area %lu from-area %lu area %lu KiB\n",
+	    when, (unsigned long)s.maps, (unsigned long)s.loads, (unsigned long)s.bytes_to_area,
+	    (unsigned long)s.bytes_from_area, (unsigned long)(s.area_bytes / 1024));
+	return s;
+}
+
 #define DMA_OFF 100
 #define DMA_LEN 8000
+#define HI_OFF 100
+#define HI_LEN 9000
+#define LIMIT_4G (1ul << 32)
+
+/* Ordinary memory (the image's own pages) for the bounce case. */
+static uint8_t hi_buf[4 * 4096] __attribute__((aligned(4096)));
 
 /* Ordinary memory, to see where the domain's machine frames lie. */
 static uint8_t probe[256 * 1024];
@@ -184,6 +183,34 @@ static unsigned long ordinary_top(void)
 			top = ma;
 	}
 	return top;
+}
+
+/*
+ * What a device sees at bus addresses [a, a+len): the frames mapped afresh, one segment per
+ * page and at least two, so that dmamem_map maps them (a single whole segment is answered with
+ * its allocation's own address). NULL when they cannot be mapped (or span over 8 pages).
+ */
+static uint8_t *bus_view(unsigned long a, unsigned long len)
+{
+	unsigned long first = a & ~4095ul, span = ((a + len + 4095) & ~4095ul) - first;
+	unsigned long npages = span / 4096, nmap = npages < 2 ? 2 : npages;
+	struct rumpcomp_pci_dmaseg frames[8];
+	if (npages > 8)
+		return 0;
+	for (unsigned long k = 0; k < nmap; k++)
+		frames[k] = (struct rumpcomp_pci_dmaseg){
+		    .ds_pa = first + (k < npages ? k : 0) * 4096, .ds_len = 4096 };
+	void *m;
+	if (rumpcomp_pci_dmamem_map(frames, nmap, nmap * 4096, &m) != 0 || m == 0)
+		return 0;
+	return (uint8_t *)m + (a - first);
+}
+
+static void print_segs(const struct nb_dmamap *map)
+{
+	for (int i = 0; i < map->dm_nsegs; i++)
+		rumpuser_dprintf(" %#lx+%lu", map->dm_segs[i].ds_addr, map->dm_segs[i].ds_len);
+	rumpuser_dprintf("\n");
 }
 
 static int dma_check(void)
@@ -212,53 +239,135 @@ static int dma_check(void)
 	for (unsigned i = 0; i < DMA_LEN; i++)
 		buf[i] = (uint8_t)(i * 7 + (i >> 8));
 	struct nb_dmamap *map = 0;
+	struct pcix_bounce_stats s0, s1;
+	pcix_bounce_get_stats(&s0);
 	rump_schedule();
-	int rv = nb_dmamap_create(0, 8192, 4, 8192, 0, NB_BUS_DMA_NOWAIT, &map);
+	int rv = nb_dmamap_create(NB_PCI_DMAT, 8192, 4, 8192, 0, NB_BUS_DMA_NOWAIT, &map);
 	if (rv == 0)
-		rv = nb_dmamap_load(0, map, buf, DMA_LEN, 0, NB_BUS_DMA_NOWAIT);
+		rv = nb_dmamap_load(NB_PCI_DMAT, map, buf, DMA_LEN, 0, NB_BUS_DMA_NOWAIT);
 	rump_unschedule();
+	pcix_bounce_get_stats(&s1);
 	NB_CASE("dma", rv == 0, "bus_dmamap_create or bus_dmamap_load (NetBSD's)");
 	rumpuser_dprintf("nic: dma: %d bytes over frames %#lx and %#lx: %d segments", DMA_LEN,
 	    pg[0].ds_pa, pg[1].ds_pa, map->dm_nsegs);
-	for (int i = 0; i < map->dm_nsegs; i++)
-		rumpuser_dprintf(" %#lx+%lu", map->dm_segs[i].ds_addr, map->dm_segs[i].ds_len);
-	rumpuser_dprintf("\n");
+	print_segs(map);
+	NB_CASE("dma", s1.loads == s0.loads, "a load of DMA memory below 4 GiB was bounced");
 	/* What a device reads at each segment's bus addresses, seen through a fresh mapping. */
 	unsigned long at = 0;
 	int bad = 0;
 	for (int i = 0; i < map->dm_nsegs && !bad; i++) {
 		unsigned long a = map->dm_segs[i].ds_addr, len = map->dm_segs[i].ds_len;
-		unsigned long first = a & ~4095ul, span = ((a + len + 4095) & ~4095ul) - first;
-		/*
-		 * One segment per page, and at least two, so that dmamem_map maps the frames afresh
-		 * (a single whole segment is answered with its allocation's own address).
-		 */
-		struct rumpcomp_pci_dmaseg frames[4];
-		unsigned long npages = span / 4096, nmap = npages < 2 ? 2 : npages;
-		if (npages > 4) {
+		const uint8_t *dev = bus_view(a, len);
+		if (!dev || at + len > DMA_LEN) {
 			bad = 1;
 			break;
 		}
-		for (unsigned long k = 0; k < nmap; k++)
-			frames[k] = (struct rumpcomp_pci_dmaseg){
-			    .ds_pa = first + (k < npages ? k : 0) * 4096, .ds_len = 4096 };
-		void *m;
-		if (rumpcomp_pci_dmamem_map(frames, nmap, nmap * 4096, &m) != 0 || m == 0) {
-			bad = 1;
-			break;
-		}
-		const uint8_t *dev = (const uint8_t *)m + (a - first);
 		for (unsigned long k = 0; k < len; k++)
 			bad |= dev[k] != buf[at + k];
 		at += len;
 	}
 	rump_schedule();
-	nb_dmamap_unload(0, map);
-	nb_dmamap_destroy(0, map);
+	nb_dmamap_unload(NB_PCI_DMAT, map);
+	nb_dmamap_destroy(NB_PCI_DMAT, map);
 	rump_unschedule();
 	NB_CASE("dma", !bad, "a segment's machine addresses do not hold the buffer's bytes");
 	NB_CASE("dma", at == DMA_LEN, "the segments do not cover the buffer");
 	nb_report("dma", 1, "", 0);
+	return 1;
+}
+
+static uint8_t pattern(unsigned i, unsigned seed)
+{
+	return (uint8_t)(i * seed + (i >> 8) + seed);
+}
+
+/* Fills the machine bytes at the map's segments (as a device would) with pattern(seed). */
+static int device_write(const struct nb_dmamap *map, unsigned long from, unsigned long to,
+    unsigned seed)
+{
+	unsigned long at = 0;
+	for (int i = 0; i < map->dm_nsegs; i++) {
+		unsigned long len = map->dm_segs[i].ds_len;
+		uint8_t *dev = bus_view(map->dm_segs[i].ds_addr, len);
+		if (!dev)
+			return 0;
+		for (unsigned long k = 0; k < len; k++)
+			if (at + k >= from && at + k < to)
+				dev[k] = pattern((unsigned)(at + k), seed);
+		at += len;
+	}
+	return 1;
+}
+
+static int dma_bounce_check(void)
+{
+	uint8_t *buf = hi_buf + HI_OFF;
+	int high = 0;
+	for (unsigned long off = 0; off < HI_LEN + 4096; off += 4096) {
+		unsigned long o = off < HI_LEN ? off : HI_LEN - 1;
+		high |= rumpcomp_pci_virt_to_mach(buf + o) + 1 > LIMIT_4G;
+	}
+	for (unsigned i = 0; i < HI_LEN; i++)
+		buf[i] = pattern(i, 13);
+	struct nb_dmamap *map = 0;
+	struct pcix_bounce_stats s0, s1;
+	pcix_bounce_get_stats(&s0);
+	rump_schedule();
+	int rv = nb_dmamap_create(NB_PCI_DMAT, sizeof(hi_buf), 4, sizeof(hi_buf), 0,
+	    NB_BUS_DMA_NOWAIT, &map);
+	if (rv == 0)
+		rv = nb_dmamap_load(NB_PCI_DMAT, map, buf, HI_LEN, 0, NB_BUS_DMA_NOWAIT);
+	if (rv == 0)
+		nb_dmamap_sync(NB_PCI_DMAT, map, 0, HI_LEN, NB_BUS_DMASYNC_PREWRITE);
+	rump_unschedule();
+	pcix_bounce_get_stats(&s1);
+	NB_CASE("dma_bounce", rv == 0, "bus_dmamap_create or bus_dmamap_load (NetBSD's)");
+	int bounced = s1.loads != s0.loads;
+	rumpuser_dprintf("nic: dma: %d bytes of ordinary memory at machine %#lx (%s 4 GiB), "
+	    "bounced: %s, %d segments", HI_LEN, rumpcomp_pci_virt_to_mach(buf),
+	    high ? "partly above" : "below", bounced ? "yes" : "no", map->dm_nsegs);
+	print_segs(map);
+	NB_CASE("dma_bounce", bounced == high && s1.loads == s0.loads + (unsigned)high,
+	    high ? "memory above 4 GiB was loaded without bouncing" :
+	    "memory below 4 GiB was bounced");
+	unsigned long at = 0;
+	int bad = 0, beyond = 0, own = 1;
+	for (int i = 0; i < map->dm_nsegs && !bad; i++) {
+		unsigned long a = map->dm_segs[i].ds_addr, len = map->dm_segs[i].ds_len;
+		const uint8_t *dev = bus_view(a, len);
+		if (!dev || at + len > HI_LEN) {
+			bad = 1;
+			break;
+		}
+		beyond |= a + len > LIMIT_4G;
+		own &= a == rumpcomp_pci_virt_to_mach(buf + at);
+		for (unsigned long k = 0; k < len; k++)
+			bad |= dev[k] != buf[at + k];
+		at += len;
+	}
+	NB_CASE("dma_bounce", !beyond, "a segment lies above 4 GiB, out of a 32-bit device's reach");
+	NB_CASE("dma_bounce", high || own, "memory below 4 GiB was not loaded in place");
+	NB_CASE("dma_bounce", !bad && at == HI_LEN,
+	    "after PREWRITE the segments' machine bytes are not the buffer's");
+	/* The device writes: all of it, POSTREAD; then 100 bytes, POSTREAD of just those. */
+	NB_CASE("dma_bounce", device_write(map, 0, HI_LEN, 29), "cannot map the segments");
+	rump_schedule();
+	nb_dmamap_sync(NB_PCI_DMAT, map, 0, HI_LEN, NB_BUS_DMASYNC_POSTREAD);
+	rump_unschedule();
+	for (unsigned i = 0; i < HI_LEN; i++)
+		bad |= buf[i] != pattern(i, 29);
+	NB_CASE("dma_bounce", !bad, "after POSTREAD the buffer does not hold what was written at the segments");
+	NB_CASE("dma_bounce", device_write(map, 0, HI_LEN, 31), "cannot map the segments");
+	rump_schedule();
+	nb_dmamap_sync(NB_PCI_DMAT, map, 5000, 100, NB_BUS_DMASYNC_POSTREAD);
+	nb_dmamap_unload(NB_PCI_DMAT, map);
+	nb_dmamap_destroy(NB_PCI_DMAT, map);
+	rump_unschedule();
+	/* Zero-copy: the device wrote the buffer itself, so every byte changed. */
+	for (unsigned i = 0; i < HI_LEN; i++)
+		bad |= buf[i] != pattern(i, (i >= 5000 && i < 5100) || !high ? 31 : 29);
+	NB_CASE("dma_bounce", !bad, "a POSTREAD of bytes 5000..5099 did not copy exactly those");
+	nb_report("dma_bounce", 1, "", 0);
 	return 1;
 }
 
@@ -353,7 +462,11 @@ static int run(const char *ifname, const char *peer_s, uint64_t nbytes, const ch
 	nb_report("dhcp_addr", 1, "", 0);
 	if (!ping_peer(peer))
 		return 0;
+	struct nb_ip_counters c;
+	nb_print_ip_counters("nic", "before dom0's traffic", &c);
 	if (!nb_tcp_echo("nic", addr, nbytes))
+		return 0;
+	if (!nb_check_not_a_router("nic"))
 		return 0;
 	return !want_detach || detach(ifname);
 }
@@ -377,11 +490,14 @@ int main(int argc, char **argv)
 	}
 	if (ok) {
 		dma_check();
+		dma_bounce_check();
+		bounce_stats("after the dma cases");
 		run(argv[1], argv[2], nb_parse_u64(argv[3]), mac, want_detach);
 	} else {
 		rumpuser_dprintf("nic: usage: nic IFNAME PEER NBYTES [MAC|prom] [detach] (e.g. wm0 10.77.0.1 10485760 detach)\n");
 		nb_failures++;
 	}
+	bounce_stats("at the end");
 	rumpuser_dprintf("Test result: %s\n", nb_failures ? "FAILURE" : "SUCCESS");
 	return nb_failures ? 1 : 0;
 }

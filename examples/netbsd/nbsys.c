@@ -112,23 +112,25 @@ uint16_t nb_inet_cksum(const uint8_t *p, size_t len)
 	return (uint16_t)~sum;
 }
 
-int nb_ping(uint32_t peer, uint16_t ident, int tries)
+int nb_ping(uint32_t peer, uint16_t ident, int tries, int want, const char *log)
 {
 	int s = nb_socket(NB_AF_INET, NB_SOCK_RAW, NB_IPPROTO_ICMP);
 	if (s < 0)
 		return -1;
 	struct nb_sockaddr_in to = { .sin_len = sizeof(to), .sin_family = NB_AF_INET, .sin_addr = peer };
-	int answered = 0;
-	for (int seq = 1; seq <= tries && seq <= 0xffff && !answered; seq++) {
+	int replies = 0;
+	for (int seq = 1; seq <= tries && seq <= 0xffff && replies < want; seq++) {
 		uint8_t pkt[64] = { NB_ICMP_ECHO, 0, 0, 0, ident >> 8, ident & 0xff,
 		    (uint8_t)(seq >> 8), (uint8_t)seq };
+		/* A payload of its own for each request, so a reply must carry that request's bytes. */
 		for (unsigned i = 8; i < sizeof(pkt); i++)
-			pkt[i] = (uint8_t)i;
+			pkt[i] = (uint8_t)(i ^ (unsigned)seq);
 		uint16_t c = nb_inet_cksum(pkt, sizeof(pkt));
 		pkt[2] = c >> 8;
 		pkt[3] = c & 0xff;
 		nb_sendto(s, pkt, sizeof(pkt), 0, &to, sizeof(to));
-		int64_t end = nb_now_ns() + 1000000000LL;
+		int64_t sent = nb_now_ns(), end = sent + 1000000000LL;
+		int answered = 0;
 		while (!answered && nb_now_ns() < end) {
 			struct nb_pollfd p = { .fd = s, .events = NB_POLLIN };
 			if (nb_poll(&p, 1, 200) <= 0)
@@ -141,16 +143,22 @@ int nb_ping(uint32_t peer, uint16_t ident, int tries)
 			unsigned hl = (r[0] & 0xf) * 4u;
 			uint32_t from;
 			__builtin_memcpy(&from, r + 12, 4);
-			if (hl < 20 || n < (nb_ssize_t)(hl + 8) || from != peer)
+			if (hl < 20 || n < (nb_ssize_t)(hl + sizeof(pkt)) || from != peer)
 				continue;
 			const uint8_t *icmp = r + hl;
-			if (icmp[0] == NB_ICMP_ECHOREPLY && (icmp[4] << 8 | icmp[5]) == ident &&
-			    (icmp[6] << 8 | icmp[7]) == seq)
-				answered = seq;
+			if (icmp[0] != NB_ICMP_ECHOREPLY || (icmp[4] << 8 | icmp[5]) != ident ||
+			    (icmp[6] << 8 | icmp[7]) != seq ||
+			    __builtin_memcmp(icmp + 8, pkt + 8, sizeof(pkt) - 8) != 0)
+				continue;
+			answered = 1;
+			replies++;
+			if (log)
+				rumpuser_dprintf("%s: echo reply from the peer, seq %d, %ld us\n", log, seq,
+				    (long)((nb_now_ns() - sent) / 1000));
 		}
 	}
 	nb_close(s);
-	return answered;
+	return replies;
 }
 
 int64_t nb_platform_ns(void)

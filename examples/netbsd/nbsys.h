@@ -168,12 +168,13 @@ uint32_t nb_parse_ipv4(const char *s);
 uint16_t nb_inet_cksum(const uint8_t *p, size_t len);
 /*
  * ICMP echo to peer (network byte order) over a raw socket: a request a second, up to tries,
- * until a reply comes from peer with this ident and that request's sequence number. Returns
- * the sequence number answered (1..tries), 0 when no reply came, -1 when no raw socket could
- * be made. A request that cannot be sent is not an error: only a reply counts (a device may
- * drop frames).
+ * until want replies have come, each from peer with this ident and its request's sequence
+ * number and payload (every request has bytes of its own). Returns the replies counted
+ * (0..want), -1 when no raw socket could be made. A request that cannot be sent is not an
+ * error: only replies count (a device may drop frames). With log, each reply is printed as
+ * "LOG: echo reply from the peer, seq N, T us".
  */
-int nb_ping(uint32_t peer, uint16_t ident, int tries);
+int nb_ping(uint32_t peer, uint16_t ident, int tries, int want, const char *log);
 
 int nb_thread_start(struct nb_thread *t, void *(*fn)(void *), void *arg, const char *name);
 void nb_thread_wait(struct nb_thread *t);

@@ -16,6 +16,12 @@
  *   address the kernel has on virt0 and prints it; it must be in the pool with netmask
  *   255.255.255.0, answer dom0's ping, and be the lease udhcpd gave the DomU's MAC
  *   (busybox dumpleases); the UDP echo then runs on that address.
+ * - both: the DomU is a host, not a router (not-a-router.ts). dom0 sends it two packets for
+ *   another address of the subnet, through a host route via the DomU. NetBSD's rump kernels
+ *   forward such packets unless tools/netbsd-build turns IP forwarding off, and then send dom0
+ *   an ICMP redirect. The DomU's counters (net.inet.ip.forwarding and .forwsrcrt, ip.stats,
+ *   icmp.stats), printed before dom0's traffic and at the end, must show forwarding off,
+ *   nothing forwarded, no redirect sent and the stray packets dropped.
  *
  * One file, so its QEMU boots run one after another.
  */
@@ -28,6 +34,7 @@ import { buildProject, loadManifest } from '../src/index.js';
 import { startUdhcpd } from './dom0-udhcpd.js';
 import { fullTestbed } from './full-testbed.js';
 import { workdir } from './helpers.js';
+import { expectNotARouter, sendStray } from './not-a-router.js';
 
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-net', 'net.json');
 const DOMU_ADDR = '10.77.0.2';
@@ -106,6 +113,7 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       const ping = await tb.dom0.exec(`ping -c 3 -w 30 ${DOMU_ADDR}`, { timeoutMs: 60_000 });
       expect(ping.code, ping.stdout + ping.stderr).toBe(0);
       expect(ping.stdout).toMatch(/3 packets transmitted, 3 packets received/);
+      await sendStray(tb, DOMU_ADDR);
       const t0 = Date.now();
       const tcp = await tb.dom0.exec(
         `sha256sum < /tmp/net-in; timeout 240 nc ${DOMU_ADDR} 7 < /tmp/net-in | tee /tmp/net-out | sha256sum; wc -c < /tmp/net-out; rm -f /tmp/net-out`,
@@ -119,7 +127,8 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       const udp = await udpPeer(DOMU_ADDR, domu);
       const r = await domu.wait({ timeoutMs: 120_000 });
       const text = r.console.join('\n');
-      expect(caseVerdicts(r.console), text).toEqual(pass('ifcreate', 'ifconfig', 'ping_peer', 'udp_bind', 'tcp_listen', 'tcp_echo', 'udp_echo'));
+      expect(caseVerdicts(r.console), text).toEqual(pass('ifcreate', 'ifconfig', 'ping_peer', 'udp_bind', 'tcp_listen', 'tcp_echo', 'udp_echo', 'not_a_router'));
+      const ip = expectNotARouter(text, 'net');
       // Both vifs connected, each with the MAC the toolstack gave it (xl: 00:16:3e:...).
       for (const id of [0, 1]) {
         expect(text).toMatch(new RegExp(`^netfront: vif${id}: MAC 00:16:3e(:[0-9a-f]{2}){3}, 32 transmit and 64 receive buffers; backend /local/domain/0/backend/vif/${domu.domid}/${id}$`, 'm'));
@@ -127,7 +136,7 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       expect(text).toMatch(new RegExp(`^net: tcp echoed ${NBYTES} bytes in \\d+ ms$`, 'm'));
       expectUdpCounts(text);
       expect(r.exitCode).toBe(0);
-      console.log(`${target}: ${NBYTES} bytes echoed over TCP in ${seconds.toFixed(1)} s (dom0's nc, both ways); ${udp}`);
+      console.log(`${target}: ${NBYTES} bytes echoed over TCP in ${seconds.toFixed(1)} s (dom0's nc, both ways); ${udp}; ${ip}`);
     } finally {
       await domu.destroy().catch(() => undefined);
     }
@@ -169,13 +178,15 @@ describe('NetBSD in Xen DomUs over netfront', () => {
       const lease = leases.stdout.split('\n').find((l) => l.toLowerCase().startsWith(mac!));
       expect(lease, `${leases.stdout}${leases.stderr}\n--- udhcpd:\n${await udhcpd.log()}`).toBeTruthy();
       expect(lease!.trim().split(/\s+/)[1]).toBe(addr);
+      await sendStray(tb, addr!);
       const udp = await udpPeer(addr!, domu);
       const r = await domu.wait({ timeoutMs: 120_000 });
       const text = r.console.join('\n');
-      expect(caseVerdicts(r.console), text).toEqual(pass('ifcreate', 'dhcp', 'dhcp_addr', 'ping_peer', 'udp_bind', 'udp_echo'));
+      expect(caseVerdicts(r.console), text).toEqual(pass('ifcreate', 'dhcp', 'dhcp_addr', 'ping_peer', 'udp_bind', 'udp_echo', 'not_a_router'));
+      const ip = expectNotARouter(text, 'net');
       expectUdpCounts(text);
       expect(r.exitCode).toBe(0);
-      console.log(`${target}: DHCP lease ${addr}/${mask} for ${mac} (udhcpd), net: ready after ${leaseSeconds.toFixed(1)} s; dom0 pinged it; ${udp}`);
+      console.log(`${target}: DHCP lease ${addr}/${mask} for ${mac} (udhcpd), net: ready after ${leaseSeconds.toFixed(1)} s; dom0 pinged it; ${udp}; ${ip}`);
     } finally {
       await domu?.destroy().catch(() => undefined);
       await udhcpd.stop();

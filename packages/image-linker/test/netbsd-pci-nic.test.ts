@@ -3,16 +3,29 @@
  * @rumpxen/pci-passthrough's libpcix.a under NetBSD's librumpdev_pci): the testbed's QEMU
  * e1000 (wm(4)) and pcnet (pcn(4)) at 0000:00:04.0 and 0000:00:05.0 on xen-pciback, each on a
  * QEMU hub joined to a virtio-net NIC of dom0 that sits on the bridge xenbr0, so nothing leaves
- * QEMU. Per driver, as a xen-pv DomU (libpcix is xen-pv only; see the README):
+ * QEMU. The machine has 6 GiB and Xen runs with `dma_bits=32`, so Xen gives domains memory
+ * above 4 GiB first and keeps the memory below for DMA (XENMEM_exchange with an address limit):
+ * the DomUs' ordinary memory (mbufs included) lies above 4 GiB, out of a 32-bit device's reach.
+ * `bootscrub=0`: QEMU's memory is fresh, and scrubbing 6 GiB in Xen's idle loop costs ~14 s of
+ * host CPU and makes QEMU resident at 6 GiB. Per driver, as a xen-pv DomU (libpcix is xen-pv
+ * only; see the README):
  *
- * - NetBSD's bus_dmamap_load of a buffer over two pages whose machine frames are not adjacent
- *   gives one segment per page, whose machine bytes the DomU compared with the buffer;
+ * - NetBSD's bus_dmamap_load of a buffer over two DMA pages (below 4 GiB) whose machine frames
+ *   are not adjacent gives one segment per page, not bounced, whose machine bytes the DomU
+ *   compared with the buffer;
+ * - the DomU's ordinary memory lies above 4 GiB, and a load of it on pa_dmat (a 32-bit
+ *   device's tag) bounces: segments below 4 GiB holding the buffer's bytes after PREWRITE, and
+ *   bytes written there reach the buffer after POSTREAD (pci-passthrough's bounce buffers);
+ * - pcn(4) (pa_dmat) bounced its own loads during the traffic below; wm(4) (pa_dmat64, 64-bit
+ *   descriptors) made no map that can bounce and its loads stayed zero-copy;
  * - the driver's autoconfiguration lines (RUMP_VERBOSE=1): the device at pci0 and its PHY;
  *   no I/O space warnings (port I/O for a DomU); pcn: the address PROM read over port I/O;
  * - a DHCP lease from busybox udhcpd in dom0 (pool 10.77.0.100-110), read back from the
  *   kernel, which must be the lease udhcpd's dumpleases shows for the device's MAC;
  * - the DomU pings dom0 (3 replies whose payload matches), dom0 pings the DomU (busybox);
  * - 10 MiB of random bytes from dom0's nc to the DomU's TCP echo and back, hashed both sides;
+ * - the DomU is a host, not a router: forwarding off, two echo requests dom0 sends it for
+ *   another address dropped, no redirect sent (not-a-router.ts);
  * - wm: then the driver detaches (config_detach: interrupt taken down, registers unmapped) and
  *   the device and interface are gone.
  *
@@ -25,6 +38,7 @@ import { buildNetbsd } from '@rumpxen/netbsd-build';
 import { PASSTHROUGH_NICS, Testbed, type PassthroughNicModel } from '@rumpxen/xen-testbed';
 import { buildProject, loadManifest } from '../src/index.js';
 import { startUdhcpd } from './dom0-udhcpd.js';
+import { expectNotARouter, sendStray } from './not-a-router.js';
 import { workdir } from './helpers.js';
 
 const MANIFEST = join(__dirname, '..', '..', '..', 'examples', 'netbsd-pci-nic', 'nic.json');
@@ -77,9 +91,8 @@ beforeAll(async () => {
 describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
   let tb: Testbed | undefined;
   beforeAll(async () => {
-    // 2 GiB (the default): with 6 GiB, a DomU Xen places above 4 GiB loses pcn(4)'s DMA (mbufs
-    // loaded at machine addresses the 32-bit device cannot reach: no bounce buffers yet).
-    tb = await Testbed.start({ edu: false, pvh: false, passthroughNics: ['e1000', 'pcnet'] });
+    // DomU memory above 4 GiB (see the top of the file): pcn(4)'s DMA works only by bouncing.
+    tb = await Testbed.start({ edu: false, pvh: false, passthroughNics: ['e1000', 'pcnet'], memoryMb: 6144, xenArgs: ['dma_bits=32', 'bootscrub=0'] });
     const r = await tb.dom0.exec(`head -c ${NBYTES} /dev/urandom > /tmp/nic-in && sha256sum < /tmp/nic-in`, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
   }, 300_000);
@@ -90,7 +103,7 @@ describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
   async function run(model: PassthroughNicModel) {
     const nic = PASSTHROUGH_NICS[model];
     const { ifname, attach, setMac, detach } = DRIVERS[model];
-    const steps = ['dma', ...(setMac ? ['prom_io', 'lladdr'] : []), 'ifup', 'dhcp', 'dhcp_addr', 'ping_peer', 'tcp_listen'];
+    const steps = ['dma', 'dma_bounce', ...(setMac ? ['prom_io', 'lladdr'] : []), 'ifup', 'dhcp', 'dhcp_addr', 'ping_peer', 'tcp_listen'];
     const udhcpd = await startUdhcpd(tb!, `pci-nic-udhcpd-${model}`, POOL_FIRST, POOL_LAST);
     let domu: Awaited<ReturnType<Testbed['createDomU']>> | undefined;
     try {
@@ -111,12 +124,21 @@ describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
       const segs = dma![4]!.trim().split(' ').map((x) => x.split('+').map(Number) as [number, number]);
       expect(segs.map(([, len]) => len)).toEqual([4096 - 100, 8000 - (4096 - 100)]);
       expect(segs.map(([a]) => a)).toEqual([Number(dma![1]) + 100, Number(dma![2])]);
-      // Every DMA page below 4 GiB (the default limit). On this 2 GiB testbed all memory is, so
-      // this cannot fail here; the line below says where the domain's ordinary memory lies.
+      // Every DMA page below 4 GiB (the default limit), while the domain's ordinary memory lies
+      // above it (dma_bits=32): the limit was needed, and met.
       for (const [a, len] of segs) expect(a + len).toBeLessThanOrEqual(2 ** 32);
       const top = /^nic: dma: ordinary memory reaches machine address (0x[0-9a-f]+)$/m.exec(early);
       expect(top, early).toBeTruthy();
-      console.log(`${ifname}: ordinary memory up to ${top![1]}${Number(top![1]) > 2 ** 32 ? ' (above 4 GiB: the DMA limit was needed)' : ''}`);
+      expect(Number(top![1]), early).toBeGreaterThan(2 ** 32);
+      // Ordinary memory loaded on pa_dmat: bounced into segments below 4 GiB (the DomU checked
+      // their bytes after PREWRITE and the buffer's after POSTREAD: case dma_bounce).
+      const hi = /^nic: dma: 9000 bytes of ordinary memory at machine (0x[0-9a-f]+) \((partly above|below) 4 GiB\), bounced: (yes|no), (\d+) segments((?: 0x[0-9a-f]+\+\d+)+)$/m.exec(early);
+      expect(hi, early).toBeTruthy();
+      expect(Number(hi![1])).toBeGreaterThan(2 ** 32);
+      expect([hi![2], hi![3]]).toEqual(['partly above', 'yes']);
+      const hiSegs = hi![5]!.trim().split(' ').map((x) => x.split('+').map(Number) as [number, number]);
+      expect(hiSegs.reduce((n, [, len]) => n + len, 0)).toBe(9000);
+      for (const [a, len] of hiSegs) expect(a + len).toBeLessThanOrEqual(2 ** 32);
       // Port I/O is there for the DomU (rumpcomp_pci_iospace_init): no I/O space warnings.
       expect(early).not.toMatch(/I\/O space init error|unable to map I\/O space/);
       if (setMac) {
@@ -147,6 +169,8 @@ describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
       // dom0 reached the DomU at the device's MAC (its ARP entry after the ping).
       const arp = await tb!.dom0.exec(`ip neigh show ${addr}`);
       expect(arp.stdout.toLowerCase(), arp.stdout + arp.stderr).toContain(nic.mac);
+      // Two echo requests for another address, sent to the DomU's MAC: a host drops them.
+      await sendStray(tb!, addr!);
       const t0 = Date.now();
       const tcp = await tb!.dom0.exec(
         `sha256sum < /tmp/nic-in; timeout 240 nc ${addr} 7 < /tmp/nic-in | tee /tmp/nic-out | sha256sum; wc -c < /tmp/nic-out; rm -f /tmp/nic-out`,
@@ -158,7 +182,8 @@ describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
       expect(got).toBe(sent);
       const r = await domu.wait({ timeoutMs: 120_000 });
       const text = r.console.join('\n');
-      expect(caseVerdicts(r.console), text).toEqual(pass(...steps, 'tcp_echo', ...(detach ? ['detach'] : [])));
+      expect(caseVerdicts(r.console), text).toEqual(pass(...steps, 'tcp_echo', 'not_a_router', ...(detach ? ['detach'] : [])));
+      const ip = expectNotARouter(text, 'nic');
       if (detach) {
         // config_detach took the interrupt down and unmapped the registers (no panic), and
         // the device and its interface are gone.
@@ -167,7 +192,31 @@ describe('NetBSD PCI NIC drivers on passed-through QEMU NICs (xen-pv)', () => {
       }
       expect(text).toMatch(new RegExp(`^nic: tcp echoed ${NBYTES} bytes in \\d+ ms$`, 'm'));
       expect(r.exitCode, text).toBe(0);
-      console.log(`${model} (${ifname}): lease ${addr}; ${NBYTES} bytes echoed over TCP in ${seconds.toFixed(1)} s\n${attach.map((re) => re.exec(text)?.[0]).join('\n')}\n${text.split('\n').filter((l) => /^nic: (dma|.* detach|.* up after)/.test(l)).join('\n')}`);
+      // pci-passthrough's bounce totals after the DMA cases (before the interface came up: the
+      // program's one bounced load, the driver's maps made at attach) and at the end. pcn(4)'s
+      // maps are on pa_dmat and its mbufs lie above 4 GiB, so its loads bounced both ways;
+      // wm(4)'s are on pa_dmat64: no map that can bounce beyond the program's own two.
+      const totals = (when: string) => {
+        const t = new RegExp(`^nic: bounce: ${when}: maps (\\d+) loads (\\d+) bytes to-area (\\d+) from-area (\\d+) area (\\d+) KiB$`, 'm').exec(text);
+        expect(t, text).toBeTruthy();
+        const [maps, loads, toArea, fromArea, areaKib] = t!.slice(1).map(Number) as [number, number, number, number, number];
+        return { maps, loads, toArea, fromArea, areaKib };
+      };
+      const afterDma = totals('after the dma cases');
+      const atEnd = totals('at the end');
+      expect(afterDma.loads).toBe(1);
+      if (model === 'pcnet') {
+        expect(afterDma.maps).toBeGreaterThan(2);
+        // Every frame received and sent: over 10 MiB each way through the bounce areas.
+        expect(atEnd.loads).toBeGreaterThan(afterDma.loads + 1000);
+        expect(atEnd.toArea - afterDma.toArea).toBeGreaterThan(NBYTES);
+        expect(atEnd.fromArea - afterDma.fromArea).toBeGreaterThan(NBYTES);
+      } else {
+        expect(afterDma.maps).toBe(2);
+        expect(atEnd).toEqual(afterDma);
+      }
+      console.log(`${ifname}: ordinary memory up to ${top![1]}; bounce totals at the end: ${JSON.stringify(atEnd)}`);
+      console.log(`${model} (${ifname}): lease ${addr}; ${NBYTES} bytes echoed over TCP in ${seconds.toFixed(1)} s; ${ip}\n${attach.map((re) => re.exec(text)?.[0]).join('\n')}\n${text.split('\n').filter((l) => /^nic: (dma|bounce|.* detach|.* up after)/.test(l)).join('\n')}`);
     } finally {
       await domu?.destroy().catch(() => undefined);
       await udhcpd.stop();

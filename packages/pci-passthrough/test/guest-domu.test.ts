@@ -115,6 +115,15 @@ describe('edu driver on the MD layer, as a DomU with edu passed through (xen-pv)
     for (const a of addrs) expect(a + 4096).toBeLessThanOrEqual(1 << 28);
   });
 
+  it('bounced ordinary pages through areas below edu\'s 28-bit mask (case dma_bounce)', () => {
+    const line = run.console.find((l) => l.startsWith('edu: ordinary pages at machine'));
+    const m = /^edu: ordinary pages at machine (0x[0-9a-f]+) and (0x[0-9a-f]+) \((beyond|below) 2\^28\) bounced through (0x[0-9a-f]+) and (0x[0-9a-f]+)$/.exec(line ?? '');
+    expect(m, run.console.join('\n')).toBeTruthy();
+    for (const a of [m![4], m![5]]) expect(Number(a) + 4096).toBeLessThanOrEqual(1 << 28);
+    // Where Xen put the DomU's own pages (above 2^28 they are out of edu's reach unbounced).
+    console.log(line);
+  });
+
   it('keeps the pcifront op page from reuse while pciback owns it after a timeout', async () => {
     // pcistuck closes pcifront's event channel, so pciback never sees the next op.
     const stuck = buildPciTestImage('pcistuck', imageDir('stuck'));

@@ -23,6 +23,8 @@ describe('pciGuestLibrary', () => {
     for (const name of rumpcomp) expect(defined, name).toContain(name);
     // The extensions netbsd-build's patched librumpdev_pci calls for a driver's detach.
     for (const name of ['rumpcomp_pci_irq_disestablish', 'rumpcomp_pci_unmap']) expect(defined, name).toContain(name);
+    // The bounce-buffer extensions the patched librumpdev_pci's bus_dma calls.
+    for (const op of ['create', 'destroy', 'beyond', 'reset', 'add', 'start', 'sync']) expect(defined).toContain(`rumpcomp_pci_bounce_${op}`);
     for (const name of ['pci_make_tag', 'pci_decompose_tag', 'pci_conf_read', 'pci_conf_write', 'pci_bus_maxdevs',
       'bus_space_map', 'bus_space_unmap', 'bus_space_subregion', 'bus_space_read_8', 'bus_space_write_multi_4',
       'bus_space_read_region_2', 'bus_space_barrier', 'pci_intr_map', 'pci_intr_establish', 'pci_intr_disestablish',

@@ -59,6 +59,21 @@ const GCC12 = { cflags: ['-fcommon'], vars: ['-V', 'NOGCCERROR=1'], env: { HOST_
  */
 const VIRTIF = ['-V', 'MAKEFLAGS=RUMP_VIRTIF=yes'];
 
+/**
+ * A DomU is a host, not a router (README, "A host, not a router"). NetBSD's rump kernels define
+ * GATEWAY (sys/rump/include/opt/opt_rumpkernel.h), so ip_input.c's default IPFORWARDING is 1:
+ * the kernel forwards IPv4 packets that are not for it and, when one leaves by the interface it
+ * came in on, sends its sender an ICMP redirect. Measured: while ARP's duplicate address
+ * detection holds a new address tentative, a packet for it goes to the address's local route on
+ * lo0, comes back in on lo0 and is forwarded again until its TTL runs out, each pass but the
+ * first sending a redirect from 127.0.0.1 (62 for a packet that came with TTL 64).
+ * IPFORWSRCRT (default 1 whatever GATEWAY says) forwards source-routed packets addressed to us
+ * even with forwarding off. Both can still be turned on by sysctl (net.inet.ip.forwarding,
+ * net.inet.ip.forwsrcrt). IPv6 needs nothing: IPV6FORWARDING follows GATEWAY6, which rump does
+ * not define.
+ */
+export const NOT_A_ROUTER_CFLAGS: readonly string[] = ['-DIPFORWARDING=0', '-DIPFORWSRCRT=0'];
+
 export function buildConfig(target: TargetDefinition): NetbsdBuildConfig {
   if (target.name === 'posix') {
     // A host process: NetBSD's own userspace flags (PIC shared and static libraries). The
@@ -69,7 +84,7 @@ export function buildConfig(target: TargetDefinition): NetbsdBuildConfig {
   return {
     mode: 'kernel',
     args: ['-r', '-k', '-V', 'RUMP_CURLWP=hypercall', '-V', 'MKPIC=no', '-V', 'MKSTATICLIB=yes', ...VIRTIF, ...GCC12.vars],
-    cflags: [...GCC12.cflags, ...codegen],
+    cflags: [...GCC12.cflags, ...NOT_A_ROUTER_CFLAGS, ...codegen],
     env: { ...GCC12.env },
   };
 }

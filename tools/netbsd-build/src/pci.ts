@@ -24,7 +24,10 @@ export const PCI_COMPONENT_DIRS = ['libpci', 'libmiiphy', 'libpci_if_wm', 'libpc
  * shared and stays as NetBSD has it): source file → patch in this package's `patches/`, and
  * the name the patched copy is compiled under (libpci's SRCS entry is swapped for it).
  * - rumpdev_bus_dma.c: DMA segments merged and cut at machine addresses (Xen PV: frames behind
- *   virtually adjacent pages need not be adjacent; rump's vtophys is the identity).
+ *   virtually adjacent pages need not be adjacent; rump's vtophys is the identity); and bounce
+ *   buffers: maps on pa_dmat (32-bit devices) whose load reaches beyond 4 GiB are loaded over a
+ *   low bounce area instead, and bus_dmamap_sync copies (pci-passthrough's
+ *   rumpcomp_pci_bounce_* extensions hold the logic).
  * - rumpdev_pci.c, rumpdev_bus_space.c: pci_intr_disestablish and bus_space_unmap (memory),
  *   which panic in NetBSD's rump, call rumpcomp_pci_irq_disestablish and rumpcomp_pci_unmap
  *   (pci-passthrough's extensions of the hypercalls), so a driver can detach.

@@ -168,6 +168,83 @@ void rumpcomp_pci_unmap(void *va, unsigned long size)
 	pcix_unmap_mmio(va, size);
 }
 
+/*
+ * Bounce buffers for NetBSD's bus_dma maps, extensions called by the patched
+ * librumpdev_pci (patches/libpci-bus-dma-machine-contiguous.patch of @rumpxen/netbsd-build);
+ * the cookie lives in the map's _dm_cookie. NetBSD's rump pci bus (pci_at_mainbus.c) gives
+ * drivers two DMA tags: pa_dmat, the cookie 0x20, and on LP64 pa_dmat64, 0x40, which drivers
+ * take when their device addresses 64 bits (pci_dma64_available). Maps on pa_dmat64 get no
+ * cookie (never bounce); every other tag is taken to address 32 bits, rumpcomp_pci_dmalloc's
+ * limit. Op bits are bus_dma(9)'s BUS_DMASYNC_*.
+ */
+#define RUMPCOMP_PCI_DMAT64 ((void *)0x40)
+#define RUMPCOMP_DMASYNC_POSTREAD 0x02
+#define RUMPCOMP_DMASYNC_PREWRITE 0x04
+int rumpcomp_pci_bounce_create(void *tag, unsigned long maxsize, void **cookiep);
+void rumpcomp_pci_bounce_destroy(void *cookie);
+int rumpcomp_pci_bounce_beyond(void *cookie, unsigned long maddr, unsigned long len);
+void rumpcomp_pci_bounce_reset(void *cookie);
+int rumpcomp_pci_bounce_add(void *cookie, void *va, unsigned long len);
+int rumpcomp_pci_bounce_start(void *cookie, void **vap, unsigned long *lenp);
+void rumpcomp_pci_bounce_sync(void *cookie, unsigned long off, unsigned long len, int ops);
+
+int rumpcomp_pci_bounce_create(void *tag, unsigned long maxsize, void **cookiep)
+{
+	*cookiep = NULL;
+	if (tag == RUMPCOMP_PCI_DMAT64)
+		return 0;
+	struct pcix_bounce *b;
+	int err = pcix_bounce_create(RUMPCOMP_DMA_ADDR_BITS, maxsize, &b);
+	if (err) {
+		mk_printk("%s\n", pcix_last_error());
+		return pcix_netbsd_errno(err);
+	}
+	*cookiep = b;
+	return 0;
+}
+
+void rumpcomp_pci_bounce_destroy(void *cookie)
+{
+	pcix_bounce_destroy(cookie);
+}
+
+int rumpcomp_pci_bounce_beyond(void *cookie, unsigned long maddr, unsigned long len)
+{
+	return pcix_bounce_beyond(cookie, maddr, len);
+}
+
+void rumpcomp_pci_bounce_reset(void *cookie)
+{
+	pcix_bounce_reset(cookie);
+}
+
+int rumpcomp_pci_bounce_add(void *cookie, void *va, unsigned long len)
+{
+	int err = pcix_bounce_add(cookie, va, len);
+	if (err)
+		mk_printk("%s\n", pcix_last_error());
+	return pcix_netbsd_errno(err);
+}
+
+int rumpcomp_pci_bounce_start(void *cookie, void **vap, unsigned long *lenp)
+{
+	size_t len = 0;
+	int err = pcix_bounce_start(cookie, vap, &len);
+	if (err)
+		mk_printk("%s\n", pcix_last_error());
+	*lenp = len;
+	return pcix_netbsd_errno(err);
+}
+
+/* A read ends before a write starts when one sync names both. */
+void rumpcomp_pci_bounce_sync(void *cookie, unsigned long off, unsigned long len, int ops)
+{
+	if (ops & RUMPCOMP_DMASYNC_POSTREAD)
+		pcix_bounce_sync(cookie, off, len, false);
+	if (ops & RUMPCOMP_DMASYNC_PREWRITE)
+		pcix_bounce_sync(cookie, off, len, true);
+}
+
 int rumpcomp_pci_iospace_init(void)
 {
 	return pcix_netbsd_errno(pcix_iospace_init());

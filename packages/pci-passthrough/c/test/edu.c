@@ -446,6 +446,74 @@ static bool case_dma_roundtrip(void)
 	return true;
 }
 
+/*
+ * Bounce buffers (bounce.c) with a device that truly truncates: edu masks DMA addresses to 28
+ * bits. Two ordinary pages of this image (wherever Xen put them) go RAM -> edu -> RAM through
+ * bounce areas made for a 28-bit device: the bytes must come back through the syncs, and the
+ * bytes past the transfer stay as they were.
+ */
+static uint8_t ord_out[EDU_BUFFER_SIZE] __attribute__((aligned(4096)));
+static uint8_t ord_in[EDU_BUFFER_SIZE] __attribute__((aligned(4096)));
+
+static bool case_dma_bounce(void)
+{
+	CHECK(sc.memh, "BAR0 not mapped");
+	struct pcix_bounce *bo = NULL, *bi = NULL;
+	struct pcix_bounce_stats s0, s1;
+	pcix_bounce_get_stats(&s0);
+	int err = pcix_bounce_create(28, EDU_BUFFER_SIZE, &bo);
+	if (!err)
+		err = pcix_bounce_create(28, EDU_BUFFER_SIZE, &bi);
+	CHECK(!err, "pcix_bounce_create: %s", pcix_last_error());
+	uint64_t mo = pcix_virt_to_mach(ord_out), mi = pcix_virt_to_mach(ord_in);
+	bool beyond = pcix_bounce_beyond(bo, mo, EDU_BUFFER_SIZE) ||
+		pcix_bounce_beyond(bi, mi, EDU_BUFFER_SIZE);
+	rng_state = mk_rdtsc() | 1;
+	for (int i = 0; i < EDU_BUFFER_SIZE; i++)
+		ord_out[i] = rnd8();
+	mk_memset(ord_in, 0x5a, EDU_BUFFER_SIZE);
+	void *vo = NULL, *vi = NULL;
+	size_t lo = 0, li = 0;
+	err = pcix_bounce_add(bo, ord_out, EDU_DMA_LEN);
+	if (!err)
+		err = pcix_bounce_start(bo, &vo, &lo);
+	if (!err)
+		err = pcix_bounce_add(bi, ord_in, EDU_DMA_LEN);
+	if (!err)
+		err = pcix_bounce_start(bi, &vi, &li);
+	CHECK(!err, "bounce add/start: %s", pcix_last_error());
+	CHECK(lo == EDU_DMA_LEN && li == EDU_DMA_LEN, "bounced loads of %zu and %zu bytes, not %d",
+		lo, li, EDU_DMA_LEN);
+	uint64_t ao = pcix_virt_to_mach(vo), ai = pcix_virt_to_mach(vi);
+	CHECK(ao + EDU_DMA_LEN - 1 <= EDU_DMA_MASK && ai + EDU_DMA_LEN - 1 <= EDU_DMA_MASK,
+		"bounce areas at %#lx and %#lx are beyond edu's 28 bits", (unsigned long)ao,
+		(unsigned long)ai);
+	pcix_bounce_sync(bo, 0, EDU_DMA_LEN, true);
+	if (!edu_dma(ao, EDU_BUFFER, EDU_DMA_LEN, false) ||
+		!edu_dma(EDU_BUFFER, ai, EDU_DMA_LEN, true))
+		return false;
+	pcix_bounce_sync(bi, 0, EDU_DMA_LEN, false);
+	for (int i = 0; i < EDU_DMA_LEN; i++)
+		CHECK(ord_in[i] == ord_out[i], "byte %d came back as %#x, sent %#x", i, ord_in[i],
+			ord_out[i]);
+	for (int i = EDU_DMA_LEN; i < EDU_BUFFER_SIZE; i++)
+		CHECK(ord_in[i] == 0x5a, "byte %d past the transfer changed (%#x)", i, ord_in[i]);
+	pcix_bounce_get_stats(&s1);
+	CHECK(s1.maps == s0.maps + 2 && s1.loads == s0.loads + 2 &&
+		s1.bytes_to_area == s0.bytes_to_area + EDU_DMA_LEN &&
+		s1.bytes_from_area == s0.bytes_from_area + EDU_DMA_LEN,
+		"bounce totals moved by maps %lu loads %lu to-area %lu from-area %lu",
+		(unsigned long)(s1.maps - s0.maps), (unsigned long)(s1.loads - s0.loads),
+		(unsigned long)(s1.bytes_to_area - s0.bytes_to_area),
+		(unsigned long)(s1.bytes_from_area - s0.bytes_from_area));
+	mk_printk("edu: ordinary pages at machine %#lx and %#lx (%s 2^28) bounced through %#lx "
+		"and %#lx\n", (unsigned long)mo, (unsigned long)mi, beyond ? "beyond" : "below",
+		(unsigned long)ao, (unsigned long)ai);
+	pcix_bounce_destroy(bo);
+	pcix_bounce_destroy(bi);
+	return true;
+}
+
 static bool case_dma_constraints(void)
 {
 	CHECK(sc.dmat, "no DMA tag");
@@ -860,6 +928,7 @@ int main(int argc, char **argv)
 	case_run("rump_intr", case_rump_intr);
 	case_run("intr_msi", case_intr_msi);
 	case_run("dma_roundtrip", case_dma_roundtrip);
+	case_run("dma_bounce", case_dma_bounce);
 	case_run("dma_constraints", case_dma_constraints);
 	case_run("bad_dma", case_bad_dma);
 	case_run("rumpcomp", case_rumpcomp);

@@ -57,4 +57,4 @@ export function caseResults(lines) {
   return out;
 }
 
-export const EDU_CASES = ['edu_probe', 'bar_map', 'ident', 'liveness', 'factorial', 'bad_bar_ram', 'intr_intx', 'rump_intr', 'intr_msi', 'dma_roundtrip', 'dma_constraints', 'bad_dma', 'rumpcomp', 'dma_free', 'msi_release'];
+export const EDU_CASES = ['edu_probe', 'bar_map', 'ident', 'liveness', 'factorial', 'bad_bar_ram', 'intr_intx', 'rump_intr', 'intr_msi', 'dma_roundtrip', 'dma_bounce', 'dma_constraints', 'bad_dma', 'rumpcomp', 'dma_free', 'msi_release'];

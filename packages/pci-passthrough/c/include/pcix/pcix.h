@@ -83,6 +83,36 @@ uint64_t pcix_intr_count(const struct pcix_intr *ih);
 int pcix_dma_alloc(size_t size, size_t align, size_t boundary, unsigned addr_bits,
 	void **va, uint64_t *maddr);
 void pcix_dma_free(void *va, size_t size);
+/*
+ * Bounce buffers for a DMA map whose device reaches only machine addresses below 2^addr_bits
+ * (bounce.c). The map's loader calls pcix_bounce_beyond on each segment it made; when one is
+ * beyond, it describes the load again with pcix_bounce_reset and pcix_bounce_add (virtual
+ * pieces, in order) and loads the area pcix_bounce_start returns instead: on the first such
+ * load, maxsize bytes (rounded up to pages) of machine-contiguous DMA memory below the limit,
+ * kept until pcix_bounce_destroy. pcix_bounce_sync copies bytes [off, off+len) of the load
+ * into the area (to_area: before the device reads) or back (after the device wrote); it does
+ * nothing unless the map's current load is bounced. pcix_bounce_reset forgets the load (unload).
+ * One map's calls must not run concurrently (bus_dma(9)'s rule for a map).
+ */
+struct pcix_bounce;
+int pcix_bounce_create(unsigned addr_bits, size_t maxsize, struct pcix_bounce **out);
+void pcix_bounce_destroy(struct pcix_bounce *b);
+bool pcix_bounce_beyond(const struct pcix_bounce *b, uint64_t maddr, uint64_t len);
+void pcix_bounce_reset(struct pcix_bounce *b);
+/* PCIX_EFBIG past maxsize, XEN_ENOMEM without heap. */
+int pcix_bounce_add(struct pcix_bounce *b, void *va, size_t len);
+/* The area and the load's length; pcix_dma_alloc's errors when the area cannot be had. */
+int pcix_bounce_start(struct pcix_bounce *b, void **va, size_t *len);
+void pcix_bounce_sync(struct pcix_bounce *b, size_t off, size_t len, bool to_area);
+/* Totals since boot, for tests and diagnostics. */
+struct pcix_bounce_stats {
+	uint64_t maps;            /* bounce states created (maps that may bounce) */
+	uint64_t loads;           /* loads that went through a bounce area */
+	uint64_t bytes_to_area;   /* copied by syncs before the device reads */
+	uint64_t bytes_from_area; /* copied by syncs after the device wrote */
+	uint64_t area_bytes;      /* bounce areas allocated (low memory taken) */
+};
+void pcix_bounce_get_stats(struct pcix_bounce_stats *out);
 /* Machine address of any mapped RAM virtual address (DMA memory included). */
 uint64_t pcix_virt_to_mach(const void *va);
 /* The last error message (names the input, what was wrong and the fix). */
