@@ -10,6 +10,7 @@ import { TARGETS } from './configs.js';
 import { NetbsdBuildError } from './errors.js';
 import { PINNED_SOURCES } from './sources.js';
 import { netbsdCacheDir } from './cache.js';
+import { pruneNetbsdCache } from './prune.js';
 
 const USAGE = `usage: rumpxen-netbsd-build <command> [options]
 
@@ -30,6 +31,11 @@ commands:
       The components of the target's build (it must be built) and what each needs.
   list [--json]
       The builds in the cache.
+  prune [--dry-run] [--json]
+      Remove the builds in the cache that no target of this version would use (each change
+      of sources, flags or options leaves the old build folder behind, 50-90 MiB); keeps the
+      current builds, sources, host tools and any build a running process holds. Prints each
+      folder removed (--dry-run: that would be) and the space freed.
 
 sources:
   ${PINNED_SOURCES.netbsd.env}   the NetBSD tree: a tarball or folder (src-netbsd, all-src)
@@ -43,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, jobs: { type: 'string', short: 'j' }, quiet: { type: 'boolean', short: 'q' }, json: { type: 'boolean' } },
+    options: { help: { type: 'boolean', short: 'h' }, jobs: { type: 'string', short: 'j' }, quiet: { type: 'boolean', short: 'q' }, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   });
   const [command, ...rest] = positionals;
   if (values.help || !command) {
@@ -88,8 +94,24 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'prune': {
+      if (rest.length !== 0) throw new NetbsdBuildError(`prune ${rest.join(' ')}`, 'takes no arguments.', 'Run prune alone, or with --dry-run to see what would go.');
+      const dryRun = !!values['dry-run'];
+      const r = await pruneNetbsdCache({ dryRun });
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return 0;
+      }
+      const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+      for (const d of r.removed) process.stdout.write(`${dryRun ? 'would remove' : 'removed'}\t${mib(d.bytes)}\t${d.dir}\n`);
+      for (const d of r.busy) process.stdout.write(`in use, kept\t-\t${d}\n`);
+      for (const d of r.current) process.stdout.write(`current, kept\t-\t${d}\n`);
+      const total = r.removed.reduce((n, d) => n + d.bytes, 0);
+      process.stdout.write(`${r.removed.length} stale build${r.removed.length === 1 ? '' : 's'}, ${mib(total)} ${dryRun ? 'would be freed' : 'freed'}\n`);
+      return 0;
+    }
     default:
-      throw new NetbsdBuildError(`command "${command}"`, 'is not known.', 'Use build, components or list (--help shows them).');
+      throw new NetbsdBuildError(`command "${command}"`, 'is not known.', 'Use build, components, list or prune (--help shows them).');
   }
 }
 

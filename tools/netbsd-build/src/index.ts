@@ -7,3 +7,4 @@ export * from './build.js';
 export * from './hosttools.js';
 export * from './libc.js';
 export * from './pci.js';
+export * from './prune.js';
