@@ -68,10 +68,8 @@ struct req_shadow {
 enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN, DEV_GONE };
 
 struct mk_blkdev {
-	struct mk_blkdev *next;
-	uint32_t id;
 	char name[24];
-	struct mk_xenfront xf;
+	struct mk_xenfront xf;	/* xf.id: the vbd's id (the requests' handle) */
 	enum dev_state state;
 	struct mk_blkif_disk disk;
 	struct mk_blkif_sring *sring;
@@ -83,7 +81,20 @@ struct mk_blkdev {
 	unsigned grants;
 };
 
-static struct mk_blkdev *devices;
+/* The vbd's name from its id: xvda for 51712 (mk_blkif_vdev_name), else vbd<id>. */
+static const char *vbd_name(void *dev, uint32_t id)
+{
+	struct mk_blkdev *d = dev;
+	if (!mk_blkif_vdev_name(id, d->name, sizeof(d->name)))
+		mk_snprintf(d->name, sizeof(d->name), "vbd%u", id);
+	return d->name;
+}
+
+static struct mk_xenfront_set devices = {
+	.driver = "blkfront", .kind = "vbd", .max_id = 0xffffffffu,
+	.size = sizeof(struct mk_blkdev), .xf_offset = offsetof(struct mk_blkdev, xf),
+	.name = vbd_name,
+};
 
 static void pump(struct mk_blkdev *d);
 static void take_responses(struct mk_blkdev *d);
@@ -103,48 +114,13 @@ bool mk_blkfront_broken(const struct mk_blkdev *dev)
 	return dev->state == DEV_BROKEN || dev->state == DEV_GONE;
 }
 
-static struct mk_blkdev *find_id(uint32_t id)
-{
-	for (struct mk_blkdev *d = devices; d; d = d->next)
-		if (d->id == id)
-			return d;
-	return NULL;
-}
-
-/* Records a vbd found under device/vbd unless it is known; false when out of memory. */
-static bool record(uint32_t id, const char *entry, void *arg)
-{
-	(void)arg;
-	if (find_id(id))
-		return true;
-	struct mk_blkdev *d = mk_zalloc(sizeof(*d), 0);
-	if (!d) {
-		mk_printk("blkfront: no memory to record vbd %s\n", entry);
-		return false;
-	}
-	d->id = id;
-	if (!mk_blkif_vdev_name(d->id, d->name, sizeof(d->name)))
-		mk_snprintf(d->name, sizeof(d->name), "vbd%u", d->id);
-	mk_xenfront_init(&d->xf, "blkfront", "vbd", d->name, d->id);
-	d->next = devices;
-	devices = d;
-	return true;
-}
-
-/* Records the vbds listed under device/vbd that are new; MK_BLK_ENXIO when there are none. */
-static int list_devices(void)
-{
-	return mk_xenfront_list("vbd", 0xffffffffu, record, NULL) ? 0 : MK_BLK_ENXIO;
-}
-
 int mk_blkfront_lookup(const char *name, struct mk_blkdev **dev)
 {
-	int err = list_devices();
-	if (err && !devices)
-		return err;
-	for (struct mk_blkdev *d = devices; d; d = d->next) {
-		if (mk_strcmp(d->name, name) == 0) {
-			*dev = d;
+	if (!mk_xenfront_set_scan(&devices) && !devices.head)
+		return MK_BLK_ENXIO;
+	for (struct mk_xenfront *f = devices.head; f; f = f->set_next) {
+		if (mk_strcmp(f->name, name) == 0) {
+			*dev = mk_xenfront_set_dev(&devices, f);
 			return 0;
 		}
 	}
@@ -506,7 +482,7 @@ static enum issue issue_flush(struct mk_blkdev *d, struct mk_blkio *io)
 		return WAIT;
 	start_shadow(d, slot, io, op, 0);
 	union mk_blkif_sring_entry e = { .req = { .operation = op, .nr_segments = 0,
-		.handle = (uint16_t)d->id, .id = id, .sector_number = 0 } };
+		.handle = (uint16_t)d->xf.id, .id = id, .sector_number = 0 } };
 	put_request(d, &e);
 	io->in_flight++;
 	return ISSUED;
@@ -585,12 +561,12 @@ static enum issue issue_data(struct mk_blkdev *d, struct mk_blkio *io)
 		e.ind.nr_segments = (uint16_t)n;
 		e.ind.id = id;
 		e.ind.sector_number = sh->sector;
-		e.ind.handle = (uint16_t)d->id;
+		e.ind.handle = (uint16_t)d->xf.id;
 		e.ind.indirect_grefs[0] = sh->indirect_gref;
 	} else {
 		e.req.operation = op;
 		e.req.nr_segments = (uint8_t)n;
-		e.req.handle = (uint16_t)d->id;
+		e.req.handle = (uint16_t)d->xf.id;
 		e.req.id = id;
 		e.req.sector_number = sh->sector;
 		for (unsigned i = 0; i < n; i++)

@@ -45,10 +45,8 @@ _Static_assert(RX_SLOTS <= MK_NETRING_MAX_SLOTS && RX_SLOTS <= MK_NETIF_RX_RING_
 enum dev_state { DEV_FOUND, DEV_CONNECTING, DEV_CONNECTED, DEV_BROKEN, DEV_GONE };
 
 struct mk_netdev {
-	struct mk_netdev *next;
-	uint32_t id;
 	char name[16];
-	struct mk_xenfront xf;
+	struct mk_xenfront xf;	/* xf.id: the vif's handle */
 	enum dev_state state;
 	uint8_t mac[6];
 	struct mk_netif_tx_sring *txs;
@@ -65,7 +63,18 @@ struct mk_netdev {
 	struct mk_netfront_stats st;
 };
 
-static struct mk_netdev *devices;
+static const char *vif_name(void *dev, uint32_t id)
+{
+	struct mk_netdev *d = dev;
+	mk_snprintf(d->name, sizeof(d->name), "vif%u", id);
+	return d->name;
+}
+
+static struct mk_xenfront_set devices = {
+	.driver = "netfront", .kind = "vif", .max_id = 0xffffu,
+	.size = sizeof(struct mk_netdev), .xf_offset = offsetof(struct mk_netdev, xf),
+	.name = vif_name,
+};
 
 const char *mk_netfront_name(const struct mk_netdev *dev)
 {
@@ -93,48 +102,15 @@ void mk_netfront_set_receiver(struct mk_netdev *dev, mk_netfront_rx_fn fn, void 
 	dev->rx_arg = arg;
 }
 
-static struct mk_netdev *find_id(uint32_t id)
-{
-	for (struct mk_netdev *d = devices; d; d = d->next)
-		if (d->id == id)
-			return d;
-	return NULL;
-}
-
-/* Records a vif found under device/vif unless it is known; false when out of memory. */
-static bool record(uint32_t id, const char *entry, void *arg)
-{
-	(void)arg;
-	if (find_id(id))
-		return true;
-	struct mk_netdev *d = mk_zalloc(sizeof(*d), 0);
-	if (!d) {
-		mk_printk("netfront: no memory to record vif %s\n", entry);
-		return false;
-	}
-	d->id = id;
-	mk_snprintf(d->name, sizeof(d->name), "vif%u", d->id);
-	mk_xenfront_init(&d->xf, "netfront", "vif", d->name, d->id);
-	d->next = devices;
-	devices = d;
-	return true;
-}
-
-/* Records the vifs listed under device/vif that are new; MK_NET_ENXIO when there are none. */
-static int list_devices(void)
-{
-	return mk_xenfront_list("vif", 0xffffu, record, NULL) ? 0 : MK_NET_ENXIO;
-}
-
 int mk_netfront_lookup(uint32_t id, struct mk_netdev **dev)
 {
-	int err = list_devices();
-	struct mk_netdev *d = find_id(id);
+	unsigned listed = mk_xenfront_set_scan(&devices);
+	struct mk_netdev *d = mk_xenfront_set_find(&devices, id);
 	if (d) {
 		*dev = d;
 		return 0;
 	}
-	return err && !devices ? err : XEN_ENOENT;
+	return !listed && !devices.head ? MK_NET_ENXIO : XEN_ENOENT;
 }
 
 /* Takes the vif out of service: frames are dropped both ways, events ignored. */

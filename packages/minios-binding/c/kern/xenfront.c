@@ -12,32 +12,50 @@
 #define CONNECT_TIMEOUT_NS (30ULL * 1000000000ULL)
 #define POLL_NS 10000000ULL
 
-void mk_xenfront_init(struct mk_xenfront *f, const char *driver, const char *kind,
-	const char *name, uint32_t id)
+void *mk_xenfront_set_find(const struct mk_xenfront_set *set, uint32_t id)
 {
-	mk_memset(f, 0, sizeof(*f));
-	f->driver = driver;
-	f->kind = kind;
-	f->name = name;
-	mk_snprintf(f->front, sizeof(f->front), "device/%s/%u", kind, id);
+	for (struct mk_xenfront *f = set->head; f; f = f->set_next)
+		if (f->id == id)
+			return mk_xenfront_set_dev(set, f);
+	return NULL;
 }
 
-unsigned mk_xenfront_list(const char *kind, uint32_t max_id,
-	bool (*found)(uint32_t id, const char *entry, void *arg), void *arg)
+/* mk_xenfront_set_scan's: a listed id, recorded unless known; false when out of memory. */
+static bool set_record(struct mk_xenfront_set *set, uint32_t id, const char *entry)
+{
+	if (mk_xenfront_set_find(set, id))
+		return true;
+	char *dev = mk_zalloc(set->size, 0);
+	if (!dev) {
+		mk_printk("%s: no memory to record %s %s\n", set->driver, set->kind, entry);
+		return false;
+	}
+	struct mk_xenfront *f = (struct mk_xenfront *)(dev + set->xf_offset);
+	f->driver = set->driver;
+	f->kind = set->kind;
+	f->id = id;
+	f->name = set->name(dev, id);
+	mk_snprintf(f->front, sizeof(f->front), "device/%s/%u", set->kind, id);
+	f->set_next = set->head;
+	set->head = f;
+	return true;
+}
+
+unsigned mk_xenfront_set_scan(struct mk_xenfront_set *set)
 {
 	if (!mk_xenbus_available())
 		return 0;
 	char dir[32], *names;
 	unsigned count;
-	mk_snprintf(dir, sizeof(dir), "device/%s", kind);
+	mk_snprintf(dir, sizeof(dir), "device/%s", set->kind);
 	if (mk_xs_ls(0, dir, &names, &count))
 		return 0;
 	const char *p = names;
 	for (unsigned i = 0; i < count; i++) {
 		size_t len = mk_strlen(p);
 		uint64_t id;
-		if (mk_parse_decimal(p, len, max_id, &id) == MK_DECIMAL_OK &&
-		    !found((uint32_t)id, p, arg))
+		if (mk_parse_decimal(p, len, set->max_id, &id) == MK_DECIMAL_OK &&
+		    !set_record(set, (uint32_t)id, p))
 			break;
 		p += len + 1;
 	}

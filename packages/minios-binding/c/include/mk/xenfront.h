@@ -37,6 +37,8 @@ struct mk_xenfront {
 	const char *driver;	/* "blkfront": the messages' prefix */
 	const char *kind;	/* "vbd", "vif": the device's folder under device/ */
 	const char *name;	/* the device's name in messages ("xvda", "vif0") */
+	uint32_t id;		/* <id> of device/<kind>/<id> */
+	struct mk_xenfront *set_next;	/* the next device of its mk_xenfront_set */
 	char front[40];		/* our folder, device/<kind>/<id> */
 	char backend[128];	/* the backend's folder, from front/backend */
 	uint16_t backend_id;
@@ -56,20 +58,37 @@ struct mk_xenfront_node {
 };
 
 /*
- * Sets up f for device <kind>/<id> of this domain; driver, kind and name must outlive f.
- * Touches no xenstore.
+ * The devices of one kind a driver has found under this domain's device/<kind>: each is the
+ * driver's own struct, allocated zeroed (size bytes) when its id is first listed, with its
+ * struct mk_xenfront at xf_offset set up for device/<kind>/<id> (touching no xenstore).
+ * name(dev, id) gives the device's name in messages, kept in dev (it must outlive it).
+ * Devices are never freed: a domain's devices do not go away.
  */
-void mk_xenfront_init(struct mk_xenfront *f, const char *driver, const char *kind,
-	const char *name, uint32_t id);
+struct mk_xenfront_set {
+	const char *driver;	/* "blkfront" */
+	const char *kind;	/* "vbd" */
+	uint32_t max_id;	/* ids above it are not the driver's (vif handles are 16 bits) */
+	size_t size;
+	size_t xf_offset;
+	const char *(*name)(void *dev, uint32_t id);
+	struct mk_xenfront *head;	/* the devices recorded, newest first */
+};
 
 /*
- * Lists this domain's device/<kind> folder and calls found(id, entry, arg) for each entry
- * that is a decimal id at most max_id, in xenstore's order, until found returns false.
- * Returns the number of entries, ids or not; 0 when there is no such folder or no xenstore
- * (dom0). May block.
+ * Records the ids listed under device/<kind> that set does not have yet. Returns the number
+ * of entries listed, ids or not; 0 when there is no such folder or no xenstore (dom0). A
+ * device that cannot be allocated is reported and stops the scan. May block.
  */
-unsigned mk_xenfront_list(const char *kind, uint32_t max_id,
-	bool (*found)(uint32_t id, const char *entry, void *arg), void *arg);
+unsigned mk_xenfront_set_scan(struct mk_xenfront_set *set);
+
+/* The recorded device with this id: its driver struct; NULL when there is none. */
+void *mk_xenfront_set_find(const struct mk_xenfront_set *set, uint32_t id);
+
+/* The driver struct around f, a device of set (for walking set->head). */
+static inline void *mk_xenfront_set_dev(const struct mk_xenfront_set *set, struct mk_xenfront *f)
+{
+	return (char *)f - set->xf_offset;
+}
 
 /*
  * Reads dir/key (a copy the caller frees with mk_free, NUL-terminated, len without the
